@@ -1,0 +1,131 @@
+/**
+ * The storage-driver contract.
+ *
+ * A driver stores sessions by session id (never by token). Every method is required and returns
+ * a Promise. "Not found" resolves to `null` or `false`; a driver throws only when the store fails
+ * (core wraps that into `STORE_UNAVAILABLE`) or, with a `SessionError`, for a refused value
+ * (`VALUE_INVALID`: increment of a non-integer field).
+ *
+ * Times are absolute milliseconds since the epoch, decided by core's expiration policy. A driver
+ * never invents an expiry: it stores the one it is given. A write whose `expiresAt` is not in the
+ * future (by the driver's clock) deletes the session instead.
+ *
+ * Field names are validated by core before they reach a driver: 1..128 characters, never starting
+ * with `$` (reserved for the driver's own metadata), never `__proto__`, `constructor` or `prototype`.
+ * Field values are JSON text; a driver stores and returns them unchanged.
+ */
+
+/** User fields as stored: field name → JSON text. */
+export type StoredFields = Record<string, string>;
+
+/** What a session is, apart from its data: returned by `load` and by user listings. */
+export interface SessionMeta {
+  /** Session id: the public handle, derived from the token by core. Never the token. */
+  id: string;
+  /** When the session was first stored (kept across rotation). */
+  createdAt: number;
+  /** When the session was last renewed. */
+  lastSeenAt: number;
+  /** When the store drops the session unless renewed: min(idle deadline, absolute deadline). */
+  expiresAt: number;
+  /** The absolute deadline: the session never lives past it, renewed or not. */
+  absoluteExpiresAt: number;
+  /** The user the session is bound to, or null. */
+  userId: string | null;
+  /** Device metadata recorded when the session was stored (null when not recorded). */
+  userAgent: string | null;
+  ip: string | null;
+}
+
+export interface SessionRecord extends SessionMeta {
+  fields: StoredFields;
+}
+
+/** Binding of a session to a user, carried by a write. */
+export interface UserBinding {
+  userId: string;
+  /**
+   * Maximum number of live sessions for this user, this one included. When binding would exceed
+   * it, the user's oldest sessions (by absolute deadline, that is by login time) are ended first.
+   * Enforced atomically: concurrent bindings never leave more than this many live.
+   */
+  maxSessions?: number;
+}
+
+/** A per-field change of an existing session, applied atomically or not at all. */
+export interface SessionChange {
+  /** Fields to write (JSON text). */
+  set: StoredFields;
+  /** Fields to delete. */
+  remove: string[];
+  /** Integer deltas, applied atomically to integer fields (a missing field counts as 0). */
+  increment: Record<string, number>;
+  /** New `lastSeenAt`. */
+  lastSeenAt: number;
+  /** New store expiry. Not in the future → the session is deleted. */
+  expiresAt: number;
+  /** New absolute deadline (set by a login); omitted → unchanged. */
+  absoluteExpiresAt?: number;
+  /** Bind to a user (`UserBinding`), unbind (`null`) or leave as is (omitted). */
+  user?: UserBinding | null;
+}
+
+/** A new session for insert-only creation. */
+export interface NewSession {
+  fields: StoredFields;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  absoluteExpiresAt: number;
+  user: UserBinding | null;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+/** A rotation: the session moves to a new id; the old id is dead the moment this resolves. */
+export interface SessionRotation extends SessionChange {
+  /** false → the new id starts with no fields (metadata and user binding are kept unless `user` says otherwise). */
+  keepData: boolean;
+}
+
+/** Outcome of a successful write: the value of every incremented field after the write. */
+export type Counters = Record<string, number>;
+
+export interface SessionDriver {
+  /** A short name for messages: "memory", "ioredis", "node-redis". */
+  readonly name: string;
+
+  /** The session stored under `id`, or null when there is none (never stored, expired, ended, or unreadable). */
+  load(id: string): Promise<SessionRecord | null>;
+
+  /**
+   * Insert-only creation. Resolves false, writing nothing, when anything already exists under `id`.
+   * With `session.user`, the session is bound to that user (and `maxSessions` enforced).
+   */
+  create(id: string, session: NewSession): Promise<boolean>;
+
+  /**
+   * Update-only per-field write. Resolves null, writing nothing, when no live session exists under
+   * `id` (destroyed, rotated away, expired): a late write never brings a session back.
+   */
+  update(id: string, change: SessionChange): Promise<Counters | null>;
+
+  /**
+   * Atomic rotation: the session under `fromId` moves to `toId` (which must share its tag) with
+   * `change` applied; `fromId` stops existing in the same step. Resolves null, writing nothing, when
+   * `fromId` holds no live session or `toId` is taken.
+   */
+  rotate(fromId: string, toId: string, rotation: SessionRotation): Promise<Counters | null>;
+
+  /** Deletes the session. Resolves true when one existed. */
+  destroy(id: string): Promise<boolean>;
+
+  /** The user's live sessions (expired and ended ones are pruned from the index on the way), oldest first. */
+  listUserSessions(userId: string): Promise<SessionMeta[]>;
+
+  /** Ends all of the user's sessions, or all but `exceptId`. Resolves how many live sessions were ended. */
+  endUserSessions(userId: string, options?: { exceptId?: string }): Promise<number>;
+
+  /** Releases what the driver opened itself. A client passed in by the application is left open. */
+  close(): Promise<void>;
+}
