@@ -1,5 +1,5 @@
 export * from "./errors.js";
-export * from "./driver.js";
+export type * from "./driver.js";
 export {
   TOKEN_LENGTH,
   TAG_LENGTH,
@@ -10,3 +10,43 @@ export {
   sessionIdOf,
   tagOf,
 } from "./token.js";
+export {
+  createExpirationPolicy,
+  DEFAULT_IDLE_TIMEOUT,
+  DEFAULT_ABSOLUTE_TIMEOUT,
+  DEFAULT_RENEW_AFTER,
+  type ExpirationOptions,
+  type ExpirationPolicy,
+  type SessionTimes,
+} from "./expiration.js";
+export {
+  createCookieConfig,
+  serializeSessionCookie,
+  serializeClearingCookie,
+  readCookie,
+  cookieName,
+  isSecureCookie,
+  MAX_COOKIE_LIFETIME,
+  type CookieOptions,
+  type CookieConfig,
+} from "./cookie.js";
+export {
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_FIELDS,
+  MAX_FIELD_NAME_LENGTH,
+  type LimitOptions,
+  type Limits,
+} from "./values.js";
+export { Session, type SessionData, type DeepReadonly } from "./session.js";
+export {
+  createSessionManager,
+  DEFAULT_OPERATION_TIMEOUT,
+  type SessionManager,
+  type SessionManagerOptions,
+  type OpenSession,
+  type RequestInfo,
+  type CommitResult,
+  type ResponseHeaders,
+  type HeaderOptions,
+  type SessionErrorWithHeaders,
+} from "./manager.js";

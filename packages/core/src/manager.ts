@@ -1,0 +1,367 @@
+import type { Counters, SessionChange, SessionDriver, SessionMeta, SessionRecord, UserBinding } from "./driver.js";
+import type { CookieConfig, CookieOptions } from "./cookie.js";
+import {
+  MAX_COOKIE_LIFETIME,
+  cookieName,
+  createCookieConfig,
+  isSecureCookie,
+  readCookie,
+  serializeClearingCookie,
+  serializeSessionCookie,
+} from "./cookie.js";
+import { SessionError, configError, toStoreError } from "./errors.js";
+import type { ExpirationOptions, ExpirationPolicy } from "./expiration.js";
+import { checkDuration, createExpirationPolicy, describe } from "./expiration.js";
+import type { SessionData, SessionState } from "./session.js";
+import { Session, createSessionState, hasFieldChanges } from "./session.js";
+import { isSessionId, isToken, newToken, sessionIdOf, tagOf } from "./token.js";
+import type { LimitOptions } from "./values.js";
+import { createLimits } from "./values.js";
+
+export interface HeaderOptions {
+  /**
+   * Request header carrying the token. Default "authorization", read as `Authorization: Bearer <token>`;
+   * any other name is read as the bare token.
+   */
+  name?: string;
+  /** Response header that carries a newly issued token (empty when the session ended). Default "session-token". */
+  responseHeader?: string;
+}
+
+export interface SessionManagerOptions extends ExpirationOptions {
+  driver: SessionDriver;
+  /** Cookie transport (default on). `false` turns it off; then `header` must be set. */
+  cookie?: CookieOptions | false;
+  /** Header transport for APIs and mobile clients (default off). When a request carries both, the header wins. */
+  header?: HeaderOptions | boolean;
+  limits?: LimitOptions;
+  /** Deadline for each store operation, in milliseconds. Default 1000. Past it the request gets STORE_UNAVAILABLE. */
+  operationTimeout?: number;
+  /** Bound on one user's live sessions; a login beyond it ends that user's oldest sessions. Default none. */
+  maxSessionsPerUser?: number;
+  /** Device metadata stored with a new session and shown in listings. Default: user agent yes, IP no. */
+  recordDevice?: { userAgent?: boolean; ip?: boolean };
+  /** Where warnings go (insecure cookie setup, unreadable stored field). Default `console.warn`. */
+  onWarning?: (message: string) => void;
+  /** The clock policies judge by. Default `Date.now`; tests pass the memory driver's clock. */
+  clock?: () => number;
+}
+
+/** What the manager needs from a request. Adapters build it from `req` or `ctx`. */
+export interface RequestInfo {
+  /** A request header by lower-case name. */
+  header(name: string): string | undefined;
+  /** Whether the request reached the app over HTTPS (adapters decide, honouring their trust-proxy setting). */
+  secure: boolean;
+  /** Client address, stored only with `recordDevice.ip`. */
+  ip?: string | undefined;
+}
+
+/** Response headers to add, in order. */
+export type ResponseHeaders = Array<[name: string, value: string]>;
+
+export interface CommitResult {
+  headers: ResponseHeaders;
+}
+
+export interface OpenSession<T extends SessionData> {
+  session: Session<T>;
+  /**
+   * Writes what changed (one store call at most) and returns the headers to send. Call once, after
+   * the handler and before the response headers are sent. Rejects with a SessionError; its
+   * `headers` (when present) should still be sent, e.g. to clear the cookie of an ended session.
+   */
+  commit(): Promise<CommitResult>;
+}
+
+export interface SessionManager<T extends SessionData> {
+  readonly driver: SessionDriver;
+  readonly policy: ExpirationPolicy;
+  /** Reads the token of a request and loads its session. No store call when the request carries no well-formed token. */
+  open(request: RequestInfo): Promise<OpenSession<T>>;
+  /** A user's live sessions, oldest first. */
+  listUserSessions(userId: string): Promise<SessionMeta[]>;
+  /** Ends all of a user's sessions, or all but `exceptId`. Resolves how many were ended. */
+  endUserSessions(userId: string, options?: { exceptId?: string | null }): Promise<number>;
+  /** Ends one session by its public id; with `userId`, only when the session belongs to that user. */
+  endSession(id: string, options?: { userId?: string }): Promise<boolean>;
+  /** Closes the driver; later calls reject with CLOSED. */
+  close(): Promise<void>;
+}
+
+/** A SessionError that carries response headers (the clearing cookie of a session that ended). */
+export interface SessionErrorWithHeaders extends SessionError {
+  headers?: ResponseHeaders;
+}
+
+export const DEFAULT_OPERATION_TIMEOUT = 1000;
+const MAX_USER_AGENT = 256;
+
+type Source = "cookie" | "header";
+
+export function createSessionManager<T extends SessionData = Record<string, any>>(
+  options: SessionManagerOptions,
+): SessionManager<T> {
+  if (options === null || typeof options !== "object") throw configError("options", "expected an object");
+  const driver = options.driver;
+  if (!driver || typeof driver.load !== "function" || typeof driver.update !== "function") {
+    throw configError("driver", "expected a SessionDriver (createMemoryDriver(), createIoredisDriver(…), createNodeRedisDriver(…))");
+  }
+  const policy = createExpirationPolicy(options);
+  const limits = createLimits(options.limits);
+  const timeout = checkDuration("operationTimeout", options.operationTimeout ?? DEFAULT_OPERATION_TIMEOUT);
+  const clock = options.clock ?? Date.now;
+  const warn = options.onWarning ?? ((message: string) => console.warn(`[sess] ${message}`));
+  const maxSessions = options.maxSessionsPerUser;
+  if (maxSessions !== undefined && (!Number.isSafeInteger(maxSessions) || maxSessions < 1)) {
+    throw configError("maxSessionsPerUser", `expected a positive whole number, got ${describe(maxSessions)}`);
+  }
+  const recordUserAgent = options.recordDevice?.userAgent ?? true;
+  const recordIp = options.recordDevice?.ip ?? false;
+
+  const cookie: CookieConfig | null = options.cookie === false ? null : createCookieConfig(options.cookie);
+  if (cookie?.persistent && policy.absoluteTimeout > MAX_COOKIE_LIFETIME) {
+    throw configError("absoluteTimeout", `a persistent cookie cannot outlive 400 days (browsers cap it); got ${policy.absoluteTimeout} ms`);
+  }
+  const header = createHeaderConfig(options.header);
+  if (!cookie && !header) throw configError("cookie", "with cookie: false, enable the header transport (header: true)");
+
+  let closed = false;
+  let warnedInsecure = false;
+
+  async function call<V>(operation: string, run: () => Promise<V>): Promise<V> {
+    if (closed) throw new SessionError("CLOSED", "the session manager was closed");
+    let timer: NodeJS.Timeout | undefined;
+    let pending: Promise<V>;
+    try {
+      pending = run();
+    } catch (error) {
+      throw toStoreError(operation, error);
+    }
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new SessionError("STORE_UNAVAILABLE", `session store did not answer ${operation} within ${timeout} ms`)),
+        timeout,
+      );
+    });
+    try {
+      return await Promise.race([pending, deadline]);
+    } catch (error) {
+      pending.catch(() => undefined); // a late failure after the deadline is not an unhandled rejection
+      throw toStoreError(operation, error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function binding(userId: string): UserBinding {
+    return maxSessions === undefined ? { userId } : { userId, maxSessions };
+  }
+
+  function readToken(request: RequestInfo, secure: boolean): { token: string | null; source: Source | null } {
+    if (header) {
+      const raw = request.header(header.name);
+      if (raw !== undefined) {
+        const value = header.bearer ? bearerValue(raw) : raw.trim();
+        return { token: isToken(value) ? value : null, source: "header" };
+      }
+    }
+    if (cookie) {
+      const values = readCookie(request.header("cookie"), cookieName(cookie, secure));
+      if (values.length > 0) return { token: values.find(isToken) ?? null, source: "cookie" };
+    }
+    return { token: null, source: null };
+  }
+
+  async function open(request: RequestInfo): Promise<OpenSession<T>> {
+    if (closed) throw new SessionError("CLOSED", "the session manager was closed");
+    const secure = cookie ? isSecureCookie(cookie, request.secure) : request.secure;
+    if (cookie && secure && !request.secure && !warnedInsecure) {
+      warnedInsecure = true;
+      warn(
+        "the session cookie is Secure but this request came over plain HTTP: browsers drop Secure cookies set over HTTP, " +
+          "so sessions will not stick. Behind a TLS-terminating proxy, enable the adapter's trustProxy option; " +
+          "for local HTTP development, set cookie.secure to \"auto\".",
+      );
+    }
+    const { token, source } = readToken(request, secure);
+    let record: SessionRecord | null = null;
+    if (token !== null) {
+      const id = sessionIdOf(token);
+      record = await call("load", () => driver.load(id));
+      if (record !== null && (record.id !== id || policy.isExpired(record, clock()))) record = null;
+    }
+    const state = createSessionState(record, limits, (field) =>
+      warn(`stored field "${field}" of a session is not valid JSON; it reads as undefined`),
+    );
+    const session = new Session<T>(state);
+    let result: Promise<CommitResult> | null = null;
+    const context: CommitContext = { state, token: record ? token : null, source, secure, request };
+    return {
+      session,
+      commit: () => (result ??= commit(context)),
+    };
+  }
+
+  interface CommitContext {
+    state: SessionState;
+    /** The token of the loaded session (null while the session is new). */
+    token: string | null;
+    /** Where the request's token came from; null when it carried none. */
+    source: Source | null;
+    secure: boolean;
+    request: RequestInfo;
+  }
+
+  function issue(context: CommitContext, token: string, expiresAt: number, now: number): ResponseHeaders {
+    if (context.source === "header" || !cookie) {
+      return [[header!.responseHeader, token], ["cache-control", "no-store"]];
+    }
+    return [
+      ["set-cookie", serializeSessionCookie(cookie, context.secure, token, expiresAt, now)],
+      ["cache-control", "no-store"],
+    ];
+  }
+
+  function clear(context: CommitContext): ResponseHeaders {
+    if (context.source === "header") return [[header!.responseHeader, ""], ["cache-control", "no-store"]];
+    if (context.source === "cookie" && cookie) {
+      return [["set-cookie", serializeClearingCookie(cookie, context.secure)], ["cache-control", "no-store"]];
+    }
+    return [];
+  }
+
+  async function commit(context: CommitContext): Promise<CommitResult> {
+    const { state } = context;
+    const record = state.record;
+    const now = clock();
+
+    if (state.destroyed) {
+      if (record) await call("destroy", () => driver.destroy(record.id));
+      state.record = null;
+      return { headers: clear(context) };
+    }
+
+    const wantsWrite = hasFieldChanges(state) || state.rotate !== null || state.login !== null;
+    if (record === null) {
+      if (!wantsWrite) return { headers: clear(context) }; // a token was sent but no session exists
+      const token = newToken();
+      const id = sessionIdOf(token);
+      const times = policy.start(now);
+      const fields = Object.fromEntries(state.texts);
+      const userAgent = recordUserAgent ? (context.request.header("user-agent")?.slice(0, MAX_USER_AGENT) ?? null) : null;
+      const ip = recordIp ? (context.request.ip ?? null) : null;
+      const user = state.login === null ? null : binding(state.login);
+      const created = await call("create", () => driver.create(id, { fields, ...times, user, userAgent, ip }));
+      if (!created) throw new SessionError("CONFLICT", "a new session id was already taken in the store; nothing was written");
+      state.record = { id, fields, ...times, userId: state.login, userAgent, ip };
+      return { headers: issue(context, token, times.expiresAt, now) };
+    }
+
+    if (!wantsWrite && !policy.isRenewalDue(record, now)) return { headers: [] };
+
+    const absoluteExpiresAt = state.login === null ? record.absoluteExpiresAt : now + policy.absoluteTimeout;
+    const change: SessionChange = {
+      set: Object.fromEntries(state.set),
+      remove: [...state.remove],
+      increment: Object.fromEntries(state.increment),
+      lastSeenAt: now,
+      expiresAt: policy.expiresAt(now, absoluteExpiresAt),
+    };
+    if (state.login !== null) {
+      change.absoluteExpiresAt = absoluteExpiresAt;
+      change.user = binding(state.login);
+    }
+    let token = context.token!;
+    let id = record.id;
+    let counters: Counters | null;
+    if (state.rotate) {
+      token = newToken(tagOf(record.id));
+      id = sessionIdOf(token);
+      const rotation = { ...change, keepData: state.rotate.keepData };
+      counters = await call("rotate", () => driver.rotate(record.id, id, rotation));
+    } else {
+      counters = await call("update", () => driver.update(record.id, change));
+    }
+    if (counters === null) {
+      state.record = null;
+      if (!wantsWrite) return { headers: clear(context) };
+      const error: SessionErrorWithHeaders = new SessionError(
+        "CONFLICT",
+        "the session ended (logged out, revoked or expired) while this request was using it; its changes were not saved",
+      );
+      error.headers = clear(context);
+      throw error;
+    }
+    for (const [field, value] of Object.entries(counters)) {
+      state.texts.set(field, String(value));
+      state.parsed.delete(field);
+    }
+    state.record = {
+      ...record,
+      id,
+      fields: Object.fromEntries(state.texts),
+      lastSeenAt: now,
+      expiresAt: change.expiresAt,
+      absoluteExpiresAt,
+      userId: state.login ?? record.userId,
+    };
+    return { headers: issue(context, token, change.expiresAt, now) };
+  }
+
+  return {
+    driver,
+    policy,
+    open,
+    listUserSessions(userId) {
+      return call("listUserSessions", () => driver.listUserSessions(userId));
+    },
+    endUserSessions(userId, endOptions = {}) {
+      const exceptId = endOptions.exceptId ?? undefined;
+      return call("endUserSessions", () => driver.endUserSessions(userId, exceptId === undefined ? {} : { exceptId }));
+    },
+    async endSession(id, endOptions = {}) {
+      if (!isSessionId(id)) return false;
+      if (endOptions.userId !== undefined) {
+        const record = await call("load", () => driver.load(id));
+        if (record === null || record.userId !== endOptions.userId) return false;
+      }
+      return call("destroy", () => driver.destroy(id));
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await driver.close();
+    },
+  };
+}
+
+interface HeaderConfig {
+  name: string;
+  bearer: boolean;
+  responseHeader: string;
+}
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+
+function createHeaderConfig(options: HeaderOptions | boolean | undefined): HeaderConfig | null {
+  if (options === undefined || options === false) return null;
+  if (options !== true && (options === null || typeof options !== "object")) {
+    throw configError("header", `expected true, false or { name, responseHeader }, got ${describe(options)}`);
+  }
+  const settings = options === true ? {} : options;
+  const name = (settings.name ?? "authorization").toLowerCase();
+  if (!HEADER_NAME.test(name) || name === "cookie") {
+    throw configError("header.name", `expected an HTTP header name other than "cookie", got ${describe(settings.name)}`);
+  }
+  const responseHeader = (settings.responseHeader ?? "session-token").toLowerCase();
+  if (!HEADER_NAME.test(responseHeader) || responseHeader === "set-cookie") {
+    throw configError("header.responseHeader", `expected an HTTP header name, got ${describe(settings.responseHeader)}`);
+  }
+  return { name, bearer: name === "authorization", responseHeader };
+}
+
+function bearerValue(raw: string): string {
+  const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(raw);
+  return match?.[1] ?? "";
+}

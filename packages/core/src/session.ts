@@ -1,0 +1,244 @@
+import type { SessionRecord } from "./driver.js";
+import { SessionError } from "./errors.js";
+import type { Limits } from "./values.js";
+import { checkFieldName, parseValue, serializeValue } from "./values.js";
+
+/** Session data: any object type whose values are JSON values. */
+export type SessionData = object;
+
+export type DeepReadonly<V> = V extends (infer E)[]
+  ? readonly DeepReadonly<E>[]
+  : V extends object
+    ? { readonly [K in keyof V]: DeepReadonly<V[K]> }
+    : V;
+
+type FieldName<T> = keyof T & string;
+type CounterName<T> = { [K in keyof T]-?: NonNullable<T[K]> extends number ? K : never }[keyof T] & string;
+
+/** What the request did to its session; read by the manager at commit. */
+export interface SessionState {
+  /** The stored session, or null while the session is new (never stored, or its token was unknown). */
+  record: SessionRecord | null;
+  /** Current field text: stored fields with this request's changes applied. */
+  texts: Map<string, string>;
+  /** Parsed (frozen) values, filled on first read. */
+  parsed: Map<string, unknown>;
+  set: Map<string, string>;
+  remove: Set<string>;
+  increment: Map<string, number>;
+  /** A new token was asked for (regenerate or login). */
+  rotate: { keepData: boolean } | null;
+  /** login(): bind to this user and restart the absolute lifetime. */
+  login: string | null;
+  destroyed: boolean;
+  limits: Limits;
+  onCorruptField: (field: string) => void;
+}
+
+export function createSessionState(record: SessionRecord | null, limits: Limits, onCorruptField: (field: string) => void): SessionState {
+  return {
+    record,
+    texts: new Map(record ? Object.entries(record.fields) : []),
+    parsed: new Map(),
+    set: new Map(),
+    remove: new Set(),
+    increment: new Map(),
+    rotate: null,
+    login: null,
+    destroyed: false,
+    limits,
+    onCorruptField,
+  };
+}
+
+export function hasFieldChanges(state: SessionState): boolean {
+  return state.set.size > 0 || state.remove.size > 0 || state.increment.size > 0;
+}
+
+/**
+ * One request's view of a session. Reads see what was loaded plus this request's own changes;
+ * only changed fields are written at commit. Values read are frozen snapshots: build a new value
+ * and `set` it to change a field.
+ */
+export class Session<T extends SessionData = Record<string, any>> {
+  readonly #state: SessionState;
+
+  constructor(state: SessionState) {
+    this.#state = state;
+  }
+
+  /** Public session id (safe to show and to pass to `endSession`); null until the session is stored. */
+  get id(): string | null {
+    return this.#state.record?.id ?? null;
+  }
+
+  /** True until the session is first stored (at the end of the request that writes to it). */
+  get isNew(): boolean {
+    return this.#state.record === null;
+  }
+
+  get createdAt(): number | null {
+    return this.#state.record?.createdAt ?? null;
+  }
+
+  get lastSeenAt(): number | null {
+    return this.#state.record?.lastSeenAt ?? null;
+  }
+
+  get expiresAt(): number | null {
+    return this.#state.record?.expiresAt ?? null;
+  }
+
+  /** The user bound to the session (including one bound by `login` in this request), or null. */
+  get userId(): string | null {
+    if (this.#state.destroyed) return null;
+    return this.#state.login ?? this.#state.record?.userId ?? null;
+  }
+
+  get isDestroyed(): boolean {
+    return this.#state.destroyed;
+  }
+
+  get<K extends FieldName<T>>(field: K): DeepReadonly<T[K]> | undefined {
+    const state = this.#state;
+    if (state.parsed.has(field)) return state.parsed.get(field) as DeepReadonly<T[K]>;
+    const text = state.texts.get(field);
+    if (text === undefined) return undefined;
+    const value = parseValue(text);
+    if (value === undefined) {
+      state.onCorruptField(field);
+      return undefined;
+    }
+    state.parsed.set(field, value);
+    return value as DeepReadonly<T[K]>;
+  }
+
+  has(field: FieldName<T>): boolean {
+    return this.get(field) !== undefined;
+  }
+
+  /** Every field with a readable value. */
+  all(): DeepReadonly<Partial<T>> {
+    const out: Record<string, unknown> = {};
+    for (const field of this.#state.texts.keys()) {
+      const value = this.get(field as FieldName<T>);
+      if (value !== undefined) out[field] = value;
+    }
+    return out as DeepReadonly<Partial<T>>;
+  }
+
+  set<K extends FieldName<T>>(field: K, value: T[K]): void {
+    this.#writable();
+    checkFieldName(field);
+    const text = serializeValue(field, value);
+    const state = this.#state;
+    this.#checkLimits(field, text);
+    state.texts.set(field, text);
+    state.parsed.delete(field);
+    state.set.set(field, text);
+    state.remove.delete(field);
+    state.increment.delete(field);
+  }
+
+  unset(field: FieldName<T>): void {
+    this.#writable();
+    checkFieldName(field);
+    const state = this.#state;
+    state.texts.delete(field);
+    state.parsed.delete(field);
+    state.set.delete(field);
+    state.increment.delete(field);
+    state.remove.add(field);
+  }
+
+  /**
+   * Adds `by` (a whole number, default 1) to an integer field atomically in the store: concurrent
+   * increments from other requests are never lost. Returns the value this request expects; the
+   * stored value after commit also counts the other requests' increments.
+   */
+  increment<K extends CounterName<T>>(field: K, by = 1): number {
+    this.#writable();
+    checkFieldName(field);
+    if (!Number.isSafeInteger(by)) {
+      throw new SessionError("VALUE_INVALID", `increment of "${field}" needs a whole number, got ${String(by)}`);
+    }
+    const state = this.#state;
+    const text = state.texts.get(field);
+    const current = text === undefined ? 0 : parseValue(text);
+    if (!Number.isSafeInteger(current)) {
+      throw new SessionError("VALUE_INVALID", `cannot increment "${field}": its value is not a whole number`);
+    }
+    const next = (current as number) + by;
+    const nextText = String(next);
+    this.#checkLimits(field, nextText);
+    state.texts.set(field, nextText);
+    state.parsed.delete(field);
+    if (state.set.has(field) || state.remove.has(field)) {
+      // The field was replaced in this request: the replacement is what gets written.
+      state.set.set(field, nextText);
+      state.remove.delete(field);
+    } else {
+      state.increment.set(field, (state.increment.get(field) ?? 0) + by);
+    }
+    return next;
+  }
+
+  /**
+   * Issues a new token at commit; the old one is dead from then on. Data is kept unless
+   * `keepData: false`. Use after any privilege change.
+   */
+  regenerate(options: { keepData?: boolean } = {}): void {
+    this.#writable();
+    const keepData = options.keepData ?? true;
+    const state = this.#state;
+    state.rotate = { keepData: (state.rotate?.keepData ?? true) && keepData };
+    if (!keepData) {
+      for (const field of state.texts.keys()) state.remove.add(field);
+      state.texts.clear();
+      state.parsed.clear();
+      state.set.clear();
+      state.increment.clear();
+    }
+  }
+
+  /**
+   * Logs `userId` in: a new token (data kept unless `keepData: false`), the session bound to the
+   * user, and the absolute lifetime counted from now.
+   */
+  login(userId: string, options: { keepData?: boolean } = {}): void {
+    if (typeof userId !== "string" || userId.length === 0 || userId.length > 256) {
+      throw new SessionError("VALUE_INVALID", "login needs a user id of 1 to 256 characters");
+    }
+    this.regenerate(options);
+    this.#state.login = userId;
+  }
+
+  /** Ends the session: deleted from the store at commit, and the cookie cleared. */
+  destroy(): void {
+    this.#state.destroyed = true;
+  }
+
+  #writable(): void {
+    if (this.#state.destroyed) {
+      throw new SessionError("CONFLICT", "the session was destroyed in this request; it cannot be written");
+    }
+  }
+
+  #checkLimits(field: string, text: string): void {
+    const state = this.#state;
+    const { maxBytes, maxFields } = state.limits;
+    if (!state.texts.has(field) && state.texts.size + 1 > maxFields) {
+      throw new SessionError("PAYLOAD_TOO_LARGE", `a session holds at most ${maxFields} fields (limits.maxFields)`);
+    }
+    let size = field.length + text.length;
+    for (const [name, value] of state.texts) {
+      if (name !== field) size += name.length + value.length;
+    }
+    if (size > maxBytes) {
+      throw new SessionError(
+        "PAYLOAD_TOO_LARGE",
+        `the session would hold ${size} characters of data, more than limits.maxBytes (${maxBytes})`,
+      );
+    }
+  }
+}

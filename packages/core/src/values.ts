@@ -1,0 +1,106 @@
+import { SessionError, configError } from "./errors.js";
+
+/** Bounds on what one session may hold. */
+export interface LimitOptions {
+  /** Maximum size of a session's data: field names plus their JSON text, in UTF-16 code units. Default 65,536. */
+  maxBytes?: number;
+  /** Maximum number of fields in a session. Default 128. */
+  maxFields?: number;
+}
+
+export interface Limits {
+  maxBytes: number;
+  maxFields: number;
+}
+
+export const DEFAULT_MAX_BYTES = 65_536;
+export const DEFAULT_MAX_FIELDS = 128;
+export const MAX_FIELD_NAME_LENGTH = 128;
+const MAX_DEPTH = 64;
+
+export function createLimits(options: LimitOptions = {}): Limits {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxFields = options.maxFields ?? DEFAULT_MAX_FIELDS;
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+    throw configError("limits.maxBytes", `expected a positive whole number, got ${String(maxBytes)}`);
+  }
+  if (!Number.isSafeInteger(maxFields) || maxFields < 1) {
+    throw configError("limits.maxFields", `expected a positive whole number, got ${String(maxFields)}`);
+  }
+  return { maxBytes, maxFields };
+}
+
+const FORBIDDEN_NAMES = new Set(["__proto__", "constructor", "prototype"]);
+
+/** Throws VALUE_INVALID unless `name` may be a session field name. */
+export function checkFieldName(name: unknown): asserts name is string {
+  if (typeof name !== "string" || name.length === 0 || name.length > MAX_FIELD_NAME_LENGTH) {
+    throw new SessionError("VALUE_INVALID", `a session field name must be a string of 1 to ${MAX_FIELD_NAME_LENGTH} characters`);
+  }
+  if (name.charCodeAt(0) === 36 /* $ */) {
+    throw new SessionError("VALUE_INVALID", `session field names starting with "$" are reserved: ${JSON.stringify(name)}`);
+  }
+  if (FORBIDDEN_NAMES.has(name)) {
+    throw new SessionError("VALUE_INVALID", `session field name ${JSON.stringify(name)} is not allowed`);
+  }
+}
+
+/**
+ * JSON text of a session value. Only JSON values are accepted: null, booleans, finite numbers,
+ * strings, arrays and plain objects, without "__proto__" keys, nested at most 64 deep.
+ */
+export function serializeValue(field: string, value: unknown): string {
+  checkJson(field, value, 0);
+  return JSON.stringify(value);
+}
+
+function checkJson(path: string, value: unknown, depth: number): void {
+  if (depth > MAX_DEPTH) throw invalid(path, `is nested deeper than ${MAX_DEPTH} levels`);
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return;
+    case "number":
+      if (!Number.isFinite(value)) throw invalid(path, `is ${value}, which JSON cannot hold`);
+      return;
+    case "object": {
+      if (value === null) return;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) checkJson(`${path}[${i}]`, value[i], depth + 1);
+        return;
+      }
+      const proto = Object.getPrototypeOf(value) as unknown;
+      if (proto !== Object.prototype && proto !== null) {
+        throw invalid(path, "is not a plain object (class instances, Dates, Maps… are not JSON values)");
+      }
+      for (const key of Object.keys(value)) {
+        if (key === "__proto__") throw invalid(path, `has a "__proto__" key`);
+        checkJson(`${path}.${key}`, (value as Record<string, unknown>)[key], depth + 1);
+      }
+      return;
+    }
+    default:
+      throw invalid(path, `is a ${typeof value}, which is not a JSON value`);
+  }
+}
+
+function invalid(path: string, problem: string): SessionError {
+  return new SessionError("VALUE_INVALID", `session value ${path} ${problem}`);
+}
+
+/** Parses stored JSON text; "__proto__" keys are dropped so nothing read can pollute a prototype. Undefined when not JSON. */
+export function parseValue(text: string): unknown {
+  try {
+    return deepFreeze(JSON.parse(text, (key, value: unknown) => (key === "__proto__" ? undefined : value)));
+  } catch {
+    return undefined;
+  }
+}
+
+function deepFreeze<V>(value: V): V {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
