@@ -1,0 +1,366 @@
+/**
+ * The in-memory storage driver: for tests, the demo and single-process apps.
+ *
+ * State lives in this process only: it is lost on restart and not shared between processes or
+ * cluster workers, so do not use it behind a load balancer. It keeps the same promises as the Redis
+ * drivers (the shared conformance suite runs against it unchanged):
+ *
+ * - Expiry is judged by `expiresAt` against the injected clock (default `Date.now`). An expired
+ *   session is invisible at once and removed lazily when touched; a sweep (on any call once
+ *   `sweepInterval` has passed on the clock, and from an `unref()`ed timer) removes the rest, so
+ *   memory stays bounded. Every user-index entry goes with its session.
+ * - `create` is insert-only, `update` is update-only, `rotate` moves a session in one step: every
+ *   method runs synchronously inside its promise, so each one is atomic with respect to the others.
+ * - Values are copied in and out: nothing the caller passes or receives is shared with the store.
+ */
+import type {
+  Counters,
+  NewSession,
+  SessionChange,
+  SessionDriver,
+  SessionMeta,
+  SessionRecord,
+  SessionRotation,
+  UserBinding,
+} from "./driver.js";
+import { SessionError, configError } from "./errors.js";
+import { tagOf } from "./token.js";
+
+export interface MemoryDriverOptions {
+  /** The clock expiry is judged by, in milliseconds since the epoch. Default: `Date.now`. */
+  clock?: () => number;
+  /** Milliseconds between sweeps of expired sessions. Default: 60,000. */
+  sweepInterval?: number;
+}
+
+/** The memory driver, with probes for tests. */
+export interface MemoryDriver extends SessionDriver {
+  /** Milliseconds until the session under `id` expires, or null when there is no live session. */
+  remainingTtl(id: string): number | null;
+  /** Sessions held in memory, including expired ones not yet swept. */
+  size(): number;
+  /** User-index entries held in memory (one per bound session, expired ones included until swept). */
+  indexSize(): number;
+  /** Removes every expired session now. Returns how many were removed. */
+  sweep(): number;
+}
+
+const DEFAULT_SWEEP_INTERVAL = 60_000;
+/** setInterval clamps longer delays to 1 ms; keep below that. */
+const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
+interface Entry {
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  absoluteExpiresAt: number;
+  userId: string | null;
+  userAgent: string | null;
+  ip: string | null;
+  fields: Map<string, string>;
+}
+
+export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
+  const clock = options.clock ?? Date.now;
+  if (typeof clock !== "function") {
+    throw configError("clock", "must be a function returning milliseconds since the epoch");
+  }
+  const sweepInterval = options.sweepInterval ?? DEFAULT_SWEEP_INTERVAL;
+  if (typeof sweepInterval !== "number" || !Number.isFinite(sweepInterval) || sweepInterval <= 0) {
+    throw configError("sweepInterval", `must be a positive number of milliseconds, got ${String(sweepInterval)}`);
+  }
+
+  const sessions = new Map<string, Entry>();
+  /** userId → ids of the sessions bound to that user. */
+  const users = new Map<string, Set<string>>();
+  let closed = false;
+  let lastSweep = clock();
+
+  const timer = setInterval(() => sweepAt(clock()), Math.min(sweepInterval, MAX_TIMER_DELAY));
+  timer.unref();
+
+  /** Throws when closed, sweeps when one is due, and returns the time the call is judged at. */
+  function begin(): number {
+    if (closed) throw new SessionError("CLOSED", "the memory session driver was closed; create a new one");
+    const now = clock();
+    if (now - lastSweep >= sweepInterval) sweepAt(now);
+    return now;
+  }
+
+  function sweepAt(now: number): number {
+    lastSweep = now;
+    let removed = 0;
+    for (const [id, entry] of sessions) {
+      if (entry.expiresAt <= now) {
+        drop(id, entry);
+        removed += 1;
+      }
+    }
+    return removed;
+  }
+
+  /** The live entry under `id`; an expired one is removed on the way. */
+  function live(id: string, now: number): Entry | undefined {
+    const entry = sessions.get(id);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= now) {
+      drop(id, entry);
+      return undefined;
+    }
+    return entry;
+  }
+
+  function drop(id: string, entry: Entry): void {
+    sessions.delete(id);
+    if (entry.userId !== null) unindex(entry.userId, id);
+  }
+
+  function index(userId: string, id: string): void {
+    let ids = users.get(userId);
+    if (ids === undefined) {
+      ids = new Set();
+      users.set(userId, ids);
+    }
+    ids.add(id);
+  }
+
+  function unindex(userId: string, id: string): void {
+    const ids = users.get(userId);
+    if (ids === undefined) return;
+    ids.delete(id);
+    if (ids.size === 0) users.delete(userId);
+  }
+
+  /** The user's live sessions, oldest first; expired and stale index entries are pruned. */
+  function liveSessionsOf(userId: string, now: number): Array<[string, Entry]> {
+    const ids = users.get(userId);
+    if (ids === undefined) return [];
+    const found: Array<[string, Entry]> = [];
+    for (const id of [...ids]) {
+      const entry = live(id, now);
+      if (entry === undefined || entry.userId !== userId) {
+        unindex(userId, id);
+        continue;
+      }
+      found.push([id, entry]);
+    }
+    return found.sort(([leftId, left], [rightId, right]) =>
+      left.absoluteExpiresAt !== right.absoluteExpiresAt
+        ? left.absoluteExpiresAt - right.absoluteExpiresAt
+        : left.createdAt !== right.createdAt
+          ? left.createdAt - right.createdAt
+          : leftId < rightId
+            ? -1
+            : leftId > rightId
+              ? 1
+              : 0,
+    );
+  }
+
+  function bind(id: string, entry: Entry, binding: UserBinding, now: number): void {
+    if (entry.userId !== null && entry.userId !== binding.userId) unindex(entry.userId, id);
+    entry.userId = binding.userId;
+    index(binding.userId, id);
+    if (binding.maxSessions === undefined) return;
+    const others = liveSessionsOf(binding.userId, now).filter(([otherId]) => otherId !== id);
+    const excess = others.length - (Math.max(1, binding.maxSessions) - 1);
+    for (const [otherId, other] of others.slice(0, Math.max(0, excess))) drop(otherId, other);
+  }
+
+  function applyUser(id: string, entry: Entry, user: UserBinding | null | undefined, now: number): void {
+    if (user === undefined) return;
+    if (user === null) {
+      if (entry.userId !== null) unindex(entry.userId, id);
+      entry.userId = null;
+      return;
+    }
+    bind(id, entry, user, now);
+  }
+
+  /**
+   * The counters a change would produce on `fields`, computed before anything is written so that a
+   * refused increment changes nothing. Order of a change: `set`, then `remove`, then `increment`.
+   */
+  function countersOf(fields: Map<string, string>, change: SessionChange): Counters {
+    const removed = new Set(change.remove);
+    const counters: Counters = {};
+    for (const [name, delta] of Object.entries(change.increment)) {
+      if (!Number.isSafeInteger(delta)) {
+        throw new SessionError("VALUE_INVALID", `cannot increment field "${name}" by ${String(delta)}: not an integer`);
+      }
+      const text = removed.has(name)
+        ? undefined
+        : Object.hasOwn(change.set, name)
+          ? change.set[name]
+          : fields.get(name);
+      const current = text === undefined ? 0 : integerOf(text);
+      if (current === null) {
+        throw new SessionError("VALUE_INVALID", `cannot increment field "${name}": its value is not an integer`);
+      }
+      const next = current + delta;
+      if (!Number.isSafeInteger(next)) {
+        throw new SessionError("VALUE_INVALID", `cannot increment field "${name}": the result is not a safe integer`);
+      }
+      counters[name] = next;
+    }
+    return counters;
+  }
+
+  function applyFields(fields: Map<string, string>, change: SessionChange, counters: Counters): void {
+    for (const [name, value] of Object.entries(change.set)) fields.set(name, value);
+    for (const name of change.remove) fields.delete(name);
+    for (const [name, value] of Object.entries(counters)) fields.set(name, String(value));
+  }
+
+  function metaOf(id: string, entry: Entry): SessionMeta {
+    return {
+      id,
+      createdAt: entry.createdAt,
+      lastSeenAt: entry.lastSeenAt,
+      expiresAt: entry.expiresAt,
+      absoluteExpiresAt: entry.absoluteExpiresAt,
+      userId: entry.userId,
+      userAgent: entry.userAgent,
+      ip: entry.ip,
+    };
+  }
+
+  return {
+    name: "memory",
+
+    async load(id: string): Promise<SessionRecord | null> {
+      const now = begin();
+      const entry = live(id, now);
+      if (entry === undefined) return null;
+      return { ...metaOf(id, entry), fields: Object.fromEntries(entry.fields) };
+    },
+
+    async create(id: string, session: NewSession): Promise<boolean> {
+      const now = begin();
+      if (live(id, now) !== undefined) return false;
+      // Stored and expired in the same instant: nothing is kept.
+      if (session.expiresAt <= now) return true;
+      const entry: Entry = {
+        createdAt: session.createdAt,
+        lastSeenAt: session.lastSeenAt,
+        expiresAt: session.expiresAt,
+        absoluteExpiresAt: session.absoluteExpiresAt,
+        userId: null,
+        userAgent: session.userAgent,
+        ip: session.ip,
+        fields: new Map(Object.entries(session.fields)),
+      };
+      sessions.set(id, entry);
+      if (session.user !== null) bind(id, entry, session.user, now);
+      return true;
+    },
+
+    async update(id: string, change: SessionChange): Promise<Counters | null> {
+      const now = begin();
+      const entry = live(id, now);
+      if (entry === undefined) return null;
+      const counters = countersOf(entry.fields, change);
+      if (change.expiresAt <= now) {
+        drop(id, entry);
+        return counters;
+      }
+      applyFields(entry.fields, change, counters);
+      entry.lastSeenAt = change.lastSeenAt;
+      entry.expiresAt = change.expiresAt;
+      if (change.absoluteExpiresAt !== undefined) entry.absoluteExpiresAt = change.absoluteExpiresAt;
+      applyUser(id, entry, change.user, now);
+      return counters;
+    },
+
+    async rotate(fromId: string, toId: string, rotation: SessionRotation): Promise<Counters | null> {
+      const now = begin();
+      if (tagOf(fromId) !== tagOf(toId)) {
+        throw new SessionError("VALUE_INVALID", "cannot rotate a session to an id with another slot tag");
+      }
+      const from = live(fromId, now);
+      if (from === undefined || fromId === toId || live(toId, now) !== undefined) return null;
+      const fields = rotation.keepData ? new Map(from.fields) : new Map<string, string>();
+      const counters = countersOf(fields, rotation);
+      drop(fromId, from);
+      if (rotation.expiresAt <= now) return counters;
+      applyFields(fields, rotation, counters);
+      const entry: Entry = {
+        createdAt: from.createdAt,
+        lastSeenAt: rotation.lastSeenAt,
+        expiresAt: rotation.expiresAt,
+        absoluteExpiresAt: rotation.absoluteExpiresAt ?? from.absoluteExpiresAt,
+        userId: from.userId,
+        userAgent: from.userAgent,
+        ip: from.ip,
+        fields,
+      };
+      sessions.set(toId, entry);
+      if (entry.userId !== null) index(entry.userId, toId);
+      applyUser(toId, entry, rotation.user, now);
+      return counters;
+    },
+
+    async destroy(id: string): Promise<boolean> {
+      const now = begin();
+      const entry = live(id, now);
+      if (entry === undefined) return false;
+      drop(id, entry);
+      return true;
+    },
+
+    async listUserSessions(userId: string): Promise<SessionMeta[]> {
+      const now = begin();
+      return liveSessionsOf(userId, now).map(([id, entry]) => metaOf(id, entry));
+    },
+
+    async endUserSessions(userId: string, options: { exceptId?: string } = {}): Promise<number> {
+      const now = begin();
+      let ended = 0;
+      for (const [id, entry] of liveSessionsOf(userId, now)) {
+        if (id === options.exceptId) continue;
+        drop(id, entry);
+        ended += 1;
+      }
+      return ended;
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      sessions.clear();
+      users.clear();
+    },
+
+    remainingTtl(id: string): number | null {
+      const now = clock();
+      const entry = live(id, now);
+      return entry === undefined ? null : entry.expiresAt - now;
+    },
+
+    size(): number {
+      return sessions.size;
+    },
+
+    indexSize(): number {
+      let total = 0;
+      for (const ids of users.values()) total += ids.size;
+      return total;
+    },
+
+    sweep(): number {
+      return sweepAt(clock());
+    },
+  };
+}
+
+/** The integer a field's JSON text holds, or null when it holds anything else. */
+function integerOf(text: string): number | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  return typeof value === "number" && Number.isSafeInteger(value) ? value : null;
+}
