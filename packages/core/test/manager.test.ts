@@ -1,0 +1,476 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { RequestInfo, SessionDriver, SessionManager, SessionManagerOptions } from "../src/index.js";
+import { SessionError, createSessionManager, isToken, newToken, sessionIdOf } from "../src/index.js";
+import { recordingDriver } from "./recording.js";
+
+interface Data {
+  username: string;
+  cart: Record<string, number>;
+  visits: number;
+  note: string;
+}
+
+const MIN = 60_000;
+
+function request(headers: Record<string, string> = {}, secure = false): RequestInfo {
+  return { header: (name) => headers[name], secure };
+}
+
+function tokenFrom(setCookie: string | undefined): string {
+  const match = /^sess=([^;]*)/.exec(setCookie ?? "");
+  if (!match?.[1]) throw new Error(`no session cookie in ${String(setCookie)}`);
+  return match[1];
+}
+
+function header(headers: Array<[string, string]>, name: string): string | undefined {
+  return headers.find(([key]) => key === name)?.[1];
+}
+
+let rec: ReturnType<typeof recordingDriver>;
+let manager: SessionManager<Data>;
+let warnings: string[];
+
+function makeManager(options: Partial<SessionManagerOptions> = {}) {
+  warnings = [];
+  return createSessionManager<Data>({
+    driver: rec.driver,
+    clock: rec.clock,
+    idleTimeout: 30 * MIN,
+    absoluteTimeout: 12 * 60 * MIN,
+    renewAfter: MIN,
+    onWarning: (message) => warnings.push(message),
+    ...options,
+  });
+}
+
+/** Runs one request: open, handler, commit. Returns the response headers. */
+async function run(
+  headers: Record<string, string>,
+  handler: (session: import("../src/index.js").Session<Data>) => void = () => {},
+  on: SessionManager<Data> = manager,
+) {
+  const open = await on.open(request(headers));
+  handler(open.session);
+  const result = await open.commit();
+  return { headers: result.headers, session: open.session };
+}
+
+async function login(username = "ada") {
+  const { headers } = await run({}, (s) => {
+    s.login(username);
+    s.set("username", username);
+  });
+  return tokenFrom(header(headers, "set-cookie"));
+}
+
+beforeEach(() => {
+  rec = recordingDriver();
+  manager = makeManager();
+});
+
+afterEach(async () => {
+  await manager.close();
+});
+
+describe("manager.open", () => {
+  it("makes no store call for a request without a token", async () => {
+    await run({});
+    expect(rec.calls).toEqual([]);
+  });
+
+  describe("when the token is malformed", () => {
+    const valid = newToken();
+    const malformed = [
+      "",
+      "x",
+      valid.slice(1),
+      `${valid}A`,
+      `${valid.slice(0, 50)}=`,
+      `${valid.slice(0, 50)}B`,
+      encodeURIComponent(`${valid.slice(0, 49)}+/`),
+      `${valid.slice(0, 25)}\u0001${valid.slice(26)}`,
+      "a".repeat(10_000),
+      `${valid} ${valid}`,
+    ];
+
+    it("never reaches the store, from a cookie or a bearer header", async () => {
+      const both = makeManager({ header: true });
+      for (const token of malformed) {
+        await run({ cookie: `sess=${token}` }, () => {}, both);
+        await run({ authorization: `Bearer ${token}` }, () => {}, both);
+      }
+      expect(rec.calls).toEqual([]);
+    });
+
+    it("clears the malformed cookie and never adopts it when the request writes", async () => {
+      const { headers } = await run({ cookie: `sess=${malformed[2]}` }, (s) => s.set("note", "hi"));
+      const token = tokenFrom(header(headers, "set-cookie"));
+      expect(token).not.toBe(malformed[2]);
+      expect(rec.methods()).toEqual(["create"]);
+    });
+  });
+
+  it("never adopts a well-formed token the server did not issue", async () => {
+    const forged = newToken();
+    const { headers } = await run({ cookie: `sess=${forged}` }, (s) => s.set("note", "hi"));
+    const issued = tokenFrom(header(headers, "set-cookie"));
+    expect(issued).not.toBe(forged);
+    expect(rec.methods()).toEqual(["load", "create"]);
+    expect(await rec.driver.load(sessionIdOf(forged))).toBeNull();
+  });
+
+  it("gives the driver the session id, never the token", async () => {
+    const token = await login();
+    rec.calls.length = 0;
+    await run({ cookie: `sess=${token}` }, (s) => s.set("note", "x"));
+    const serialized = JSON.stringify(rec.calls);
+    expect(serialized).not.toContain(token);
+    expect(serialized).toContain(sessionIdOf(token));
+  });
+
+  it("rejects with STORE_UNAVAILABLE when the driver does not answer within operationTimeout", async () => {
+    const stuck: SessionDriver = { ...rec.driver, name: "stuck", load: () => new Promise(() => {}) };
+    const slow = createSessionManager({ driver: stuck, operationTimeout: 50 });
+    const started = performance.now();
+    const error = await slow.open(request({ cookie: `sess=${newToken()}` })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SessionError);
+    expect((error as SessionError).code).toBe("STORE_UNAVAILABLE");
+    expect((error as SessionError).status).toBe(503);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it("wraps a driver failure into STORE_UNAVAILABLE with the original as cause", async () => {
+    const cause = new Error("ECONNREFUSED");
+    const failing: SessionDriver = { ...rec.driver, name: "failing", load: () => Promise.reject(cause) };
+    const broken = createSessionManager({ driver: failing });
+    const error = (await broken.open(request({ cookie: `sess=${newToken()}` })).catch((e: unknown) => e)) as SessionError;
+    expect(error.code).toBe("STORE_UNAVAILABLE");
+    expect(error.cause).toBe(cause);
+    expect(error.message).not.toMatch(/sess=/);
+  });
+
+  it("warns once when a Secure cookie is configured and requests arrive over plain HTTP", async () => {
+    const strict = makeManager({ cookie: { secure: true } });
+    await strict.open(request({}));
+    await strict.open(request({}));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/trustProxy/);
+  });
+});
+
+describe("open.commit", () => {
+  it("stores nothing for a request that writes nothing", async () => {
+    const { headers, session } = await run({}, (s) => s.get("note"));
+    expect(headers).toEqual([]);
+    expect(session.isNew).toBe(true);
+    expect(rec.calls).toEqual([]);
+  });
+
+  it("creates the session on the first write and sets a cookie expiring with it", async () => {
+    const { headers, session } = await run({}, (s) => s.set("note", "hello"));
+    const cookie = header(headers, "set-cookie")!;
+    expect(isToken(tokenFrom(cookie))).toBe(true);
+    expect(cookie).toContain(`Max-Age=${30 * 60}`);
+    expect(header(headers, "cache-control")).toBe("no-store");
+    expect(rec.methods()).toEqual(["create"]);
+    expect(session.id).toBe(sessionIdOf(tokenFrom(cookie)));
+  });
+
+  it("sends only the changed fields to the driver", async () => {
+    const token = await login();
+    await run({ cookie: `sess=${token}` }, (s) => {
+      s.set("note", "a");
+      s.set("visits", 1);
+      s.set("cart", { x: 1 });
+    });
+    rec.calls.length = 0;
+    await run({ cookie: `sess=${token}` }, (s) => {
+      s.set("note", "b");
+      s.unset("cart");
+      s.increment("visits", 2);
+    });
+    expect(rec.methods()).toEqual(["load", "update"]);
+    const change = rec.calls[1]!.args[1] as { set: object; remove: string[]; increment: object };
+    expect(change.set).toEqual({ note: '"b"' });
+    expect(change.remove).toEqual(["cart"]);
+    expect(change.increment).toEqual({ visits: 2 });
+  });
+
+  it("makes no write for a read-only request while renewal is not due", async () => {
+    const token = await login();
+    rec.calls.length = 0;
+    rec.advance(MIN - 1);
+    const { headers } = await run({ cookie: `sess=${token}` }, (s) => s.get("username"));
+    expect(rec.methods()).toEqual(["load"]);
+    expect(headers).toEqual([]);
+  });
+
+  it("renews a read-only session once renewal is due, and re-sends the cookie with the new expiry", async () => {
+    const token = await login();
+    rec.calls.length = 0;
+    rec.advance(MIN);
+    const { headers } = await run({ cookie: `sess=${token}` }, (s) => s.get("username"));
+    expect(rec.methods()).toEqual(["load", "update"]);
+    const change = rec.calls[1]!.args[1] as { expiresAt: number; lastSeenAt: number };
+    expect(change.lastSeenAt).toBe(rec.clock());
+    expect(change.expiresAt).toBe(rec.clock() + 30 * MIN);
+    expect(tokenFrom(header(headers, "set-cookie"))).toBe(token);
+    expect(header(headers, "set-cookie")).toContain(`Max-Age=${30 * 60}`);
+  });
+
+  it("ends a session at its absolute deadline however active it is", async () => {
+    const short = makeManager({ idleTimeout: 10 * MIN, absoluteTimeout: 30 * MIN, renewAfter: MIN });
+    const token = await (async () => {
+      const { headers } = await run({}, (s) => s.set("note", "x"), short);
+      return tokenFrom(header(headers, "set-cookie"));
+    })();
+    for (let i = 0; i < 5; i++) {
+      rec.advance(5 * MIN);
+      const { session } = await run({ cookie: `sess=${token}` }, () => {}, short);
+      expect(session.isNew).toBe(false);
+      expect(session.expiresAt).toBeLessThanOrEqual(session.createdAt! + 30 * MIN);
+    }
+    rec.advance(5 * MIN);
+    const { session } = await run({ cookie: `sess=${token}` }, () => {}, short);
+    expect(session.isNew).toBe(true);
+  });
+
+  it("ends a session idle for longer than the idle timeout", async () => {
+    const token = await login();
+    rec.advance(30 * MIN);
+    const { session, headers } = await run({ cookie: `sess=${token}` });
+    expect(session.isNew).toBe(true);
+    expect(header(headers, "set-cookie")).toMatch(/^sess=; .*Max-Age=0/);
+  });
+
+  it("rejects with CONFLICT and a clearing cookie when the session ended during the request", async () => {
+    const token = await login();
+    const open = await manager.open(request({ cookie: `sess=${token}` }));
+    await manager.endUserSessions("ada");
+    open.session.set("note", "late");
+    const error = (await open.commit().catch((e: unknown) => e)) as SessionError & { headers: [string, string][] };
+    expect(error.code).toBe("CONFLICT");
+    expect(error.status).toBe(409);
+    expect(header(error.headers, "set-cookie")).toMatch(/^sess=; /);
+    expect(await rec.driver.load(sessionIdOf(token))).toBeNull();
+  });
+
+  it("commits once however often it is called", async () => {
+    const open = await manager.open(request({}));
+    open.session.set("note", "x");
+    const [a, b] = await Promise.all([open.commit(), open.commit()]);
+    expect(a).toBe(b);
+    expect(rec.methods()).toEqual(["create"]);
+  });
+});
+
+describe("session.regenerate", () => {
+  it("keeps the data under a new token and kills the old token at once", async () => {
+    const token = await login();
+    await run({ cookie: `sess=${token}` }, (s) => s.set("cart", { apple: 2 }));
+    const { headers } = await run({ cookie: `sess=${token}` }, (s) => s.regenerate());
+    const fresh = tokenFrom(header(headers, "set-cookie"));
+    expect(fresh).not.toBe(token);
+    const old = await run({ cookie: `sess=${token}` });
+    expect(old.session.isNew).toBe(true);
+    const current = await run({ cookie: `sess=${fresh}` });
+    expect(current.session.get("cart")).toEqual({ apple: 2 });
+    expect(current.session.get("username")).toBe("ada");
+  });
+
+  it("drops the data when asked to", async () => {
+    const token = await login();
+    const { headers } = await run({ cookie: `sess=${token}` }, (s) => s.regenerate({ keepData: false }));
+    const current = await run({ cookie: `sess=${tokenFrom(header(headers, "set-cookie"))}` });
+    expect(current.session.all()).toEqual({});
+    expect(current.session.isNew).toBe(false);
+  });
+});
+
+describe("session.login", () => {
+  it("keeps data written before login, issues a new token and binds the user", async () => {
+    const { headers } = await run({}, (s) => s.set("cart", { pear: 1 }));
+    const anonymous = tokenFrom(header(headers, "set-cookie"));
+    const after = await run({ cookie: `sess=${anonymous}` }, (s) => s.login("grace"));
+    const token = tokenFrom(header(after.headers, "set-cookie"));
+    expect(token).not.toBe(anonymous);
+    expect((await run({ cookie: `sess=${anonymous}` })).session.isNew).toBe(true);
+    const current = await run({ cookie: `sess=${token}` });
+    expect(current.session.userId).toBe("grace");
+    expect(current.session.get("cart")).toEqual({ pear: 1 });
+    const listed = await manager.listUserSessions("grace");
+    expect(listed.map((s) => s.id)).toEqual([current.session.id]);
+  });
+
+  it("counts the absolute lifetime from login", async () => {
+    const { headers } = await run({}, (s) => s.set("note", "x"));
+    const anonymous = tokenFrom(header(headers, "set-cookie"));
+    rec.advance(10 * MIN);
+    const after = await run({ cookie: `sess=${anonymous}` }, (s) => s.login("grace"));
+    const change = rec.calls.at(-1)!.args[2] as { absoluteExpiresAt: number };
+    expect(change.absoluteExpiresAt).toBe(rec.clock() + 12 * 60 * MIN);
+    expect(after.session.userId).toBe("grace");
+  });
+
+  it("ends the oldest sessions beyond maxSessionsPerUser", async () => {
+    const limited = makeManager({ maxSessionsPerUser: 2 });
+    const tokens: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { headers } = await run({}, (s) => s.login("lin"), limited);
+      tokens.push(tokenFrom(header(headers, "set-cookie")));
+      rec.advance(1_000);
+    }
+    expect((await run({ cookie: `sess=${tokens[0]}` }, () => {}, limited)).session.isNew).toBe(true);
+    expect((await limited.listUserSessions("lin")).length).toBe(2);
+  });
+});
+
+describe("session.destroy", () => {
+  it("deletes the session and clears the cookie with the same attributes", async () => {
+    const token = await login();
+    const { headers } = await run({ cookie: `sess=${token}` }, (s) => s.destroy());
+    expect(header(headers, "set-cookie")).toBe(
+      "sess=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+    );
+    expect(await rec.driver.load(sessionIdOf(token))).toBeNull();
+  });
+
+  it("refuses writes after destroy in the same request", async () => {
+    const open = await manager.open(request({}));
+    open.session.destroy();
+    expect(() => open.session.set("note", "x")).toThrow(SessionError);
+  });
+});
+
+describe("session.increment", () => {
+  it("adds to the stored value and reports what the store holds after commit", async () => {
+    const token = await login();
+    await run({ cookie: `sess=${token}` }, (s) => s.increment("visits"));
+    await Promise.all(
+      Array.from({ length: 20 }, () => run({ cookie: `sess=${token}` }, (s) => s.increment("visits", 5))),
+    );
+    const { session } = await run({ cookie: `sess=${token}` }, (s) => s.increment("visits"));
+    expect(session.get("visits")).toBe(102);
+  });
+
+  it("rejects a fractional step", async () => {
+    const open = await manager.open(request({}));
+    expect(() => open.session.increment("visits", 0.5)).toThrow(/whole number/);
+  });
+
+  it("turns a field set in the same request into a plain write", async () => {
+    const token = await login();
+    rec.calls.length = 0;
+    await run({ cookie: `sess=${token}` }, (s) => {
+      s.set("visits", 10);
+      s.increment("visits", 5);
+    });
+    const change = rec.calls[1]!.args[1] as { set: object; increment: object };
+    expect(change.set).toEqual({ visits: "15" });
+    expect(change.increment).toEqual({});
+  });
+});
+
+describe("session.get", () => {
+  it("returns frozen values, so an in-place change fails loudly instead of being lost", async () => {
+    const token = await login();
+    await run({ cookie: `sess=${token}` }, (s) => s.set("cart", { a: 1 }));
+    const { session } = await run({ cookie: `sess=${token}` });
+    const cart = session.get("cart") as Record<string, number>;
+    expect(() => {
+      cart.b = 2;
+    }).toThrow(TypeError);
+  });
+
+  it("reads an unparseable stored field as undefined and warns", async () => {
+    const token = await login();
+    await rec.driver.update(sessionIdOf(token), {
+      set: { note: "{not json" },
+      remove: [],
+      increment: {},
+      lastSeenAt: rec.clock(),
+      expiresAt: rec.clock() + MIN,
+    });
+    const { session } = await run({ cookie: `sess=${token}` });
+    expect(session.get("note")).toBeUndefined();
+    expect(warnings.join()).toMatch(/"note".*not valid JSON/);
+  });
+});
+
+describe("limits", () => {
+  it("rejects a field beyond maxFields with PAYLOAD_TOO_LARGE and writes nothing", async () => {
+    const small = makeManager({ limits: { maxFields: 2 } });
+    const open = await small.open(request({}));
+    open.session.set("note", "a");
+    open.session.set("username", "b");
+    expect(() => open.session.set("visits", 1)).toThrow(expect.objectContaining({ code: "PAYLOAD_TOO_LARGE" }));
+  });
+
+  it("rejects data beyond maxBytes with PAYLOAD_TOO_LARGE", async () => {
+    const small = makeManager({ limits: { maxBytes: 100 } });
+    const open = await small.open(request({}));
+    expect(() => open.session.set("note", "x".repeat(200))).toThrow(expect.objectContaining({ code: "PAYLOAD_TOO_LARGE", status: 413 }));
+    await open.commit();
+    expect(rec.calls).toEqual([]);
+  });
+});
+
+describe("header transport", () => {
+  it("reads a bearer token and returns new tokens in the session-token header", async () => {
+    const api = makeManager({ cookie: false, header: true });
+    const first = await run({}, (s) => s.login("ada"), api);
+    const token = header(first.headers, "session-token")!;
+    expect(isToken(token)).toBe(true);
+    expect(header(first.headers, "set-cookie")).toBeUndefined();
+    const second = await run({ authorization: `Bearer ${token}` }, () => {}, api);
+    expect(second.session.userId).toBe("ada");
+  });
+
+  it("reads a named header as the bare token", async () => {
+    const api = makeManager({ cookie: false, header: { name: "X-Session" } });
+    const first = await run({}, (s) => s.set("note", "n"), api);
+    const token = header(first.headers, "session-token")!;
+    const second = await run({ "x-session": token }, () => {}, api);
+    expect(second.session.get("note")).toBe("n");
+  });
+});
+
+describe("manager.endSession", () => {
+  it("ends a session by its public id only for its own user", async () => {
+    await login("ada");
+    const [session] = await manager.listUserSessions("ada");
+    expect(await manager.endSession(session!.id, { userId: "eve" })).toBe(false);
+    expect(await manager.endSession(session!.id, { userId: "ada" })).toBe(true);
+    expect(await manager.listUserSessions("ada")).toEqual([]);
+  });
+
+  it("makes no store call for an id of the wrong format", async () => {
+    rec.calls.length = 0;
+    expect(await manager.endSession("../etc/passwd")).toBe(false);
+    expect(rec.calls).toEqual([]);
+  });
+});
+
+describe("createSessionManager", () => {
+  const cases: Array<[string, Record<string, unknown>]> = [
+    ["driver", { driver: undefined }],
+    ["operationTimeout", { operationTimeout: 0 }],
+    ["operationTimeout", { operationTimeout: Number.NaN }],
+    ["maxSessionsPerUser", { maxSessionsPerUser: 0 }],
+    ["absoluteTimeout", { absoluteTimeout: 401 * 24 * 60 * MIN, idleTimeout: MIN }],
+    ["cookie", { cookie: false }],
+    ["header.name", { header: { name: "bad header" } }],
+    ["idleTimeout", { idleTimeout: -1 }],
+  ];
+  it.each(cases)("throws CONFIG_INVALID naming %s", (option, options) => {
+    expect(() => createSessionManager({ driver: rec.driver, ...options } as SessionManagerOptions)).toThrow(
+      expect.objectContaining({ code: "CONFIG_INVALID", message: expect.stringContaining(`"${option}"`) }),
+    );
+  });
+
+  it("allows a 400-day absolute lifetime with a browser-session cookie", () => {
+    expect(() =>
+      createSessionManager({ driver: rec.driver, absoluteTimeout: 500 * 24 * 60 * MIN, cookie: { persistent: false } }),
+    ).not.toThrow();
+  });
+});

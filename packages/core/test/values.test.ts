@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { SessionError } from "../src/index.js";
+import { checkFieldName, createLimits, parseValue, serializeValue } from "../src/values.js";
+
+function codeOf(run: () => unknown): string | undefined {
+  try {
+    run();
+  } catch (error) {
+    return error instanceof SessionError ? error.code : "not a SessionError";
+  }
+  return undefined;
+}
+
+describe("checkFieldName", () => {
+  it.each(["__proto__", "constructor", "prototype", "", "$c", "x".repeat(129)])("rejects %j", (name) => {
+    expect(codeOf(() => checkFieldName(name))).toBe("VALUE_INVALID");
+  });
+
+  it("accepts ordinary names", () => {
+    expect(codeOf(() => checkFieldName("cart:sku-1"))).toBeUndefined();
+  });
+});
+
+describe("serializeValue", () => {
+  it.each([
+    ["undefined", undefined],
+    ["a function", () => 1],
+    ["a symbol", Symbol("x")],
+    ["a bigint", 1n],
+    ["NaN", Number.NaN],
+    ["Infinity", Number.POSITIVE_INFINITY],
+    ["a Date", new Date()],
+    ["a Map", new Map()],
+    ["a nested undefined", { a: [1, undefined] }],
+    ["a __proto__ key", JSON.parse('{"a":{"__proto__":{"polluted":true}}}') as unknown],
+  ])("rejects %s with VALUE_INVALID", (_label, value) => {
+    expect(codeOf(() => serializeValue("field", value))).toBe("VALUE_INVALID");
+  });
+
+  it("rejects values nested deeper than 64 levels", () => {
+    let value: unknown = 1;
+    for (let i = 0; i < 70; i++) value = [value];
+    expect(codeOf(() => serializeValue("field", value))).toBe("VALUE_INVALID");
+  });
+
+  it("serializes JSON values to their JSON text", () => {
+    const value = { a: [1, "two", null, true], b: { c: 1.5 }, d: Object.create(null) as object };
+    expect(serializeValue("field", value)).toBe(JSON.stringify(value));
+  });
+});
+
+describe("parseValue", () => {
+  it("drops __proto__ keys so a stored value cannot pollute prototypes", () => {
+    const value = parseValue('{"__proto__":{"polluted":true},"a":1}') as Record<string, unknown>;
+    const merged = Object.assign({}, value);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect((merged as Record<string, unknown>).polluted).toBeUndefined();
+    expect(value.a).toBe(1);
+  });
+
+  it("returns undefined for text that is not JSON", () => {
+    expect(parseValue('{"a":')).toBeUndefined();
+  });
+
+  it("returns deeply frozen values", () => {
+    const value = parseValue('{"a":{"b":[1]}}') as { a: { b: number[] } };
+    expect(Object.isFrozen(value.a.b)).toBe(true);
+  });
+});
+
+describe("createLimits", () => {
+  it("defaults to 65,536 characters and 128 fields", () => {
+    expect(createLimits()).toEqual({ maxBytes: 65_536, maxFields: 128 });
+  });
+
+  it.each([
+    ["limits.maxBytes", { maxBytes: 0 }],
+    ["limits.maxFields", { maxFields: -1 }],
+    ["limits.maxFields", { maxFields: 1.5 }],
+  ])("throws CONFIG_INVALID naming %s", (option, options) => {
+    expect(() => createLimits(options)).toThrow(`"${option}"`);
+  });
+});
