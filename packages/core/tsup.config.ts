@@ -5,6 +5,8 @@ export default defineConfig({
   format: ["esm", "cjs"],
   dts: true,
   clean: true,
+  // One copy of shared modules (SessionError above all) for both entry points, in CJS too.
+  splitting: true,
   sourcemap: true,
   target: "node20",
 });
