@@ -1,0 +1,88 @@
+/**
+ * @sess/node-redis: the sess storage driver on a node-redis 5 client (`createClient`,
+ * `createCluster`, `createSentinel`). A thin binding of the client to the shared Redis port.
+ */
+import type { SessionDriver } from "@sess/core";
+import type { RedisClientType, RedisClusterType, RedisSentinelType } from "redis";
+import { createRedisDriver } from "@sess/redis-shared";
+import type { RedisPort } from "@sess/redis-shared";
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- any module/function/script set and RESP version the application chose */
+export type NodeRedisClient =
+  | RedisClientType<any, any, any, any, any>
+  | RedisClusterType<any, any, any, any, any>
+  | RedisSentinelType<any, any, any, any, any>;
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+export interface NodeRedisDriverOptions {
+  /** The application's connected client: `createClient()`, `createCluster()` or `createSentinel()`, after `connect()`. Left open by `close()`. */
+  client: NodeRedisClient;
+  /** Key prefix. Default `"sess"`. Must not contain `{` or `}`. */
+  prefix?: string;
+}
+
+/** The commands the port uses, as every node-redis client kind declares them. */
+interface Commands {
+  evalSha(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  hGetAll(key: string): Promise<unknown>;
+  hmGet(key: string, fields: string[]): Promise<unknown>;
+  zRangeWithScores(key: string, start: number, stop: number): Promise<unknown>;
+  zRem(key: string, members: string[]): Promise<unknown>;
+}
+
+interface State {
+  isOpen: boolean;
+  isReady?: boolean;
+  /** Cluster only: the masters and their node clients once connected. */
+  masters?: { client?: unknown }[];
+}
+
+function readiness(client: State): boolean {
+  if (!client.isOpen) return false;
+  if (typeof client.isReady === "boolean") return client.isReady;
+  // Cluster: open, and every master's node client connected (a down master would otherwise queue).
+  return (client.masters ?? []).every((master) => {
+    const node = master.client as { isReady?: unknown } | undefined;
+    return node === undefined || typeof node.isReady !== "boolean" || node.isReady;
+  });
+}
+
+function text(value: unknown): string {
+  return value instanceof Uint8Array ? Buffer.from(value).toString("utf8") : String(value);
+}
+
+export function createNodeRedisDriver(options: NodeRedisDriverOptions): SessionDriver {
+  const client = options.client as unknown as Commands & State;
+  const port: RedisPort = {
+    name: "node-redis",
+    isReady: () => readiness(client),
+    describeState: () => `isOpen ${String(client.isOpen)}, isReady ${String(client.isReady ?? "n/a")}`,
+    evalsha: (sha1, keys, args) => client.evalSha(sha1, { keys, arguments: args }),
+    eval: (source, keys, args) => client.eval(source, { keys, arguments: args }),
+    hgetall: async (key) => {
+      const reply = await client.hGetAll(key);
+      const hash: Record<string, string> = {};
+      const entries = reply instanceof Map ? [...reply.entries()] : Object.entries(reply as Record<string, unknown>);
+      for (const [name, value] of entries) {
+        if (text(name) !== "__proto__") hash[text(name)] = text(value);
+      }
+      return hash;
+    },
+    hmget: async (key, fields) => {
+      const reply = await client.hmGet(key, fields);
+      return Array.isArray(reply) ? reply.map((value: unknown) => (value == null ? null : text(value))) : [];
+    },
+    zrangeWithScores: async (key) => {
+      const reply = await client.zRangeWithScores(key, 0, -1);
+      return (reply as { value: unknown; score: unknown }[]).map((entry) => ({
+        member: text(entry.value),
+        score: Number(entry.score),
+      }));
+    },
+    zrem: async (key, members) => {
+      await client.zRem(key, members);
+    },
+  };
+  return createRedisDriver(port, options.prefix === undefined ? {} : { prefix: options.prefix });
+}

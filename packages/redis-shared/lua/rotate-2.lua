@@ -1,0 +1,84 @@
+-- rotate-2: atomic move of a session to a new id with a change applied; all or nothing.
+-- KEYS[1]  old session hash    KEYS[2] new session hash (same hash tag, so same cluster slot)
+-- ARGV[1..11] as update-1 (now, expiresAt, lastSeenAt, absoluteExpiresAt|"", user op, user id,
+--             binding score, expectation, nSet, nRemove, nIncrement)
+-- ARGV[12] keepData: "1" moves the user fields, "0" keeps only the metadata
+-- from ARGV[13]: nSet field/value pairs, nRemove field names, nIncrement field/delta pairs
+-- Returns  {1, previousUserId or "", field, value, ...}  rotated: KEYS[1] no longer exists
+--          {0}         no live session under KEYS[1]: nothing written
+--          {-1, field} increment of a non-integer value: nothing written
+--          {-2}        the expectation no longer holds: nothing written, retry
+--          {-3}        something already exists under KEYS[2]: nothing written
+--          {1, previousUserId} alone also when the binding lost to newer logins of that user (a
+--                      tombstone for this binding under KEYS[2], or the $ev marker): KEYS[1] is deleted
+local from, to = KEYS[1], KEYS[2]
+local now, expiresAt = tonumber(ARGV[1]), tonumber(ARGV[2])
+local userOp, userId = ARGV[5], ARGV[6]
+local binding = userId .. '|' .. ARGV[7]
+local endedByLogin = false
+if redis.call('EXISTS', to) == 1 then
+  if ARGV[7] == '' or redis.call('TYPE', to).ok ~= 'hash' or redis.call('HGET', to, '$dead') ~= binding then return {-3} end
+  endedByLogin = true
+end
+if redis.call('TYPE', from).ok ~= 'hash' or redis.call('HEXISTS', from, '$c') == 0 then return {0} end
+local prevUser = redis.call('HGET', from, '$u') or ''
+if endedByLogin or (userOp == '+' and redis.call('HGET', from, '$ev') == binding) then
+  redis.call('DEL', from)
+  return {1, prevUser}
+end
+if ARGV[8] ~= '' and ((redis.call('HGET', from, '$a') or '') .. '|' .. prevUser) ~= ARGV[8] then return {-2} end
+local keepData = ARGV[12] == '1'
+
+local nSet, nRemove, nIncr = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
+local setAt = 13
+local removeAt = setAt + 2 * nSet
+local incrAt = removeAt + nRemove
+local function isInteger(s)
+  return s == '0' or (string.match(s, '^%-?[1-9]%d*$') ~= nil and #s <= 16)
+end
+local pending = {}
+for j = 0, nSet - 1 do pending[ARGV[setAt + 2 * j]] = ARGV[setAt + 2 * j + 1] end
+for j = 0, nRemove - 1 do pending[ARGV[removeAt + j]] = false end
+for j = 0, nIncr - 1 do
+  local field, delta = ARGV[incrAt + 2 * j], ARGV[incrAt + 2 * j + 1]
+  local current = pending[field]
+  if current == nil and keepData then current = redis.call('HGET', from, field) end
+  if not current then current = nil end
+  if not isInteger(delta) or (current and not isInteger(current)) then return {-1, field} end
+  local sum = (tonumber(current) or 0) + tonumber(delta)
+  if sum > 9007199254740991 or sum < -9007199254740991 then return {-1, field} end
+  pending[field] = tostring(sum)
+end
+
+if expiresAt <= now then
+  redis.call('DEL', from)
+  return {1, prevUser}
+end
+if keepData then
+  redis.call('RENAME', from, to)
+  redis.call('HDEL', to, '$ev')
+else
+  local all = redis.call('HGETALL', from)
+  redis.call('DEL', from)
+  for j = 1, #all, 2 do
+    local name = all[j]
+    if string.sub(name, 1, 1) == '$' and name ~= '$ev' then redis.call('HSET', to, name, all[j + 1]) end
+  end
+end
+for j = 0, nSet - 1 do redis.call('HSET', to, ARGV[setAt + 2 * j], ARGV[setAt + 2 * j + 1]) end
+for j = 0, nRemove - 1 do redis.call('HDEL', to, ARGV[removeAt + j]) end
+local reply = {1, prevUser}
+for j = 0, nIncr - 1 do
+  local field = ARGV[incrAt + 2 * j]
+  reply[#reply + 1] = field
+  reply[#reply + 1] = redis.call('HINCRBY', to, field, ARGV[incrAt + 2 * j + 1])
+end
+redis.call('HSET', to, '$s', ARGV[3], '$x', ARGV[2])
+if ARGV[4] ~= '' then redis.call('HSET', to, '$a', ARGV[4]) end
+if userOp == '+' then
+  redis.call('HSET', to, '$u', userId)
+elseif userOp == '-' then
+  redis.call('HDEL', to, '$u')
+end
+redis.call('PEXPIREAT', to, ARGV[2])
+return reply

@@ -1,0 +1,69 @@
+-- update-1: update-only, per-field write of one session; all or nothing.
+-- KEYS[1]  session hash
+-- ARGV[1]  now (ms)             ARGV[2] expiresAt (ms; not after now -> the session is deleted)
+-- ARGV[3]  lastSeenAt           ARGV[4] absoluteExpiresAt, or "" to keep it
+-- ARGV[5]  user op: "" keep, "-" unbind, "+" bind to ARGV[6]
+-- ARGV[6]  user id (bind)       ARGV[7] index score of this binding (eviction marker check)
+-- ARGV[8]  expectation "<$a>|<$u>" as read before indexing, or "" for none
+-- ARGV[9]  nSet  ARGV[10] nRemove  ARGV[11] nIncrement, then from ARGV[12]:
+--          nSet field/value pairs, nRemove field names, nIncrement field/delta pairs
+-- Returns  {1, previousUserId or "", field, value, ...}  written; counters after the write
+--                      ({1, previousUserId} alone when the binding lost to newer logins of that
+--                      user: the session is deleted, as kill-1 asked through its $ev marker)
+--          {0}         no live session under KEYS[1] (missing, tombstone, foreign type): nothing written
+--          {-1, field} increment of a non-integer value or out of the safe integer range: nothing written
+--          {-2}        the expectation no longer holds (concurrent login): nothing written, retry
+local key = KEYS[1]
+local now, expiresAt = tonumber(ARGV[1]), tonumber(ARGV[2])
+if redis.call('TYPE', key).ok ~= 'hash' or redis.call('HEXISTS', key, '$c') == 0 then return {0} end
+local userOp, userId = ARGV[5], ARGV[6]
+local prevUser = redis.call('HGET', key, '$u') or ''
+if userOp == '+' and redis.call('HGET', key, '$ev') == userId .. '|' .. ARGV[7] then
+  redis.call('DEL', key)
+  return {1, prevUser}
+end
+if ARGV[8] ~= '' and ((redis.call('HGET', key, '$a') or '') .. '|' .. prevUser) ~= ARGV[8] then return {-2} end
+
+local nSet, nRemove, nIncr = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
+local setAt = 12
+local removeAt = setAt + 2 * nSet
+local incrAt = removeAt + nRemove
+local function isInteger(s)
+  return s == '0' or (string.match(s, '^%-?[1-9]%d*$') ~= nil and #s <= 16)
+end
+local pending = {}
+for j = 0, nSet - 1 do pending[ARGV[setAt + 2 * j]] = ARGV[setAt + 2 * j + 1] end
+for j = 0, nRemove - 1 do pending[ARGV[removeAt + j]] = false end
+for j = 0, nIncr - 1 do
+  local field, delta = ARGV[incrAt + 2 * j], ARGV[incrAt + 2 * j + 1]
+  local current = pending[field]
+  if current == nil then current = redis.call('HGET', key, field) end
+  if current == false then current = nil end
+  if not isInteger(delta) or (current and not isInteger(current)) then return {-1, field} end
+  local sum = (tonumber(current) or 0) + tonumber(delta)
+  if sum > 9007199254740991 or sum < -9007199254740991 then return {-1, field} end
+  pending[field] = tostring(sum)
+end
+
+if expiresAt <= now then
+  redis.call('DEL', key)
+  return {1, prevUser}
+end
+for j = 0, nSet - 1 do redis.call('HSET', key, ARGV[setAt + 2 * j], ARGV[setAt + 2 * j + 1]) end
+for j = 0, nRemove - 1 do redis.call('HDEL', key, ARGV[removeAt + j]) end
+local reply = {1, prevUser}
+for j = 0, nIncr - 1 do
+  local field = ARGV[incrAt + 2 * j]
+  reply[#reply + 1] = field
+  reply[#reply + 1] = redis.call('HINCRBY', key, field, ARGV[incrAt + 2 * j + 1])
+end
+redis.call('HSET', key, '$s', ARGV[3], '$x', ARGV[2])
+if ARGV[4] ~= '' then redis.call('HSET', key, '$a', ARGV[4]) end
+if userOp == '+' then
+  redis.call('HSET', key, '$u', userId)
+  redis.call('HDEL', key, '$ev')
+elseif userOp == '-' then
+  redis.call('HDEL', key, '$u')
+end
+redis.call('PEXPIREAT', key, ARGV[2])
+return reply

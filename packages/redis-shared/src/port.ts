@@ -1,0 +1,81 @@
+/**
+ * The client port: the handful of Redis operations the shared driver runs on. Each driver package
+ * binds its client (ioredis, node-redis) to this interface and nothing else.
+ */
+import { SessionError } from "@sess/core";
+import type { EmbeddedScript } from "./lua.generated.js";
+
+export interface RedisPort {
+  /** Client name for messages: "ioredis", "node-redis". */
+  readonly name: string;
+  /** True when the client is connected and would send a command now (not into an offline queue). */
+  isReady(): boolean;
+  /** A short description of the client's state for error messages ("reconnecting", "closed"…). */
+  describeState(): string;
+  /** EVALSHA; the promise rejects with the server's error (NOSCRIPT included). */
+  evalsha(sha1: string, keys: string[], args: string[]): Promise<unknown>;
+  /** EVAL with the full script text. */
+  eval(source: string, keys: string[], args: string[]): Promise<unknown>;
+  /** HGETALL: an empty object when the key does not exist. */
+  hgetall(key: string): Promise<Record<string, string>>;
+  /** HMGET: one value or null per field, in order. */
+  hmget(key: string, fields: string[]): Promise<(string | null)[]>;
+  /** ZRANGE key 0 -1 WITHSCORES, lowest score first. */
+  zrangeWithScores(key: string): Promise<{ member: string; score: number }[]>;
+  /** ZREM. */
+  zrem(key: string, members: string[]): Promise<void>;
+}
+
+/** Runs a script by SHA1, falling back to EVAL only when the server answers NOSCRIPT. */
+export async function runScript(
+  port: RedisPort,
+  script: EmbeddedScript,
+  keys: string[],
+  args: string[],
+): Promise<unknown> {
+  try {
+    return await port.evalsha(script.sha1, keys, args);
+  } catch (error) {
+    if (!isNoScript(error)) throw error;
+    return port.eval(script.source, keys, args);
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function isNoScript(error: unknown): boolean {
+  return messageOf(error).startsWith("NOSCRIPT");
+}
+
+/** WRONGTYPE: a key holds a value of another type (corrupt or foreign data). */
+export function isWrongType(error: unknown): boolean {
+  return messageOf(error).startsWith("WRONGTYPE");
+}
+
+/** Server error prefixes that mean "the store cannot serve now" (kept for messages; all failures map to STORE_UNAVAILABLE). */
+const UNAVAILABLE_PREFIXES = ["LOADING", "MISCONF", "OOM", "READONLY", "NOPERM", "CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN", "BUSY", "NOAUTH"];
+
+/**
+ * Classifies anything the client threw. A `SessionError` passes through; everything else (connection
+ * refused or closed, timeouts, LOADING, MISCONF, OOM, READONLY, NOPERM, CLUSTERDOWN, TRYAGAIN, any other
+ * server error) is `STORE_UNAVAILABLE` with the original as `cause`.
+ */
+export function storeError(port: RedisPort, operation: string, error: unknown): SessionError {
+  if (error instanceof SessionError) return error;
+  const message = messageOf(error);
+  const known = UNAVAILABLE_PREFIXES.find((prefix) => message.startsWith(prefix));
+  const detail = known === undefined ? message : `${known}: ${message}`;
+  return new SessionError("STORE_UNAVAILABLE", `${port.name}: ${operation} failed: ${detail}`, { cause: error });
+}
+
+/** Fails at once when the client is not ready, instead of waiting in its offline queue. */
+export function assertReady(port: RedisPort, operation: string): void {
+  if (!port.isReady()) {
+    throw new SessionError(
+      "STORE_UNAVAILABLE",
+      `${port.name}: ${operation} refused: the Redis client is not ready (${port.describeState()})`,
+    );
+  }
+}
