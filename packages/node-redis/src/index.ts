@@ -3,16 +3,26 @@
  * `createCluster`, `createSentinel`). A thin binding of the client to the shared Redis port.
  */
 import type { SessionDriver } from "@sess/core";
-import type { RedisClientType, RedisClusterType, RedisSentinelType } from "redis";
 import { createRedisDriver } from "@sess/redis-shared";
 import type { RedisPort } from "@sess/redis-shared";
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- any module/function/script set and RESP version the application chose */
-export type NodeRedisClient =
-  | RedisClientType<any, any, any, any, any>
-  | RedisClusterType<any, any, any, any, any>
-  | RedisSentinelType<any, any, any, any, any>;
+/* eslint-disable @typescript-eslint/no-explicit-any -- node-redis declares these with module-, RESP- and type-mapping-dependent generics */
+type Command = (...args: any[]) => Promise<unknown>;
 /* eslint-enable @typescript-eslint/no-explicit-any */
+
+/**
+ * What the driver needs from a node-redis 5 client: satisfied by `createClient()`, `createCluster()`
+ * and `createSentinel()` results (with any modules, scripts or RESP version).
+ */
+export interface NodeRedisClient {
+  readonly isOpen: boolean;
+  evalSha: Command;
+  eval: Command;
+  hGetAll: Command;
+  hmGet: Command;
+  zRangeWithScores: Command;
+  zRem: Command;
+}
 
 export interface NodeRedisDriverOptions {
   /** The application's connected client: `createClient()`, `createCluster()` or `createSentinel()`, after `connect()`. Left open by `close()`. */
