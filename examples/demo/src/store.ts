@@ -1,0 +1,80 @@
+import type { SessionDriver } from "@sess/core";
+import { createMemoryDriver } from "@sess/core/memory";
+import type { Settings } from "./settings.js";
+
+/** The session driver, plus what the demo needs for `/health` and shutdown. */
+export interface Store {
+  kind: "memory" | "redis";
+  driver: SessionDriver;
+  /** Whether the store answers, within `timeout` ms. Never touches a session. */
+  ping(timeout?: number): Promise<boolean>;
+  /** Closes the driver and the client the demo opened. */
+  close(): Promise<void>;
+}
+
+const PING_TIMEOUT = 1000;
+
+export async function openStore(settings: Pick<Settings, "redisUrl" | "driver"> & { prefix?: string }, log: (line: string) => void): Promise<Store> {
+  if (settings.redisUrl === undefined) {
+    log("REDIS_URL is not set: sessions live in this process's memory (set REDIS_URL=redis://127.0.0.1:6379 for Redis)");
+    const driver = createMemoryDriver();
+    return { kind: "memory", driver, ping: async () => true, close: () => driver.close() };
+  }
+  const url = settings.redisUrl;
+  if (settings.driver === "node-redis") {
+    const { createClient } = await import("redis");
+    const { createNodeRedisDriver } = await import("@sess/node-redis");
+    const client = createClient({ url });
+    let lastError = "";
+    client.on("error", (error: Error) => {
+      if (error.message !== lastError) log(`redis (node-redis): ${error.message}`);
+      lastError = error.message;
+    });
+    await client.connect();
+    const driver = createNodeRedisDriver(settings.prefix === undefined ? { client } : { client, prefix: settings.prefix });
+    return {
+      kind: "redis",
+      driver,
+      ping: (timeout = PING_TIMEOUT) => within(timeout, () => client.ping()),
+      async close() {
+        await driver.close();
+        client.destroy();
+      },
+    };
+  }
+  const { Redis } = await import("ioredis");
+  const { createIoredisDriver } = await import("@sess/ioredis");
+  const client = new Redis(url, { lazyConnect: true });
+  let lastError = "";
+  client.on("error", (error: Error) => {
+    if (error.message !== lastError) log(`redis (ioredis): ${error.message}`);
+    lastError = error.message;
+  });
+  await client.connect();
+  const driver = createIoredisDriver(settings.prefix === undefined ? { client } : { client, prefix: settings.prefix });
+  return {
+    kind: "redis",
+    driver,
+    ping: (timeout = PING_TIMEOUT) => within(timeout, () => client.ping()),
+    async close() {
+      await driver.close();
+      client.disconnect();
+    },
+  };
+}
+
+async function within(timeout: number, run: () => Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const pending = run().then(
+    () => true,
+    () => false,
+  );
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeout);
+  });
+  try {
+    return await Promise.race([pending, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
