@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Redis } from "ioredis";
+import { createClient } from "redis";
+import { newToken, sessionIdOf } from "@sess/core";
+import type { SessionDriver } from "@sess/core";
+import { startRedisServer } from "@sess/redis-server";
+import type { RedisServer } from "@sess/redis-server";
+import { createNodeRedisDriver } from "../../node-redis/src/index.js";
+import { createIoredisDriver } from "../src/index.js";
+
+let server: RedisServer;
+let admin: Redis;
+let io: Redis;
+let node: ReturnType<typeof createClient>;
+
+beforeAll(async () => {
+  server = await startRedisServer();
+  admin = new Redis(server.url);
+  io = new Redis(server.url, { lazyConnect: true });
+  await io.connect();
+  node = createClient({ url: server.url });
+  await node.connect();
+});
+
+afterAll(async () => {
+  admin?.disconnect();
+  io?.disconnect();
+  await node?.close();
+  await server?.stop();
+});
+
+/**
+ * The commands clients sent while `action` ran, by name, as MONITOR reports them (commands run by
+ * scripts are reported with source "lua" and left out: they are not round trips). A marker ECHO
+ * from the admin connection closes the window.
+ */
+async function sent(action: () => Promise<unknown>): Promise<Record<string, number>> {
+  const monitor = await admin.monitor();
+  const seen: Record<string, number> = {};
+  const marker = `end-${Math.random().toString(36).slice(2)}`;
+  let closed: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    closed = resolve;
+  });
+  monitor.on("monitor", (_time: string, args: string[], source: string) => {
+    if (args[0]?.toLowerCase() === "echo" && args[1] === marker) closed();
+    else if (source !== "lua" && args[0] !== undefined) seen[args[0].toLowerCase()] = (seen[args[0].toLowerCase()] ?? 0) + 1;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  try {
+    await action();
+    await admin.echo(marker);
+    await done;
+  } finally {
+    monitor.disconnect();
+  }
+  return seen;
+}
+
+const drivers: { name: string; make: (prefix: string) => SessionDriver }[] = [
+  { name: "ioredis", make: (prefix) => createIoredisDriver({ client: io, prefix }) },
+  { name: "node-redis", make: (prefix) => createNodeRedisDriver({ client: node, prefix }) },
+];
+
+for (const { name, make } of drivers) {
+  describe(`${name}: load`, () => {
+    it("sends exactly one command (HGETALL) for a read while renewal is not due", async () => {
+      const driver = make(`c${Math.random().toString(36).slice(2, 10)}`);
+      const now = Date.now();
+      const id = sessionIdOf(newToken());
+      await driver.create(id, { fields: { a: "1" }, createdAt: now, lastSeenAt: now, expiresAt: now + 60_000, absoluteExpiresAt: now + 3_600_000, user: null, userAgent: null, ip: null });
+      expect(await sent(() => driver.load(id))).toEqual({ hgetall: 1 });
+    });
+  });
+
+  describe(`${name}: load + update`, () => {
+    it("takes two round trips (HGETALL, then one EVALSHA) once the script is cached", async () => {
+      const driver = make(`c${Math.random().toString(36).slice(2, 10)}`);
+      const now = Date.now();
+      const id = sessionIdOf(newToken());
+      await driver.create(id, { fields: { n: "0" }, createdAt: now, lastSeenAt: now, expiresAt: now + 60_000, absoluteExpiresAt: now + 3_600_000, user: null, userAgent: null, ip: null });
+      const change = { set: { b: '"x"' }, remove: [], increment: { n: 1 }, lastSeenAt: now + 1, expiresAt: now + 60_000 };
+      await driver.update(id, change); // loads the script into the server's cache (NOSCRIPT -> EVAL)
+      const delta = await sent(async () => {
+        await driver.load(id);
+        await driver.update(id, change);
+      });
+      expect(delta).toEqual({ hgetall: 1, evalsha: 1 });
+    });
+  });
+}
