@@ -1,5 +1,6 @@
 -- destroy-1: deletes one live session.
 -- KEYS[1]  session hash
+-- ARGV     none
 -- Returns  {1, userId or ""}  a live session was deleted (userId: its user index to clean)
 --          {0}                no live session (missing, tombstone or foreign type): nothing written
 local key = KEYS[1]

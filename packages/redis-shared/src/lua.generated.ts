@@ -17,8 +17,8 @@ export const scripts = {
   destroy: {
     name: "destroy-1",
     numkeys: 1,
-    sha1: "44c50bbad8a81536e63f6defba8a62bb4fd73efe",
-    source: "-- destroy-1: deletes one live session.\n-- KEYS[1]  session hash\n-- Returns  {1, userId or \"\"}  a live session was deleted (userId: its user index to clean)\n--          {0}                no live session (missing, tombstone or foreign type): nothing written\nlocal key = KEYS[1]\nif redis.call('TYPE', key).ok ~= 'hash' or redis.call('HEXISTS', key, '$c') == 0 then return {0} end\nlocal user = redis.call('HGET', key, '$u') or ''\nredis.call('DEL', key)\nreturn {1, user}\n",
+    sha1: "0bb5547406dbe657da632ec5be5f2131f8eabb6b",
+    source: "-- destroy-1: deletes one live session.\n-- KEYS[1]  session hash\n-- ARGV     none\n-- Returns  {1, userId or \"\"}  a live session was deleted (userId: its user index to clean)\n--          {0}                no live session (missing, tombstone or foreign type): nothing written\nlocal key = KEYS[1]\nif redis.call('TYPE', key).ok ~= 'hash' or redis.call('HEXISTS', key, '$c') == 0 then return {0} end\nlocal user = redis.call('HGET', key, '$u') or ''\nredis.call('DEL', key)\nreturn {1, user}\n",
   },
   index: {
     name: "index-1",

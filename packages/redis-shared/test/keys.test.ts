@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { newToken, sessionIdOf, tagOf } from "@sess/core";
+import { createKeySchema } from "../src/index.js";
+
+/** The cluster hash tag of a key: the text between the first "{" and the next "}". */
+function hashTagOf(key: string): string {
+  const open = key.indexOf("{");
+  return key.slice(open + 1, key.indexOf("}", open + 1));
+}
+
+describe("createKeySchema", () => {
+  it("uses the prefix sess and a schema version segment by default", () => {
+    const id = sessionIdOf(newToken());
+    expect(createKeySchema().session(id).startsWith("sess:v1:s:")).toBe(true);
+  });
+
+  it("gives a session's old and new ids the same hash tag (the session's tag)", () => {
+    const id = sessionIdOf(newToken());
+    const rotated = sessionIdOf(newToken(tagOf(id)));
+    const keys = createKeySchema("app");
+    expect(hashTagOf(keys.session(id))).toBe(tagOf(id));
+    expect(hashTagOf(keys.session(rotated))).toBe(hashTagOf(keys.session(id)));
+    expect(keys.session(rotated)).not.toBe(keys.session(id));
+  });
+
+  it("builds the user index key from a hash of the user id, with its own tag", () => {
+    const keys = createKeySchema("app");
+    const key = keys.user("ada@example.com");
+    expect(key).not.toContain("ada");
+    expect(hashTagOf(key)).toHaveLength(43);
+    expect(keys.user("ada@example.com")).toBe(key);
+    expect(keys.user("bob@example.com")).not.toBe(key);
+  });
+
+  it("keeps glob characters of a prefix as plain characters", () => {
+    const id = sessionIdOf(newToken());
+    expect(createKeySchema("a*b?[c]\\").session(id).startsWith("a*b?[c]\\:v1:s:")).toBe(true);
+  });
+
+  it.each(["", "a{b", "a}b"])("rejects the prefix %j with CONFIG_INVALID naming the option", (prefix) => {
+    expect(() => createKeySchema(prefix)).toThrow(expect.objectContaining({ code: "CONFIG_INVALID", message: expect.stringContaining('"prefix"') }));
+  });
+});

@@ -1,0 +1,44 @@
+import { execFile } from "node:child_process";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, appendFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { scripts } from "../src/index.js";
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, "..");
+
+describe("embed-lua --check", () => {
+  it("passes on the committed generated module", async () => {
+    await expect(run("node", [join(root, "scripts/embed-lua.mjs"), "--check"])).resolves.toBeDefined();
+  });
+
+  it("fails when a script changed after generation", async () => {
+    const copy = mkdtempSync(join(tmpdir(), "sess-embed-"));
+    try {
+      for (const dir of ["lua", "scripts", "src"]) cpSync(join(root, dir), join(copy, dir), { recursive: true });
+      appendFileSync(join(copy, "lua", "destroy-1.lua"), "-- changed\n");
+      await expect(run("node", [join(copy, "scripts/embed-lua.mjs"), "--check"])).rejects.toMatchObject({ code: 1 });
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("scripts", () => {
+  it("embeds every lua/<verb>-<numkeys>.lua with the SHA1 of its text and a header naming KEYS, ARGV and returns", () => {
+    const files = readdirSync(join(root, "lua")).filter((name) => name.endsWith(".lua"));
+    expect(Object.values(scripts).map((script) => `${script.name}.lua`).sort()).toEqual(files.sort());
+    for (const script of Object.values(scripts)) {
+      const text = readFileSync(join(root, "lua", `${script.name}.lua`), "utf8");
+      expect(script.source).toBe(text);
+      expect(script.sha1).toBe(createHash("sha1").update(text).digest("hex"));
+      expect(text.startsWith(`-- ${script.name}:`)).toBe(true);
+      expect(text).toMatch(/KEYS\[1\]/);
+      expect(text).toMatch(/ARGV|no ARGV/);
+      expect(text).toMatch(/Returns/);
+    }
+  });
+});
