@@ -1,0 +1,94 @@
+/** The benchmarked apps: one file each under src/apps, each started as its own process. */
+export type Framework = "express" | "koa";
+export type Kind = "bare" | "incumbent" | "sess";
+
+export interface AppSpec {
+  id: string;
+  label: string;
+  file: string;
+  framework: Framework;
+  kind: Kind;
+  /** SCAN pattern of the app's session keys (sampled for MEMORY USAGE); null for bare apps. */
+  sessionKeys: string | null;
+  /** Libraries whose versions RESULTS.md lists. */
+  libraries: string[];
+}
+
+export const APPS: AppSpec[] = [
+  {
+    id: "bare-express",
+    label: "bare Express 5",
+    file: "bare-express.ts",
+    framework: "express",
+    kind: "bare",
+    sessionKeys: null,
+    libraries: ["express"],
+  },
+  {
+    id: "express-session-ioredis",
+    label: "express-session + connect-redis 8 (ioredis)",
+    file: "express-session-ioredis.ts",
+    framework: "express",
+    kind: "incumbent",
+    sessionKeys: "cr8:*",
+    libraries: ["express-session", "connect-redis-8", "ioredis"],
+  },
+  {
+    id: "express-session-node-redis",
+    label: "express-session + connect-redis 9 (node-redis)",
+    file: "express-session-node-redis.ts",
+    framework: "express",
+    kind: "incumbent",
+    sessionKeys: "cr9:*",
+    libraries: ["express-session", "connect-redis-9", "redis"],
+  },
+  {
+    id: "sess-express-ioredis",
+    label: "sess Express (ioredis)",
+    file: "sess-express-ioredis.ts",
+    framework: "express",
+    kind: "sess",
+    sessionKeys: "sx-io:v1:s:*",
+    libraries: ["@sess/express", "@sess/ioredis", "ioredis"],
+  },
+  {
+    id: "sess-express-node-redis",
+    label: "sess Express (node-redis)",
+    file: "sess-express-node-redis.ts",
+    framework: "express",
+    kind: "sess",
+    sessionKeys: "sx-nr:v1:s:*",
+    libraries: ["@sess/express", "@sess/node-redis", "redis"],
+  },
+  {
+    id: "bare-koa",
+    label: "bare Koa 3",
+    file: "bare-koa.ts",
+    framework: "koa",
+    kind: "bare",
+    sessionKeys: null,
+    libraries: ["koa"],
+  },
+  {
+    id: "koa-session-redis",
+    label: "koa-session + koa-redis",
+    file: "koa-session-redis.ts",
+    framework: "koa",
+    kind: "incumbent",
+    sessionKeys: "ks:*",
+    libraries: ["koa-session", "koa-redis"],
+  },
+  {
+    id: "sess-koa-ioredis",
+    label: "sess Koa (ioredis)",
+    file: "sess-koa-ioredis.ts",
+    framework: "koa",
+    kind: "sess",
+    sessionKeys: "sk-io:v1:s:*",
+    libraries: ["@sess/koa", "@sess/ioredis", "ioredis"],
+  },
+];
+
+export function bareOf(app: AppSpec): AppSpec {
+  return APPS.find((candidate) => candidate.framework === app.framework && candidate.kind === "bare")!;
+}

@@ -1,0 +1,26 @@
+/** sess Express on ioredis 5, default options. */
+import { once } from "node:events";
+import express from "express";
+import { Redis } from "ioredis";
+import { sessionMiddleware } from "@sess/express";
+import { createIoredisDriver } from "@sess/ioredis";
+import { appEnv, onStop } from "../shared.js";
+import type { Data } from "./sess-data.js";
+import { sessRoutes } from "./sess-express-routes.js";
+
+const env = appEnv();
+const client = new Redis(env.redisUrl);
+await once(client, "ready");
+const sessions = sessionMiddleware<Data>({ driver: createIoredisDriver({ client, prefix: "sx-io" }) });
+
+const app = express();
+app.use(express.json());
+app.use(sessions);
+sessRoutes(app, sessions);
+
+const server = app.listen(env.port, "127.0.0.1");
+onStop(async () => {
+  server.close();
+  await sessions.manager.close();
+  client.disconnect();
+});

@@ -1,0 +1,25 @@
+/** sess Express on node-redis 5, default options. */
+import express from "express";
+import { createClient } from "redis";
+import { sessionMiddleware } from "@sess/express";
+import { createNodeRedisDriver } from "@sess/node-redis";
+import { appEnv, onStop } from "../shared.js";
+import type { Data } from "./sess-data.js";
+import { sessRoutes } from "./sess-express-routes.js";
+
+const env = appEnv();
+const client = createClient({ url: env.redisUrl });
+await client.connect();
+const sessions = sessionMiddleware<Data>({ driver: createNodeRedisDriver({ client, prefix: "sx-nr" }) });
+
+const app = express();
+app.use(express.json());
+app.use(sessions);
+sessRoutes(app, sessions);
+
+const server = app.listen(env.port, "127.0.0.1");
+onStop(async () => {
+  server.close();
+  await sessions.manager.close();
+  await client.close();
+});

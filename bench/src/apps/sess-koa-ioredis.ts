@@ -1,0 +1,79 @@
+/** sess Koa on ioredis 5, default options. */
+import { once } from "node:events";
+import Koa from "koa";
+import { Redis } from "ioredis";
+import { sessionMiddleware } from "@sess/koa";
+import { createIoredisDriver } from "@sess/ioredis";
+import { appEnv, cartSummary, onStop, payloadFor, readJson, skuOf, usernameOf } from "../shared.js";
+import { cartLinesOf, type Data } from "./sess-data.js";
+
+function fail(ctx: Koa.Context, status: number, error: string): void {
+  ctx.status = status;
+  ctx.body = { error };
+}
+
+const env = appEnv();
+const client = new Redis(env.redisUrl);
+await once(client, "ready");
+const sessions = sessionMiddleware<Data>({ driver: createIoredisDriver({ client, prefix: "sk-io" }) });
+const app = new Koa();
+app.use(sessions);
+
+app.use(async (ctx) => {
+  const route = `${ctx.method} ${ctx.path}`;
+  switch (route) {
+    case "GET /health":
+      ctx.body = { ok: true };
+      return;
+    case "POST /login": {
+      const username = usernameOf(await readJson(ctx.req));
+      if (username === null) return fail(ctx, 400, "username required");
+      const { userId, cart, preferences, ...profile } = payloadFor(username);
+      const session = sessions.login(ctx, userId);
+      session.set("username", profile.username);
+      session.set("email", profile.email);
+      session.set("role", profile.role);
+      session.set("tenant", profile.tenant);
+      session.set("preferences", preferences);
+      for (const line of cart) session.set(`cart:${line.sku}`, line.qty);
+      ctx.body = { ok: true };
+      return;
+    }
+    case "GET /me": {
+      const session = sessions.of(ctx);
+      if (session.userId === null) return fail(ctx, 401, "not logged in");
+      ctx.body = {
+        userId: session.userId,
+        username: session.get("username"),
+        email: session.get("email"),
+        role: session.get("role"),
+        tenant: session.get("tenant"),
+        preferences: session.get("preferences"),
+      };
+      return;
+    }
+    case "POST /cart": {
+      const sku = skuOf(await readJson(ctx.req));
+      if (sku === null) return fail(ctx, 400, "sku required");
+      const session = sessions.of(ctx);
+      if (session.userId === null) return fail(ctx, 401, "not logged in");
+      ctx.body = { sku, qty: session.increment(`cart:${sku}`) };
+      return;
+    }
+    case "GET /cart": {
+      const session = sessions.of(ctx);
+      if (session.userId === null) return fail(ctx, 401, "not logged in");
+      ctx.body = cartSummary(cartLinesOf(session.all()));
+      return;
+    }
+    default:
+      ctx.status = 404;
+  }
+});
+
+const server = app.listen(env.port, "127.0.0.1");
+onStop(async () => {
+  server.close();
+  await sessions.manager.close();
+  client.disconnect();
+});

@@ -1,0 +1,114 @@
+/**
+ * The load generator: a separate process (forked by the runner) driving autocannon programmatically.
+ *
+ * Protocol over IPC, per run: runner → {type:"run", …}; load → {type:"warm"} after the warm-up;
+ * runner snapshots CPU time and Redis stats, then → {type:"go"}; load → {type:"result", …} after the
+ * measurement. Every request carries one of the preloaded cookies, rotated across requests.
+ */
+import autocannon from "autocannon";
+import { CATALOG } from "./shared.js";
+
+export type Workload = "A" | "B";
+
+export interface RunRequest {
+  type: "run";
+  url: string;
+  cookies: string[];
+  workload: Workload;
+  connections: number;
+  warmupSeconds: number;
+  seconds: number;
+}
+
+export interface LoadResult {
+  requests: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+export type LoadMessage = { type: "warm" } | { type: "result"; result: LoadResult } | { type: "error"; message: string };
+
+type Setup = NonNullable<autocannon.Request["setupRequest"]>;
+
+function requestsFor(workload: Workload, cookies: string[]): autocannon.Request[] {
+  let next = Math.floor(Math.random() * cookies.length);
+  let sku = 0;
+  const withCookie: Setup = (req) => {
+    next = (next + 1) % cookies.length;
+    return { ...req, headers: { ...req.headers, cookie: cookies[next]! } };
+  };
+  const withCookieAndSku: Setup = (req) => {
+    next = (next + 1) % cookies.length;
+    sku = (sku + 1) % CATALOG.length;
+    return { ...req, headers: { ...req.headers, cookie: cookies[next]! }, body: `{"sku":"${CATALOG[sku]!}"}` };
+  };
+  const me: autocannon.Request = { method: "GET", path: "/me", setupRequest: withCookie };
+  if (workload === "A") return [me];
+  const cart: autocannon.Request = {
+    method: "POST",
+    path: "/cart",
+    headers: { "content-type": "application/json" },
+    setupRequest: withCookieAndSku,
+  };
+  return [me, me, me, me, cart]; // 80% GET /me, 20% POST /cart
+}
+
+function cannon(request: RunRequest, seconds: number): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: request.url,
+        connections: request.connections,
+        duration: seconds,
+        requests: requestsFor(request.workload, request.cookies),
+      },
+      (error: Error | null, result: autocannon.Result) => {
+        if (error) reject(error);
+        else resolve(result);
+      },
+    );
+    instance.on("error", reject);
+  });
+}
+
+let go: (() => void) | null = null;
+
+async function run(request: RunRequest): Promise<void> {
+  if (request.warmupSeconds > 0) await cannon(request, request.warmupSeconds);
+  const started = new Promise<void>((resolve) => {
+    go = resolve;
+  });
+  process.send!({ type: "warm" } satisfies LoadMessage);
+  await started;
+  const result = await cannon(request, request.seconds);
+  const out: LoadResult = {
+    requests: result.requests.total,
+    seconds: result.duration,
+    rps: result.requests.total / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+  };
+  process.send!({ type: "result", result: out } satisfies LoadMessage);
+}
+
+process.on("message", (message: RunRequest | { type: "go" } | { type: "exit" }) => {
+  if (message.type === "go") {
+    go?.();
+    go = null;
+  } else if (message.type === "exit") {
+    process.exit(0);
+  } else if (message.type === "run") {
+    run(message).catch((error: unknown) => {
+      process.send!({ type: "error", message: String(error) } satisfies LoadMessage);
+    });
+  }
+});
+process.on("disconnect", () => process.exit(0));

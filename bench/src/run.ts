@@ -1,0 +1,386 @@
+/**
+ * The benchmark runner (`pnpm bench`, `pnpm --filter @sess/bench quick`).
+ *
+ * Starts its own redis-server on a free loopback port, every app as its own process, preloads
+ * sessions through each app's POST /login, then drives workloads A and B with autocannon from a
+ * separate process (warm-up, then measurement), reps interleaved across apps; runs the lost-write
+ * race, the command probes and the driver micro-benchmark; writes results.json, RESULTS.md and
+ * results.svg. Every process it started is stopped at the end, on failure and on SIGINT.
+ *
+ * Options: --quick, --apps=id,id (subset; bare apps are added), --no-micro,
+ *          --profile=<app id> (run workload B under `node --cpu-prof` and print the hot functions).
+ */
+import type { ChildProcess } from "node:child_process";
+import { writeFileSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { availableParallelism, cpus } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
+import { freePort, startRedisServer } from "@sess/redis-server";
+import { APPS, bareOf, type AppSpec } from "./apps.js";
+import { call, cookieHeader, newAgent, pool, waitForHealth } from "./http.js";
+import type { LoadMessage, LoadResult, RunRequest, Workload } from "./load.js";
+import { cpuTimeNs, forkLoad, onCleanup, runScript, startApp, stopEverything, stopProcess, type AppProcess } from "./procs.js";
+import { summarizeProfile } from "./profile.js";
+import { writeReport, type Results, type Sample, type RaceResult, type ProbeResult, type MemoryResult } from "./report.js";
+import { versions } from "./versions.js";
+
+const benchDir = join(dirname(fileURLToPath(import.meta.url)), "..");
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const option = (name: string) => argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+
+const quick = flag("quick");
+const config = quick
+  ? { mode: "quick", sessions: 1_000, warmupSeconds: 1, seconds: 3, reps: 1, raceTrials: 5, raceWriters: 100, microMs: 400 }
+  : { mode: "full", sessions: 10_000, warmupSeconds: 2, seconds: 8, reps: 3, raceTrials: 5, raceWriters: 100, microMs: 2_000 };
+const CONNECTIONS = 50;
+const WORKLOADS: Workload[] = ["A", "B"];
+/** Commands the runner itself sends (stats, sampling): not counted as the apps' commands. */
+const ADMIN_COMMANDS = new Set(["info", "memory", "scan", "config", "client", "hello", "ping", "select", "command", "dbsize", "type", "object"]);
+
+function log(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+async function commandCalls(admin: Redis): Promise<Map<string, number>> {
+  const info = await admin.info("commandstats");
+  const calls = new Map<string, number>();
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    const name = match[1]!.toLowerCase();
+    if (!ADMIN_COMMANDS.has(name)) calls.set(name, Number(match[2]));
+  }
+  return calls;
+}
+
+function callsDelta(before: Map<string, number>, after: Map<string, number>): Record<string, number> {
+  const delta: Record<string, number> = {};
+  for (const [name, value] of after) {
+    const d = value - (before.get(name) ?? 0);
+    if (d > 0) delta[name] = d;
+  }
+  return delta;
+}
+
+async function redisCpuSeconds(admin: Redis): Promise<number> {
+  const info = await admin.info("cpu");
+  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
+  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
+  return user + sys;
+}
+
+async function usedMemory(admin: Redis): Promise<number> {
+  const info = await admin.info("memory");
+  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+/** The load generator process and its IPC protocol. */
+class LoadGenerator {
+  readonly #child: ChildProcess;
+  #waiting: ((message: LoadMessage) => void) | null = null;
+
+  constructor(child: ChildProcess) {
+    this.#child = child;
+    child.on("message", (message: LoadMessage) => {
+      const waiting = this.#waiting;
+      this.#waiting = null;
+      waiting?.(message);
+    });
+    child.once("exit", (code) => {
+      const waiting = this.#waiting;
+      this.#waiting = null;
+      waiting?.({ type: "error", message: `load generator exited with ${String(code)}` });
+    });
+  }
+
+  #next(): Promise<LoadMessage> {
+    return new Promise((resolve) => {
+      this.#waiting = resolve;
+    });
+  }
+
+  /** Warm-up, then `measure()` is called between warm-up and measurement, then the result. */
+  async run<T>(request: Omit<RunRequest, "type">, around: { before(): Promise<T>; }): Promise<{ result: LoadResult; before: T }> {
+    const warm = this.#next();
+    this.#child.send({ type: "run", ...request } satisfies RunRequest);
+    const first = await warm;
+    if (first.type !== "warm") throw new Error(first.type === "error" ? first.message : "unexpected message");
+    const before = await around.before();
+    const done = this.#next();
+    this.#child.send({ type: "go" });
+    const second = await done;
+    if (second.type !== "result") throw new Error(second.type === "error" ? second.message : "unexpected message");
+    return { result: second.result, before };
+  }
+
+  stop(): Promise<void> {
+    return stopProcess(this.#child);
+  }
+}
+
+interface Running {
+  spec: AppSpec;
+  proc: AppProcess;
+  cookies: string[];
+}
+
+const agent = newAgent(64);
+
+async function preload(app: Running, count: number, admin: Redis): Promise<MemoryResult> {
+  const memoryBefore = await usedMemory(admin);
+  const cookies = await pool(count, 32, async (i) => {
+    const reply = await call(agent, app.proc.url, "POST", "/login", undefined, { username: `user${String(i).padStart(6, "0")}` });
+    if (reply.status !== 200 || reply.cookies.length === 0) {
+      throw new Error(`${app.spec.id}: POST /login answered ${reply.status} with ${reply.cookies.length} cookies: ${reply.body.slice(0, 200)}`);
+    }
+    return cookieHeader(reply.cookies);
+  });
+  app.cookies = cookies;
+  const check = await call(agent, app.proc.url, "GET", "/me", cookies[0]);
+  if (check.status !== 200) throw new Error(`${app.spec.id}: GET /me after login answered ${check.status}: ${check.body.slice(0, 200)}`);
+  const memoryAfter = await usedMemory(admin);
+  const memory: MemoryResult = { usedMemoryPerSession: (memoryAfter - memoryBefore) / count, memoryUsagePerKey: null, sampledKeys: 0, keyType: null };
+  if (app.spec.sessionKeys !== null) {
+    const keys: string[] = [];
+    let cursor = "0";
+    do {
+      const [next, batch] = await admin.scan(cursor, "MATCH", app.spec.sessionKeys, "COUNT", 1000);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== "0" && keys.length < 200);
+    const sample = keys.slice(0, 200);
+    let total = 0;
+    for (const key of sample) total += Number(await admin.call("MEMORY", "USAGE", key, "SAMPLES", "0"));
+    memory.memoryUsagePerKey = sample.length > 0 ? total / sample.length : null;
+    memory.sampledKeys = sample.length;
+    if (sample.length > 0) {
+      memory.keyType = `${await admin.type(sample[0]!)}, ${String(await admin.call("OBJECT", "ENCODING", sample[0]!))}`;
+    }
+  }
+  return memory;
+}
+
+/**
+ * Exact commands per request on sessions logged in moments ago (renewal not due): reads, then writes.
+ * MONITOR tells the commands the app sent from those run inside its Lua scripts (commandstats counts both).
+ */
+async function probe(app: Running, redisUrl: string): Promise<ProbeResult> {
+  const cookies = await pool(20, 10, async (i) => {
+    const reply = await call(agent, app.proc.url, "POST", "/login", undefined, { username: `probe${i}` });
+    return cookieHeader(reply.cookies);
+  });
+  const READS = 500;
+  const WRITES = 200;
+  const connection = new Redis(redisUrl);
+  const monitor = await connection.monitor();
+  let phase: "read" | "write" | null = null;
+  const counts = { read: {} as Record<string, number>, readScript: {} as Record<string, number>, write: {} as Record<string, number>, writeScript: {} as Record<string, number> };
+  monitor.on("monitor", (_time: string, args: string[], source: string) => {
+    const name = args[0]?.toLowerCase();
+    if (phase === null || name === undefined || ADMIN_COMMANDS.has(name) || name === "monitor") return;
+    const bucket = source === "lua" ? counts[`${phase}Script`] : counts[phase];
+    bucket[name] = (bucket[name] ?? 0) + 1;
+  });
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
+  await settle();
+  phase = "read";
+  await pool(READS, 10, async (i) => {
+    const reply = await call(agent, app.proc.url, "GET", "/me", cookies[i % cookies.length]);
+    if (reply.status !== 200) throw new Error(`${app.spec.id}: probe GET /me answered ${reply.status}`);
+  });
+  await settle();
+  phase = "write";
+  await pool(WRITES, 10, async (i) => {
+    const reply = await call(agent, app.proc.url, "POST", "/cart", cookies[i % cookies.length], { sku: "SKU-100231" });
+    if (reply.status !== 200) throw new Error(`${app.spec.id}: probe POST /cart answered ${reply.status}`);
+  });
+  await settle();
+  phase = null;
+  monitor.disconnect();
+  connection.disconnect();
+  const per = (counted: Record<string, number>, n: number) => Object.fromEntries(Object.entries(counted).map(([name, count]) => [name, count / n]));
+  return {
+    read: per(counts.read, READS),
+    readScript: per(counts.readScript, READS),
+    write: per(counts.write, WRITES),
+    writeScript: per(counts.writeScript, WRITES),
+  };
+}
+
+/** 100 concurrent POST /cart (distinct items) on one fresh session; items kept per trial. */
+async function race(app: Running, trials: number, writers: number): Promise<RaceResult> {
+  const kept: number[] = [];
+  const statuses: Record<string, number> = {};
+  for (let trial = 0; trial < trials; trial++) {
+    const login = await call(agent, app.proc.url, "POST", "/login", undefined, { username: `racer${trial}` });
+    const cookie = cookieHeader(login.cookies);
+    const raceAgent = newAgent(writers);
+    const replies = await Promise.all(
+      Array.from({ length: writers }, (_, i) => call(raceAgent, app.proc.url, "POST", "/cart", cookie, { sku: `RACE-${trial}-${i}` })),
+    );
+    raceAgent.destroy();
+    for (const reply of replies) statuses[reply.status] = (statuses[reply.status] ?? 0) + 1;
+    const cart = await call(agent, app.proc.url, "GET", "/cart", cookie);
+    const lines = (JSON.parse(cart.body) as { lines: { sku: string; qty: number }[] }).lines;
+    kept.push(lines.filter((line) => line.sku.startsWith(`RACE-${trial}-`)).reduce((sum, line) => sum + line.qty, 0));
+  }
+  return { writers, kept, statuses };
+}
+
+async function main(): Promise<void> {
+  const only = option("apps")?.split(",");
+  const profileId = option("profile");
+  let specs = APPS;
+  if (profileId !== undefined) specs = APPS.filter((app) => app.id === profileId);
+  else if (only) specs = APPS.filter((app) => only.includes(app.id) || (app.kind === "bare" && only.some((id) => bareOf(APPS.find((a) => a.id === id)!)?.id === app.id)));
+  if (specs.length === 0) throw new Error(`no app matches ${profileId ?? only?.join(",") ?? ""}; apps: ${APPS.map((a) => a.id).join(", ")}`);
+
+  const started = Date.now();
+  const redis = await startRedisServer();
+  onCleanup(() => redis.stop());
+  log(`redis-server ${redis.url} (pid ${redis.pid})`);
+  const admin = new Redis(redis.url, { lazyConnect: false });
+  onCleanup(async () => {
+    admin.disconnect();
+  });
+
+  const redisVersion = /redis_version:(\S+)/.exec(await admin.info("server"))?.[1] ?? "?";
+  const profileDir = join(benchDir, "profiles");
+  const running: Running[] = [];
+  for (const spec of specs) {
+    const port = await freePort();
+    const extra = profileId !== undefined ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+    running.push({ spec, proc: startApp(benchDir, spec.id, spec.file, port, redis.url, extra), cookies: [] });
+  }
+  await Promise.all(running.map((app) => waitForHealth(agent, app.proc.url).catch((error: unknown) => {
+    throw new Error(`${app.spec.id} did not start (see ${app.proc.logFile}): ${String(error)}`);
+  })));
+  log(`apps up: ${running.map((app) => `${app.spec.id}:${app.proc.port}`).join(" ")}`);
+
+  const memory: Record<string, MemoryResult> = {};
+  for (const app of running) {
+    const t = Date.now();
+    memory[app.spec.id] = await preload(app, config.sessions, admin);
+    log(`preloaded ${config.sessions} sessions into ${app.spec.id} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  }
+
+  const load = new LoadGenerator(forkLoad(benchDir));
+
+  if (profileId !== undefined) {
+    const app = running[0]!;
+    const seconds = Number(option("seconds") ?? 20);
+    log(`profiling ${app.spec.id}: workload B for ${seconds} s under --cpu-prof`);
+    const before = Date.now();
+    const { result } = await load.run(
+      { url: app.proc.url, cookies: app.cookies, workload: "B", connections: CONNECTIONS, warmupSeconds: 1, seconds },
+      { before: async () => undefined },
+    );
+    log(`${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms`);
+    await load.stop();
+    await stopProcess(app.proc.child);
+    const profiles = readdirSync(profileDir)
+      .filter((name) => name.endsWith(".cpuprofile"))
+      .map((name) => join(profileDir, name))
+      .filter((path) => statSync(path).mtimeMs >= before);
+    if (profiles.length === 0) throw new Error("no .cpuprofile was written");
+    process.stdout.write(summarizeProfile(profiles[0]!, 30));
+    process.stdout.write(`\nprofile: ${profiles[0]!}\n`);
+    return;
+  }
+
+  const probes: Record<string, ProbeResult> = {};
+  for (const app of running) {
+    if (app.spec.kind !== "bare") probes[app.spec.id] = await probe(app, redis.url);
+  }
+  log("command probes done");
+
+  const samples: Sample[] = [];
+  const total = config.reps * WORKLOADS.length * running.length;
+  for (let rep = 0; rep < config.reps; rep++) {
+    for (const workload of WORKLOADS) {
+      // Interleaved: every app once per rep, in a rotated order so no app always follows the same one.
+      const order = running.map((_, i) => running[(i + rep) % running.length]!);
+      for (const app of order) {
+        const { result, before } = await load.run(
+          { url: app.proc.url, cookies: app.cookies, workload, connections: CONNECTIONS, warmupSeconds: config.warmupSeconds, seconds: config.seconds },
+          {
+            before: async () => ({ cpu: cpuTimeNs(app.proc.pid), calls: await commandCalls(admin), redisCpu: await redisCpuSeconds(admin) }),
+          },
+        );
+        const cpu = cpuTimeNs(app.proc.pid) - before.cpu;
+        const calls = callsDelta(before.calls, await commandCalls(admin));
+        const redisCpu = (await redisCpuSeconds(admin)) - before.redisCpu;
+        // Commands the app sent vs commands its Lua scripts ran (commandstats counts both): as seen in the probe.
+        const probed = probes[app.spec.id];
+        const sentNames = new Set(probed ? [...Object.keys(probed.read), ...Object.keys(probed.write)] : Object.keys(calls));
+        const sent = Object.entries(calls).filter(([name]) => sentNames.has(name));
+        const inScripts = Object.entries(calls).filter(([name]) => !sentNames.has(name));
+        const commands = sent.reduce((sum, [, n]) => sum + n, 0);
+        const sample: Sample = {
+          app: app.spec.id,
+          workload,
+          rep,
+          ...result,
+          cpuUsPerRequest: cpu / 1000 / result.requests,
+          redisCpuUsPerRequest: (redisCpu * 1e6) / result.requests,
+          commandsPerRequest: commands / result.requests,
+          commands: Object.fromEntries(sent.map(([name, n]) => [name, n / result.requests])),
+          scriptCommandsPerRequest: inScripts.reduce((sum, [, n]) => sum + n, 0) / result.requests,
+        };
+        samples.push(sample);
+        log(
+          `[${samples.length}/${total}] ${workload} ${app.spec.id.padEnd(27)} ${sample.rps.toFixed(0).padStart(6)} req/s  p50 ${sample.p50} p99 ${sample.p99} ms  ` +
+            `cpu ${sample.cpuUsPerRequest.toFixed(0)} µs/req  ${sample.commandsPerRequest.toFixed(2)} cmd/req` +
+            (sample.non2xx + sample.errors > 0 ? `  NON-2XX ${sample.non2xx} ERRORS ${sample.errors}` : ""),
+        );
+      }
+    }
+  }
+  await load.stop();
+
+  const races: Record<string, RaceResult> = {};
+  for (const app of running) {
+    if (app.spec.kind === "bare") continue;
+    races[app.spec.id] = await race(app, config.raceTrials, config.raceWriters);
+    log(`race ${app.spec.id}: kept ${races[app.spec.id]!.kept.join(", ")} of ${config.raceWriters}`);
+  }
+
+  for (const app of running) await stopProcess(app.proc.child);
+
+  let micro: Results["micro"] = null;
+  if (!flag("no-micro")) {
+    log("driver micro-benchmark…");
+    micro = JSON.parse(await runScript(benchDir, "micro.ts", [`--redis=${redis.url}`, `--time=${config.microMs}`, "--json"])) as Results["micro"];
+  }
+
+  const results: Results = {
+    mode: config.mode,
+    date: new Date().toISOString(),
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+    machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? "unknown" },
+    versions: versions(benchDir, redisVersion),
+    config: { ...config, connections: CONNECTIONS },
+    apps: running.map((app) => app.spec),
+    samples,
+    probes,
+    memory,
+    races,
+    micro,
+  };
+  mkdirSync(benchDir, { recursive: true });
+  const partial = only !== undefined;
+  const jsonPath = join(benchDir, partial ? "results.partial.json" : "results.json");
+  writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
+  if (!partial) writeReport(benchDir, results);
+  log(`done in ${results.durationSeconds} s: ${partial ? jsonPath : "RESULTS.md, results.svg, results.json"}`);
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    agent.destroy();
+    await stopEverything();
+  });
