@@ -37,7 +37,7 @@ export {
   type LimitOptions,
   type Limits,
 } from "./values.js";
-export { Session, type SessionData, type DeepReadonly } from "./session.js";
+export { Session, type SessionData, type UntypedData, type DeepReadonly } from "./session.js";
 export {
   createSessionManager,
   DEFAULT_OPERATION_TIMEOUT,

@@ -12,7 +12,7 @@ import {
 import { SessionError, configError, toStoreError } from "./errors.js";
 import type { ExpirationOptions, ExpirationPolicy } from "./expiration.js";
 import { checkDuration, createExpirationPolicy, describe } from "./expiration.js";
-import type { SessionData, SessionState } from "./session.js";
+import type { SessionData, SessionState, UntypedData } from "./session.js";
 import { Session, createSessionState, hasFieldChanges } from "./session.js";
 import { isSessionId, isToken, newToken, sessionIdOf, tagOf } from "./token.js";
 import type { LimitOptions } from "./values.js";
@@ -69,7 +69,7 @@ export interface OpenSession<T extends SessionData> {
   /**
    * Writes what changed (one store call at most) and returns the headers to send. Call once, after
    * the handler and before the response headers are sent. Rejects with a SessionError; its
-   * `headers` (when present) should still be sent, e.g. to clear the cookie of an ended session.
+   * `headers` object (when present) should still be sent, e.g. to clear the cookie of an ended session.
    */
   commit(): Promise<CommitResult>;
 }
@@ -89,9 +89,13 @@ export interface SessionManager<T extends SessionData> {
   close(): Promise<void>;
 }
 
-/** A SessionError that carries response headers (the clearing cookie of a session that ended). */
+/**
+ * A SessionError that carries response headers to send with the error response (the clearing
+ * cookie of a session that ended), in the `{ name: value }` form error handlers (finalhandler,
+ * http-errors, Koa) expect.
+ */
 export interface SessionErrorWithHeaders extends SessionError {
-  headers?: ResponseHeaders;
+  headers?: Record<string, string>;
 }
 
 export const DEFAULT_OPERATION_TIMEOUT = 1000;
@@ -99,7 +103,7 @@ const MAX_USER_AGENT = 256;
 
 type Source = "cookie" | "header";
 
-export function createSessionManager<T extends SessionData = Record<string, any>>(
+export function createSessionManager<T extends SessionData = UntypedData>(
   options: SessionManagerOptions,
 ): SessionManager<T> {
   if (options === null || typeof options !== "object") throw configError("options", "expected an object");
@@ -290,7 +294,7 @@ export function createSessionManager<T extends SessionData = Record<string, any>
         "CONFLICT",
         "the session ended (logged out, revoked or expired) while this request was using it; its changes were not saved",
       );
-      error.headers = clear(context);
+      error.headers = Object.fromEntries(clear(context));
       throw error;
     }
     for (const [field, value] of Object.entries(counters)) {

@@ -6,6 +6,10 @@ import { checkFieldName, parseValue, serializeValue } from "./values.js";
 /** Session data: any object type whose values are JSON values. */
 export type SessionData = object;
 
+/** The data type of a manager created without a type argument: any field, any JSON value. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- untyped use stays as permissive as plain objects
+export type UntypedData = Record<string, any>;
+
 export type DeepReadonly<V> = V extends (infer E)[]
   ? readonly DeepReadonly<E>[]
   : V extends object
@@ -60,7 +64,7 @@ export function hasFieldChanges(state: SessionState): boolean {
  * only changed fields are written at commit. Values read are frozen snapshots: build a new value
  * and `set` it to change a field.
  */
-export class Session<T extends SessionData = Record<string, any>> {
+export class Session<T extends SessionData = UntypedData> {
   readonly #state: SessionState;
 
   constructor(state: SessionState) {

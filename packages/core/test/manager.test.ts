@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { RequestInfo, SessionDriver, SessionManager, SessionManagerOptions } from "../src/index.js";
+import type { RequestInfo, Session, SessionDriver, SessionManager, SessionManagerOptions } from "../src/index.js";
 import { SessionError, createSessionManager, isToken, newToken, sessionIdOf } from "../src/index.js";
 import { recordingDriver } from "./recording.js";
 
@@ -46,7 +46,7 @@ function makeManager(options: Partial<SessionManagerOptions> = {}) {
 /** Runs one request: open, handler, commit. Returns the response headers. */
 async function run(
   headers: Record<string, string>,
-  handler: (session: import("../src/index.js").Session<Data>) => void = () => {},
+  handler: (session: Session<Data>) => void = () => {},
   on: SessionManager<Data> = manager,
 ) {
   const open = await on.open(request(headers));
@@ -248,10 +248,11 @@ describe("open.commit", () => {
     const open = await manager.open(request({ cookie: `sess=${token}` }));
     await manager.endUserSessions("ada");
     open.session.set("note", "late");
-    const error = (await open.commit().catch((e: unknown) => e)) as SessionError & { headers: [string, string][] };
+    const error = (await open.commit().catch((e: unknown) => e)) as SessionError & { headers: Record<string, string> };
     expect(error.code).toBe("CONFLICT");
     expect(error.status).toBe(409);
-    expect(header(error.headers, "set-cookie")).toMatch(/^sess=; /);
+    expect(error.headers["set-cookie"]).toMatch(/^sess=; /);
+    expect(error.headers["cache-control"]).toBe("no-store");
     expect(await rec.driver.load(sessionIdOf(token))).toBeNull();
   });
 

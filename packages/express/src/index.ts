@@ -7,14 +7,12 @@ import {
   type ResponseHeaders,
   type Session,
   type SessionData,
+  type UntypedData,
   type SessionErrorWithHeaders,
   type SessionManager,
   type SessionManagerOptions,
 } from "@sess/core";
 
-/** The session data type when none is given: any field, any value (as in core). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type UntypedData = Record<string, any>;
 
 export interface AdapterOptions {
   /**
@@ -168,10 +166,7 @@ function holdUntilCommitted(res: ServerResponse, commit: () => Promise<CommitRes
         for (const name of res.getHeaderNames()) res.removeHeader(name);
         res.statusCode = 200;
         const headers = (error as SessionErrorWithHeaders).headers;
-        if (Array.isArray(headers)) {
-          addHeaders(res, headers);
-          (error as { headers?: unknown }).headers = headerObject(headers);
-        }
+        if (headers) addHeaders(res, Object.entries(headers));
         next(error);
       },
     );
@@ -232,14 +227,11 @@ function mergeSetCookie(res: ServerResponse, args: unknown[]): unknown[] {
   return [...args.slice(0, -1), headers];
 }
 
-/** The `{ name: value }` form error handlers (finalhandler, http-errors, Koa) expect in `error.headers`. */
-function headerObject(headers: ResponseHeaders): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of headers) {
-    const previous = out[name];
-    out[name] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
-  }
-  return out;
-}
-
-export { SessionError, isSessionError, type Session, type SessionManager, type SessionManagerOptions } from "@sess/core";
+export {
+  SessionError,
+  isSessionError,
+  type Session,
+  type SessionManager,
+  type SessionManagerOptions,
+  type UntypedData,
+} from "@sess/core";

@@ -6,14 +6,11 @@ import {
   type ResponseHeaders,
   type Session,
   type SessionData,
-  type SessionErrorWithHeaders,
+  type UntypedData,
   type SessionManager,
   type SessionManagerOptions,
 } from "@sess/core";
 
-/** The session data type when none is given: any field, any value (as in core). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type UntypedData = Record<string, any>;
 
 export interface AdapterOptions {
   /**
@@ -89,15 +86,8 @@ export function sessionMiddleware<T extends SessionData = UntypedData>(
     sessions.set(ctx, session);
     (ctx as { session?: Session<T> }).session = session;
     await next();
-    let headers: ResponseHeaders;
-    try {
-      ({ headers } = await commit());
-    } catch (error) {
-      const ended = (error as SessionErrorWithHeaders).headers;
-      // Koa's error handling expects `headers` as an object: it sets them after clearing the response's.
-      if (Array.isArray(ended)) (error as { headers?: unknown }).headers = headerObject(ended);
-      throw error;
-    }
+    // A failed commit throws; Koa's error handling sends the error's `headers` (the clearing cookie).
+    const { headers } = await commit();
     addHeaders(ctx.res, headers);
   };
 
@@ -151,14 +141,11 @@ function addHeaders(res: ServerResponse, headers: ResponseHeaders): void {
   }
 }
 
-/** The `{ name: value }` form Koa's error handling expects in `error.headers`. */
-function headerObject(headers: ResponseHeaders): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of headers) {
-    const previous = out[name];
-    out[name] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
-  }
-  return out;
-}
-
-export { SessionError, isSessionError, type Session, type SessionManager, type SessionManagerOptions } from "@sess/core";
+export {
+  SessionError,
+  isSessionError,
+  type Session,
+  type SessionManager,
+  type SessionManagerOptions,
+  type UntypedData,
+} from "@sess/core";
