@@ -2,6 +2,7 @@
  * One standalone redis-server for the whole test run (unless REDIS_URL is set), shared through
  * `inject("redisUrl")`. Tests isolate themselves with random key prefixes, never FLUSHDB.
  */
+import type {} from "vitest";
 import type { TestProject } from "vitest/node";
 import { redisUrlFromEnv, startRedisServer } from "./packages/redis-server/src/index.js";
 
