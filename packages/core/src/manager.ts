@@ -262,15 +262,27 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       return { headers: issue(context, token, times.expiresAt, now) };
     }
 
-    if (!wantsWrite && !policy.isRenewalDue(record, now)) return { headers: [] };
+    // Renewal is throttled for writes too: the expiry moves only when due, on rotation and on login.
+    const renew = state.rotate !== null || state.login !== null || policy.isRenewalDue(record, now);
+    if (!wantsWrite && !renew) return { headers: [] };
+    const ended = (): SessionError => {
+      state.record = null;
+      const error: SessionErrorWithHeaders = new SessionError(
+        "CONFLICT",
+        "the session ended (logged out, revoked or expired) while this request was using it; its changes were not saved",
+      );
+      error.headers = Object.fromEntries(clear(context));
+      return error;
+    };
+    if (!renew && record.expiresAt <= now) throw ended();
 
     const absoluteExpiresAt = state.login === null ? record.absoluteExpiresAt : now + policy.absoluteTimeout;
     const change: SessionChange = {
       set: Object.fromEntries(state.set),
       remove: [...state.remove],
       increment: Object.fromEntries(state.increment),
-      lastSeenAt: now,
-      expiresAt: policy.expiresAt(now, absoluteExpiresAt),
+      lastSeenAt: renew ? now : record.lastSeenAt,
+      expiresAt: renew ? policy.expiresAt(now, absoluteExpiresAt) : record.expiresAt,
     };
     if (state.login !== null) {
       change.absoluteExpiresAt = absoluteExpiresAt;
@@ -288,14 +300,9 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       counters = await call("update", () => driver.update(record.id, change));
     }
     if (counters === null) {
+      if (wantsWrite) throw ended();
       state.record = null;
-      if (!wantsWrite) return { headers: clear(context) };
-      const error: SessionErrorWithHeaders = new SessionError(
-        "CONFLICT",
-        "the session ended (logged out, revoked or expired) while this request was using it; its changes were not saved",
-      );
-      error.headers = Object.fromEntries(clear(context));
-      throw error;
+      return { headers: clear(context) };
     }
     for (const [field, value] of Object.entries(counters)) {
       state.texts.set(field, String(value));
@@ -305,12 +312,12 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       ...record,
       id,
       fields: Object.fromEntries(state.texts),
-      lastSeenAt: now,
+      lastSeenAt: change.lastSeenAt,
       expiresAt: change.expiresAt,
       absoluteExpiresAt,
       userId: state.login ?? record.userId,
     };
-    return { headers: issue(context, token, change.expiresAt, now) };
+    return { headers: renew ? issue(context, token, change.expiresAt, now) : [] };
   }
 
   return {

@@ -218,6 +218,29 @@ describe("open.commit", () => {
     expect(header(headers, "set-cookie")).toContain(`Max-Age=${30 * 60}`);
   });
 
+  it("writes without moving the expiry or re-sending the cookie while renewal is not due", async () => {
+    const token = await login();
+    const before = await rec.driver.load(sessionIdOf(token));
+    rec.calls.length = 0;
+    rec.advance(MIN - 1);
+    const { headers } = await run({ cookie: `sess=${token}` }, (s) => s.set("note", "x"));
+    expect(rec.methods()).toEqual(["load", "update"]);
+    const change = rec.calls[1]!.args[1] as { expiresAt: number; lastSeenAt: number };
+    expect(change.expiresAt).toBe(before!.expiresAt);
+    expect(change.lastSeenAt).toBe(before!.lastSeenAt);
+    expect(headers).toEqual([]);
+  });
+
+  it("renews in the same write once renewal is due", async () => {
+    const token = await login();
+    rec.calls.length = 0;
+    rec.advance(MIN);
+    const { headers } = await run({ cookie: `sess=${token}` }, (s) => s.set("note", "x"));
+    expect(rec.methods()).toEqual(["load", "update"]);
+    expect((rec.calls[1]!.args[1] as { expiresAt: number }).expiresAt).toBe(rec.clock() + 30 * MIN);
+    expect(tokenFrom(header(headers, "set-cookie"))).toBe(token);
+  });
+
   it("ends a session at its absolute deadline however active it is", async () => {
     const short = makeManager({ idleTimeout: 10 * MIN, absoluteTimeout: 30 * MIN, renewAfter: MIN });
     const token = await (async () => {
