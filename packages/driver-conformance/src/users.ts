@@ -29,6 +29,7 @@ export function userTests(context: SuiteContext): void {
           fields: { a: "1" },
           createdAt: now - 100,
           lastSeenAt: now - 50,
+          expiresAt: now + MINUTE,
           absoluteExpiresAt: now + 2 * HOUR,
           user: { userId },
           userAgent: "agent/1.0",
