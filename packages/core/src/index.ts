@@ -50,3 +50,12 @@ export {
   type HeaderOptions,
   type SessionErrorWithHeaders,
 } from "./manager.js";
+export {
+  createAdapterCore,
+  appendResponseHeaders,
+  requestInfo,
+  type AdapterCore,
+  type AdapterOptions,
+  type SessionHelpers,
+  type SessionMiddlewareOptions,
+} from "./adapter.js";

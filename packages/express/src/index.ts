@@ -1,46 +1,19 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
-import type { TLSSocket } from "node:tls";
 import {
-  SessionError,
-  createSessionManager,
+  appendResponseHeaders,
+  createAdapterCore,
   type CommitResult,
-  type ResponseHeaders,
-  type Session,
   type SessionData,
-  type UntypedData,
   type SessionErrorWithHeaders,
-  type SessionManager,
-  type SessionManagerOptions,
+  type SessionHelpers,
+  type SessionMiddlewareOptions,
+  type UntypedData,
 } from "@sess/core";
-
-
-export interface AdapterOptions {
-  /**
-   * Trust `X-Forwarded-Proto` from a TLS-terminating proxy: `https` there makes the request secure
-   * (Secure, `__Host-` cookie). Default false: only a TLS socket makes a request secure.
-   */
-  trustProxy?: boolean;
-}
-
-/** Either the core options (the middleware builds its manager) or an existing `manager`, plus `trustProxy`. */
-export type SessionMiddlewareOptions<T extends SessionData = UntypedData> =
-  | (SessionManagerOptions & AdapterOptions & { manager?: undefined })
-  | ({ manager: SessionManager<T> } & AdapterOptions);
 
 type Next = (error?: unknown) => void;
 
-export interface SessionMiddleware<T extends SessionData = UntypedData> {
+export interface SessionMiddleware<T extends SessionData = UntypedData> extends SessionHelpers<IncomingMessage, T> {
   (req: IncomingMessage, res: ServerResponse, next: Next): void;
-  /** The manager the middleware opens sessions with (user listings, revocation, `close()`). */
-  readonly manager: SessionManager<T>;
-  /** The typed session of a request this middleware handled (also set as `req.session`). */
-  of(req: IncomingMessage): Session<T>;
-  /** Logs `userId` in: a new token at commit, data kept unless `keepData: false`, session bound to the user. */
-  login(req: IncomingMessage, userId: string, options?: { keepData?: boolean }): Session<T>;
-  /** Ends the request's session: deleted at commit, and the response clears the cookie. */
-  logout(req: IncomingMessage): void;
-  /** Ends every session of the request's user (this one included). Resolves how many others were ended. */
-  logoutEverywhere(req: IncomingMessage): Promise<number>;
 }
 
 /**
@@ -53,76 +26,17 @@ export interface SessionMiddleware<T extends SessionData = UntypedData> {
 export function sessionMiddleware<T extends SessionData = UntypedData>(
   options: SessionMiddlewareOptions<T>,
 ): SessionMiddleware<T> {
-  const { trustProxy = false } = options;
-  if (typeof trustProxy !== "boolean") {
-    throw new SessionError("CONFIG_INVALID", `invalid option "trustProxy": expected a boolean, got ${typeof trustProxy}`);
-  }
-  let manager: SessionManager<T>;
-  if (options.manager !== undefined) {
-    manager = options.manager;
-  } else {
-    const { trustProxy: _trustProxy, manager: _manager, ...core } = options;
-    manager = createSessionManager<T>(core);
-  }
-  const sessions = new WeakMap<IncomingMessage, Session<T>>();
-
-  function of(req: IncomingMessage): Session<T> {
-    const session = sessions.get(req);
-    if (!session) {
-      throw new Error("this request has no session: mount sessionMiddleware(…) before the route that reads it");
-    }
-    return session;
-  }
-
+  const adapter = createAdapterCore<IncomingMessage, T>(options, "request");
   const middleware = (req: IncomingMessage, res: ServerResponse, next: Next): void => {
-    const secure = isSecure(req, trustProxy);
-    manager
-      .open({
-        header: (name) => headerValue(req.headers[name]),
-        secure,
-        ip: (req as { ip?: string }).ip ?? req.socket.remoteAddress,
-      })
-      .then(
-        ({ session, commit }) => {
-          sessions.set(req, session);
-          (req as { session?: Session<T> }).session = session;
-          holdUntilCommitted(res, commit, next);
-          next();
-        },
-        (error: unknown) => next(error),
-      );
+    adapter.open(req, req, (req as { ip?: string }).ip).then(
+      ({ commit }) => {
+        holdUntilCommitted(res, commit, next);
+        next();
+      },
+      (error: unknown) => next(error),
+    );
   };
-
-  return Object.assign(middleware, {
-    manager,
-    of,
-    login(req: IncomingMessage, userId: string, loginOptions?: { keepData?: boolean }) {
-      const session = of(req);
-      session.login(userId, loginOptions);
-      return session;
-    },
-    logout(req: IncomingMessage) {
-      of(req).destroy();
-    },
-    async logoutEverywhere(req: IncomingMessage) {
-      const session = of(req);
-      const userId = session.userId;
-      const ended = userId === null ? 0 : await manager.endUserSessions(userId, { exceptId: session.id });
-      session.destroy();
-      return ended;
-    },
-  });
-}
-
-function isSecure(req: IncomingMessage, trustProxy: boolean): boolean {
-  if ((req.socket as Partial<TLSSocket>).encrypted === true) return true;
-  if (!trustProxy) return false;
-  const proto = headerValue(req.headers["x-forwarded-proto"]);
-  return proto !== undefined && proto.split(",")[0]!.trim().toLowerCase() === "https";
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(", ") : value;
+  return Object.assign(middleware, adapter.helpers);
 }
 
 /**
@@ -157,7 +71,12 @@ function holdUntilCommitted(res: ServerResponse, commit: () => Promise<CommitRes
     commit().then(
       (result) => {
         restore();
-        addHeaders(res, result.headers);
+        try {
+          appendResponseHeaders(res, result.headers);
+        } catch (error) {
+          next(error); // the head left by a path sess cannot hold (a raw socket write)
+          return;
+        }
         for (const call of held) call();
         if (heldWrite && lastWrite) res.emit("drain");
       },
@@ -166,7 +85,7 @@ function holdUntilCommitted(res: ServerResponse, commit: () => Promise<CommitRes
         for (const name of res.getHeaderNames()) res.removeHeader(name);
         res.statusCode = 200;
         const headers = (error as SessionErrorWithHeaders).headers;
-        if (headers) addHeaders(res, Object.entries(headers));
+        if (headers) appendResponseHeaders(res, Object.entries(headers));
         next(error);
       },
     );
@@ -199,18 +118,6 @@ function holdUntilCommitted(res: ServerResponse, commit: () => Promise<CommitRes
   };
 }
 
-function addHeaders(res: ServerResponse, headers: ResponseHeaders): void {
-  for (const [name, value] of headers) {
-    if (name === "set-cookie") {
-      const previous = res.getHeader("set-cookie");
-      const list = previous === undefined ? [] : Array.isArray(previous) ? previous : [String(previous)];
-      res.setHeader("set-cookie", [...list, value]);
-    } else {
-      res.setHeader(name, value);
-    }
-  }
-}
-
 /** `writeHead(status, [message], headers)` would overwrite our Set-Cookie with the handler's: merge them. */
 function mergeSetCookie(res: ServerResponse, args: unknown[]): unknown[] {
   const last = args[args.length - 1];
@@ -230,6 +137,8 @@ function mergeSetCookie(res: ServerResponse, args: unknown[]): unknown[] {
 export {
   SessionError,
   isSessionError,
+  type AdapterOptions,
+  type SessionMiddlewareOptions,
   type Session,
   type SessionManager,
   type SessionManagerOptions,

@@ -1,0 +1,139 @@
+/**
+ * What every framework adapter shares: its options, the manager it opens sessions with, the
+ * request reader over `node:http`, the response header writer, and the login/logout helpers.
+ * Adapters add only their framework's wiring (where the session lives, when the commit runs).
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { TLSSocket } from "node:tls";
+import { SessionError, configError } from "./errors.js";
+import type { RequestInfo, ResponseHeaders, SessionManager, SessionManagerOptions } from "./manager.js";
+import { createSessionManager } from "./manager.js";
+import type { Session, SessionData, UntypedData } from "./session.js";
+
+export interface AdapterOptions {
+  /**
+   * Trust `X-Forwarded-Proto` from a TLS-terminating proxy: `https` there makes the request secure
+   * (Secure, `__Host-` cookie). Default false: only a TLS socket makes a request secure.
+   */
+  trustProxy?: boolean;
+}
+
+/** Either the core options (the middleware builds its manager) or an existing `manager`, plus `trustProxy`. */
+export type SessionMiddlewareOptions<T extends SessionData = UntypedData> =
+  | (SessionManagerOptions & AdapterOptions & { manager?: undefined })
+  | ({ manager: SessionManager<T> } & AdapterOptions);
+
+/** The helpers both adapters expose on their middleware, keyed by `req` (Express) or `ctx` (Koa). */
+export interface SessionHelpers<K, T extends SessionData> {
+  /** The manager the middleware opens sessions with (user listings, revocation, `close()`). */
+  readonly manager: SessionManager<T>;
+  /** The typed session of a request the middleware handled. */
+  of(key: K): Session<T>;
+  /** Logs `userId` in: a new token at commit, data kept unless `keepData: false`, session bound to the user. */
+  login(key: K, userId: string, options?: { keepData?: boolean }): Session<T>;
+  /** Ends the request's session: deleted at commit, and the response clears the cookie. */
+  logout(key: K): void;
+  /** Ends every session of the request's user (this one included). Resolves how many others were ended. */
+  logoutEverywhere(key: K): Promise<number>;
+}
+
+export interface AdapterCore<K extends object, T extends SessionData> {
+  helpers: SessionHelpers<K, T>;
+  /** Opens the session of `req` and remembers it under `key`. */
+  open(key: K, req: IncomingMessage, ip: string | undefined): ReturnType<SessionManager<T>["open"]>;
+}
+
+/** Builds the shared part of an adapter. `where` names the thing sessions hang on, for messages ("request", "context"). */
+export function createAdapterCore<K extends object, T extends SessionData>(
+  options: SessionMiddlewareOptions<T>,
+  where: string,
+): AdapterCore<K, T> {
+  if (options === null || typeof options !== "object") throw configError("options", "expected an object");
+  const { trustProxy = false } = options;
+  if (typeof trustProxy !== "boolean") {
+    throw configError("trustProxy", `expected a boolean, got ${typeof trustProxy}`);
+  }
+  let manager: SessionManager<T>;
+  if (options.manager !== undefined) {
+    manager = options.manager;
+  } else {
+    const { trustProxy: _trustProxy, manager: _manager, ...core } = options;
+    manager = createSessionManager<T>(core);
+  }
+  const sessions = new WeakMap<K, Session<T>>();
+
+  function of(key: K): Session<T> {
+    const session = sessions.get(key);
+    if (!session) {
+      throw new Error(`this ${where} has no session: use sessionMiddleware(…) before the code that reads it`);
+    }
+    return session;
+  }
+
+  return {
+    async open(key, req, ip) {
+      const opened = await manager.open(requestInfo(req, trustProxy, ip));
+      sessions.set(key, opened.session);
+      (key as { session?: Session<T> }).session = opened.session;
+      return opened;
+    },
+    helpers: {
+      manager,
+      of,
+      login(key, userId, loginOptions) {
+        const session = of(key);
+        session.login(userId, loginOptions);
+        return session;
+      },
+      logout(key) {
+        of(key).destroy();
+      },
+      async logoutEverywhere(key) {
+        const session = of(key);
+        const userId = session.userId;
+        const ended = userId === null ? 0 : await manager.endUserSessions(userId, { exceptId: session.id });
+        session.destroy();
+        return ended;
+      },
+    },
+  };
+}
+
+/** What the manager needs of a `node:http` request. */
+export function requestInfo(req: IncomingMessage, trustProxy: boolean, ip?: string): RequestInfo {
+  return {
+    header: (name) => headerValue(req.headers[name]),
+    secure: isSecureRequest(req, trustProxy),
+    ip: ip ?? req.socket.remoteAddress,
+  };
+}
+
+function isSecureRequest(req: IncomingMessage, trustProxy: boolean): boolean {
+  if ((req.socket as Partial<TLSSocket>).encrypted === true) return true;
+  if (!trustProxy) return false;
+  const proto = headerValue(req.headers["x-forwarded-proto"]);
+  return proto !== undefined && proto.split(",")[0]!.trim().toLowerCase() === "https";
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
+/** Adds the session's headers to a response whose head is not sent yet; Set-Cookie joins any the app set. */
+export function appendResponseHeaders(res: ServerResponse, headers: ResponseHeaders): void {
+  if (headers.length > 0 && res.headersSent) {
+    throw new SessionError(
+      "CONFLICT",
+      "the response headers were sent before the session was committed; send the response through the framework",
+    );
+  }
+  for (const [name, value] of headers) {
+    if (name === "set-cookie") {
+      const previous = res.getHeader("set-cookie");
+      const list = previous === undefined ? [] : Array.isArray(previous) ? previous : [String(previous)];
+      res.setHeader("set-cookie", [...list, value]);
+    } else {
+      res.setHeader(name, value);
+    }
+  }
+}
