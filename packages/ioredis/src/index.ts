@@ -4,8 +4,34 @@
  */
 import type { SessionDriver } from "@sess/core";
 import type { Cluster, Redis } from "ioredis";
-import { createRedisDriver } from "@sess/redis-shared";
-import type { RedisPort } from "@sess/redis-shared";
+import { createRedisDriver, createVerify } from "@sess/redis-shared";
+import type { StartupPort } from "@sess/redis-shared";
+
+/** Options of `driver.verify()`. */
+export interface VerifyOptions {
+  /** Where warnings go. Default `console.warn`. */
+  onWarning?: (message: string) => void;
+}
+
+/** What `driver.verify()` found. */
+export interface VerifyReport {
+  /** Whether the ACL command check ran (false on Redis < 7.0, which lacks `redis.acl_check_cmd`). */
+  commandsChecked: boolean;
+  /** `appendonly`, `appendfsync`, `maxmemory`, `maxmemory-policy`, when the user may read them. */
+  settings: { appendonly?: string; appendfsync?: string; maxmemory?: string; "maxmemory-policy"?: string };
+  /** This check's warnings (each is passed to `onWarning` only the first time this driver finds it). */
+  warnings: string[];
+}
+
+/** The driver, plus `verify()`: the start-up check (ACL commands, persistence and eviction settings). */
+export interface IoredisDriver extends SessionDriver {
+  /**
+   * Checks that the connected user may run every command the driver uses on the prefix (rejects with
+   * `SessionError("CONFIG_INVALID")` naming the missing ones) and warns once when Redis would lose
+   * sessions on a restart (no AOF) or evict them. Call it once at start-up, after connecting.
+   */
+  verify(options?: VerifyOptions): Promise<VerifyReport>;
+}
 
 export interface IoredisDriverOptions {
   /** The application's client: `new Redis(...)`, `new Redis({ sentinels, name })` or `new Cluster(...)`. Left open by `close()`. */
@@ -18,9 +44,9 @@ function toStrings(reply: unknown): (string | null)[] {
   return Array.isArray(reply) ? reply.map((value) => (value == null ? null : String(value))) : [];
 }
 
-export function createIoredisDriver(options: IoredisDriverOptions): SessionDriver {
+export function createIoredisDriver(options: IoredisDriverOptions): IoredisDriver {
   const client = options.client;
-  const port: RedisPort = {
+  const port: StartupPort = {
     name: "ioredis",
     isReady: () => client.status === "ready",
     describeState: () => `status "${client.status}"`,
@@ -37,6 +63,11 @@ export function createIoredisDriver(options: IoredisDriverOptions): SessionDrive
     zrem: async (key, members) => {
       await client.zrem(key, ...members);
     },
+    configGet: async (name) => {
+      const reply = (await client.config("GET", name)) as unknown;
+      return Array.isArray(reply) && reply.length >= 2 ? String(reply[1]) : null;
+    },
   };
-  return createRedisDriver(port, options.prefix === undefined ? {} : { prefix: options.prefix });
+  const driver = createRedisDriver(port, options.prefix === undefined ? {} : { prefix: options.prefix });
+  return Object.assign(driver, { verify: createVerify(port, options.prefix) });
 }

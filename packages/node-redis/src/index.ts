@@ -3,8 +3,34 @@
  * `createCluster`, `createSentinel`). A thin binding of the client to the shared Redis port.
  */
 import type { SessionDriver } from "@sess/core";
-import { createRedisDriver } from "@sess/redis-shared";
-import type { RedisPort } from "@sess/redis-shared";
+import { createRedisDriver, createVerify } from "@sess/redis-shared";
+import type { StartupPort } from "@sess/redis-shared";
+
+/** Options of `driver.verify()`. */
+export interface VerifyOptions {
+  /** Where warnings go. Default `console.warn`. */
+  onWarning?: (message: string) => void;
+}
+
+/** What `driver.verify()` found. */
+export interface VerifyReport {
+  /** Whether the ACL command check ran (false on Redis < 7.0, which lacks `redis.acl_check_cmd`). */
+  commandsChecked: boolean;
+  /** `appendonly`, `appendfsync`, `maxmemory`, `maxmemory-policy`, when the user may read them. */
+  settings: { appendonly?: string; appendfsync?: string; maxmemory?: string; "maxmemory-policy"?: string };
+  /** This check's warnings (each is passed to `onWarning` only the first time this driver finds it). */
+  warnings: string[];
+}
+
+/** The driver, plus `verify()`: the start-up check (ACL commands, persistence and eviction settings). */
+export interface NodeRedisDriver extends SessionDriver {
+  /**
+   * Checks that the connected user may run every command the driver uses on the prefix (rejects with
+   * `SessionError("CONFIG_INVALID")` naming the missing ones) and warns once when Redis would lose
+   * sessions on a restart (no AOF) or evict them. Call it once at start-up, after connecting.
+   */
+  verify(options?: VerifyOptions): Promise<VerifyReport>;
+}
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- node-redis declares these with module-, RESP- and type-mapping-dependent generics */
 type Command = (...args: any[]) => Promise<unknown>;
@@ -22,6 +48,8 @@ export interface NodeRedisClient {
   hmGet: Command;
   zRangeWithScores: Command;
   zRem: Command;
+  /** Used by `verify()` when present. */
+  configGet?: Command;
 }
 
 export interface NodeRedisDriverOptions {
@@ -39,6 +67,7 @@ interface Commands {
   hmGet(key: string, fields: string[]): Promise<unknown>;
   zRangeWithScores(key: string, start: number, stop: number): Promise<unknown>;
   zRem(key: string, members: string[]): Promise<unknown>;
+  configGet?(parameter: string): Promise<unknown>;
 }
 
 interface State {
@@ -62,9 +91,9 @@ function text(value: unknown): string {
   return value instanceof Uint8Array ? Buffer.from(value).toString("utf8") : String(value);
 }
 
-export function createNodeRedisDriver(options: NodeRedisDriverOptions): SessionDriver {
+export function createNodeRedisDriver(options: NodeRedisDriverOptions): NodeRedisDriver {
   const client = options.client as unknown as Commands & State;
-  const port: RedisPort = {
+  const port: StartupPort = {
     name: "node-redis",
     isReady: () => readiness(client),
     describeState: () => `isOpen ${String(client.isOpen)}, isReady ${String(client.isReady ?? "n/a")}`,
@@ -93,6 +122,14 @@ export function createNodeRedisDriver(options: NodeRedisDriverOptions): SessionD
     zrem: async (key, members) => {
       await client.zRem(key, members);
     },
+    configGet: async (name) => {
+      if (typeof client.configGet !== "function") return null;
+      const reply = await client.configGet(name);
+      const entries = reply instanceof Map ? [...reply.entries()] : Object.entries((reply ?? {}) as Record<string, unknown>);
+      const found = entries.find(([key]) => text(key) === name);
+      return found === undefined ? null : text(found[1]);
+    },
   };
-  return createRedisDriver(port, options.prefix === undefined ? {} : { prefix: options.prefix });
+  const driver = createRedisDriver(port, options.prefix === undefined ? {} : { prefix: options.prefix });
+  return Object.assign(driver, { verify: createVerify(port, options.prefix) });
 }

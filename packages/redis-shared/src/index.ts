@@ -6,3 +6,5 @@ export { runScript, isNoScript, isWrongType, storeError, assertReady } from "./p
 export type { RedisPort } from "./port.js";
 export { scripts } from "./lua.generated.js";
 export type { EmbeddedScript } from "./lua.generated.js";
+export { createVerify, scriptCommands, DRIVER_COMMANDS } from "./startup.js";
+export type { StartupPort, VerifyOptions, VerifyReport } from "./startup.js";
