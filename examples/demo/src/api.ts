@@ -80,6 +80,7 @@ export function createDemo(settings: Omit<Settings, "port" | "host" | "redisUrl"
     idleTimeout: settings.idleTimeout * 1000,
     absoluteTimeout: settings.absoluteTimeout * 1000,
     ...(settings.maxPerUser === undefined ? {} : { maxSessionsPerUser: settings.maxPerUser }),
+    ...(settings.operationTimeout === undefined ? {} : { operationTimeout: settings.operationTimeout }),
     cookie: { secure: "auto" },
   });
 

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+
 /** The demo's environment, read and checked once at start. */
 export interface Settings {
   port: number;
@@ -12,6 +14,10 @@ export interface Settings {
   maxPerUser: number | undefined;
   adminToken: string | undefined;
   trustProxy: boolean;
+  /** Milliseconds; the session manager's per-operation deadline. Unset → core's default (1000). */
+  operationTimeout?: number;
+  /** PEM text of the CA that signs the Redis server's certificate (`rediss://`). Unset → Node's default CAs. */
+  redisCa?: string;
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -29,6 +35,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     maxPerUser: env.SESSION_MAX_PER_USER ? whole(env, "SESSION_MAX_PER_USER", 0, 1) : undefined,
     adminToken: env.ADMIN_TOKEN || undefined,
     trustProxy: env.TRUST_PROXY === "1" || env.TRUST_PROXY === "true",
+    ...(env.SESSION_OPERATION_TIMEOUT ? { operationTimeout: whole(env, "SESSION_OPERATION_TIMEOUT", 1000, 1) } : {}),
+    ...(env.REDIS_CA_FILE ? { redisCa: readFileSync(env.REDIS_CA_FILE, "utf8") } : {}),
   };
 }
 

@@ -14,7 +14,14 @@ export interface Store {
 
 const PING_TIMEOUT = 1000;
 
-export async function openStore(settings: Pick<Settings, "redisUrl" | "driver"> & { prefix?: string }, log: (line: string) => void): Promise<Store> {
+/**
+ * Opens the configured store. A Redis store is checked before it is used (`driver.verify()`): a user
+ * missing a command rejects with a message naming it; persistence or eviction risks are logged once.
+ */
+export async function openStore(
+  settings: Pick<Settings, "redisUrl" | "driver" | "redisCa"> & { prefix?: string },
+  log: (line: string) => void,
+): Promise<Store> {
   if (settings.redisUrl === undefined) {
     log("REDIS_URL is not set: sessions live in this process's memory (set REDIS_URL=redis://127.0.0.1:6379 for Redis)");
     const driver = createMemoryDriver();
@@ -24,14 +31,20 @@ export async function openStore(settings: Pick<Settings, "redisUrl" | "driver"> 
   if (settings.driver === "node-redis") {
     const { createClient } = await import("redis");
     const { createNodeRedisDriver } = await import("@sess/node-redis");
-    const client = createClient({ url });
+    const client = createClient(settings.redisCa === undefined ? { url } : { url, socket: { tls: true, ca: settings.redisCa } });
     let lastError = "";
     client.on("error", (error: Error) => {
       if (error.message !== lastError) log(`redis (node-redis): ${error.message}`);
       lastError = error.message;
     });
-    await client.connect();
     const driver = createNodeRedisDriver(settings.prefix === undefined ? { client } : { client, prefix: settings.prefix });
+    try {
+      await client.connect();
+      await driver.verify({ onWarning: log });
+    } catch (error) {
+      if (client.isOpen) client.destroy();
+      throw error;
+    }
     return {
       kind: "redis",
       driver,
@@ -44,14 +57,20 @@ export async function openStore(settings: Pick<Settings, "redisUrl" | "driver"> 
   }
   const { Redis } = await import("ioredis");
   const { createIoredisDriver } = await import("@sess/ioredis");
-  const client = new Redis(url, { lazyConnect: true });
+  const client = new Redis(url, settings.redisCa === undefined ? { lazyConnect: true } : { lazyConnect: true, tls: { ca: settings.redisCa } });
   let lastError = "";
   client.on("error", (error: Error) => {
     if (error.message !== lastError) log(`redis (ioredis): ${error.message}`);
     lastError = error.message;
   });
-  await client.connect();
   const driver = createIoredisDriver(settings.prefix === undefined ? { client } : { client, prefix: settings.prefix });
+  try {
+    await client.connect();
+    await driver.verify({ onWarning: log });
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
   return {
     kind: "redis",
     driver,
