@@ -57,7 +57,9 @@ export async function openStore(
   }
   const { Redis } = await import("ioredis");
   const { createIoredisDriver } = await import("@sess/ioredis");
-  const client = new Redis(url, settings.redisCa === undefined ? { lazyConnect: true } : { lazyConnect: true, tls: { ca: settings.redisCa } });
+  // No re-send after a reconnect: a write whose reply was lost would run twice (see driver.verify()).
+  const options = { lazyConnect: true, autoResendUnfulfilledCommands: false };
+  const client = new Redis(url, settings.redisCa === undefined ? options : { ...options, tls: { ca: settings.redisCa } });
   let lastError = "";
   client.on("error", (error: Error) => {
     if (error.message !== lastError) log(`redis (ioredis): ${error.message}`);

@@ -1,12 +1,14 @@
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { startRedisServer } from "@sess/redis-server";
 import type { RedisServer } from "@sess/redis-server";
 import { createIoredisDriver } from "../src/index.js";
 
-/** The command list of the README's "Redis commands used (ACL)" section, plus the ready check's INFO. */
+/** The commands of the README's `ACL SETUSER` example (section "Redis commands used (ACL)"), plus the ready check's INFO and PING. */
 const DOCUMENTED =
-  "+evalsha +eval +hgetall +hmget +zrange +zrem +exists +type +hexists +hget +hset +hdel +hincrby +del +rename +pexpire +pexpireat +zadd +zcard +zremrangebyscore +info +ping";
+  /ACL SETUSER sess on >secret ~sess:\* ((?:\+[a-z|]+ ?)+)/.exec(readFileSync(new URL("../README.md", import.meta.url), "utf8"))![1]!.trim() +
+  " +info +ping";
 
 let plain: RedisServer;
 let durable: RedisServer;
@@ -15,7 +17,7 @@ let admin: Redis;
 const clients: Redis[] = [];
 
 async function connect(url: string, options: { username?: string; password?: string } = {}): Promise<Redis> {
-  const client = new Redis(url, { ...options, lazyConnect: true, maxRetriesPerRequest: 1 });
+  const client = new Redis(url, { ...options, lazyConnect: true, maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false });
   client.on("error", () => {});
   clients.push(client);
   await client.connect();
@@ -98,6 +100,15 @@ describe("driver.verify()", () => {
     const warnings: string[] = [];
     await createIoredisDriver({ client }).verify({ onWarning: (m) => warnings.push(m) });
     expect(warnings).toEqual([expect.stringMatching(/maxmemory-policy allkeys-lru.*can disappear before they expire/)]);
+  });
+
+  it("warns that a client re-sending unfulfilled commands can apply a write twice", async () => {
+    const client = new Redis(durable.url, { lazyConnect: true });
+    clients.push(client);
+    await client.connect();
+    const warnings: string[] = [];
+    await createIoredisDriver({ client }).verify({ onWarning: (m) => warnings.push(m) });
+    expect(warnings).toEqual([expect.stringMatching(/autoResendUnfulfilledCommands.*runs twice/)]);
   });
 
   it("rejects with STORE_UNAVAILABLE when the client is not connected", async () => {

@@ -1,12 +1,14 @@
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "redis";
 import { startRedisServer } from "@sess/redis-server";
 import type { RedisServer } from "@sess/redis-server";
 import { createNodeRedisDriver } from "../src/index.js";
 
-/** The command list of the README's "Redis commands used (ACL)" section (CLIENT SETINFO not granted: node-redis ignores its refusal). */
+/** The commands of the README's `ACL SETUSER` example (section "Redis commands used (ACL)"). */
 const DOCUMENTED =
-  "+evalsha +eval +hgetall +hmget +zrange +zrem +exists +type +hexists +hget +hset +hdel +hincrby +del +rename +pexpire +pexpireat +zadd +zcard +zremrangebyscore";
+  /ACL SETUSER sess on >secret ~sess:\* ((?:\+[a-z|]+ ?)+)/.exec(readFileSync(new URL("../README.md", import.meta.url), "utf8"))![1]!.trim() +
+  "";
 
 let plain: RedisServer;
 let durable: RedisServer;

@@ -1,0 +1,108 @@
+/**
+ * Connection flapping under load: `CLIENT KILL TYPE normal` every 400 ms while shoppers add to
+ * their carts through the Express demo. Every request increments its own cart line by 1, so a line
+ * holding 2 would be a double-applied increment, a missing acknowledged line a lost one.
+ */
+import { runInNewContext } from "node:vm";
+import { setFlagsFromString } from "node:v8";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Redis } from "ioredis";
+import { startRedisServer, type RedisServer } from "@sess/redis-server";
+import { boot, redisStore, type Booted, type Client } from "./harness.js";
+
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
+
+const SHOPPERS = 16;
+const REQUESTS = 100; // per shopper: below the 128-field limit with username and tenant
+const KILL_EVERY = 400;
+const LIMIT_MS = 20_000;
+
+function heapAfterGc(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+describe.each(["ioredis", "node-redis"] as const)("POST /cart on the Express demo with %s while connections flap", (driver) => {
+  let server: RedisServer;
+  let app: Booted;
+  let admin: Redis;
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown) => rejections.push(reason);
+
+  beforeAll(async () => {
+    process.on("unhandledRejection", onRejection);
+    server = await startRedisServer();
+    admin = new Redis(server.url, { lazyConnect: true });
+    admin.on("error", () => {});
+    await admin.connect();
+    app = await boot("express", await redisStore(driver, server.url), { operationTimeout: 300 });
+  });
+
+  afterAll(async () => {
+    process.off("unhandledRejection", onRejection);
+    admin?.disconnect();
+    await app?.close();
+    await server?.stop();
+  });
+
+  it("never crashes, leaves no unhandled rejection, keeps memory bounded and applies each acknowledged increment exactly once", async () => {
+    const shoppers: Client[] = [];
+    for (let i = 0; i < SHOPPERS; i++) {
+      const client = app.client();
+      expect((await client.call("POST", "/login", { username: `flap-${i}` })).status).toBe(200);
+      shoppers.push(client);
+    }
+    for (const client of shoppers) await client.call("GET", "/me"); // warm-up
+    const heapBefore = heapAfterGc();
+
+    let kills = 0;
+    const killer = setInterval(() => {
+      admin.call("CLIENT", "KILL", "TYPE", "normal").then(
+        () => (kills += 1),
+        () => undefined,
+      );
+    }, KILL_EVERY);
+    const started = Date.now();
+    const statuses = new Map<number, number>();
+    const acknowledged = shoppers.map(() => new Set<string>());
+    try {
+      await Promise.all(
+        shoppers.map(async (client, i) => {
+          for (let n = 0; n < REQUESTS && Date.now() - started < LIMIT_MS; n++) {
+            const sku = `line-${n}`;
+            const answer = await client.call("POST", "/cart", { sku });
+            statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+            if (answer.status === 200) acknowledged[i]!.add(sku);
+            if (answer.status === 503) await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        }),
+      );
+    } finally {
+      clearInterval(killer);
+    }
+    const heapAfter = heapAfterGc();
+    console.log(
+      `${driver} flapping: ${kills} CLIENT KILLs in ${Date.now() - started} ms, statuses ${JSON.stringify(Object.fromEntries(statuses))}, ` +
+        `heap ${(heapBefore / 1e6).toFixed(1)} → ${(heapAfter / 1e6).toFixed(1)} MB`,
+    );
+    expect(kills).toBeGreaterThanOrEqual(3);
+    expect([...statuses.keys()].every((status) => status === 200 || status === 503)).toBe(true);
+    expect(statuses.get(200) ?? 0).toBeGreaterThan(SHOPPERS * REQUESTS * 0.5);
+
+    await new Promise((resolve) => setTimeout(resolve, 500)); // late writes a deadline gave up on land now
+    for (const [i, client] of shoppers.entries()) {
+      let me = await client.call("GET", "/me");
+      for (let attempt = 0; me.status !== 200 && attempt < 50; attempt++) me = await client.call("GET", "/me");
+      expect(me.status).toBe(200);
+      const cart = me.body.cart as Record<string, number>;
+      for (const sku of acknowledged[i]!) expect(cart[sku], `shopper ${i} ${sku}`).toBe(1);
+      for (const [sku, quantity] of Object.entries(cart)) expect(quantity, `shopper ${i} ${sku}`).toBe(1);
+      expect(Object.keys(cart).length).toBeLessThanOrEqual(REQUESTS);
+    }
+    expect(rejections).toEqual([]);
+    expect(heapAfter - heapBefore).toBeLessThan(32 * 1024 * 1024);
+    expect((await app.client().call("GET", "/health")).status).toBe(200);
+  });
+});
