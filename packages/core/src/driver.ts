@@ -52,6 +52,28 @@ export interface UserBinding {
   maxSessions?: number;
 }
 
+/**
+ * A declared secondary index, as the manager passes it with every write (the same list each time).
+ *
+ * - `{ name, field }`: the session is listed under the stored JSON text of `field` when that text
+ *   is a string, number or boolean (first character `"`, `t`, `f`, `-` or a digit); not listed when
+ *   the field is absent or holds null, an array or an object.
+ * - `{ name, fieldPrefix }`: the session is listed under the rest of the name of every present field
+ *   that starts with `fieldPrefix` (the raw suffix, e.g. `cart:mug` → `mug`).
+ *
+ * Memberships are derived per field from what the store holds after each write, never from a view
+ * of the whole session, so concurrent writes to different fields cannot leave a wrong index.
+ */
+export type IndexSpec = { name: string; field: string } | { name: string; fieldPrefix: string };
+
+/** One page of an index listing. */
+export interface IndexPage {
+  /** Live sessions listed under the entry, as metadata (never tokens, never data). */
+  sessions: SessionMeta[];
+  /** The offset of the next page, or null when this page is the last. */
+  next: number | null;
+}
+
 /** A per-field change of an existing session, applied atomically or not at all. */
 export interface SessionChange {
   /** Fields to write (JSON text). */
@@ -68,6 +90,8 @@ export interface SessionChange {
   absoluteExpiresAt?: number;
   /** Bind to a user (`UserBinding`), unbind (`null`) or leave as is (omitted). */
   user?: UserBinding | null;
+  /** The manager's declared indexes; memberships are recomputed from the stored fields. Absent or empty: none. */
+  indexes?: readonly IndexSpec[];
 }
 
 /** A new session for insert-only creation. */
@@ -80,6 +104,8 @@ export interface NewSession {
   user: UserBinding | null;
   userAgent: string | null;
   ip: string | null;
+  /** The manager's declared indexes (see `SessionChange.indexes`). */
+  indexes?: readonly IndexSpec[];
 }
 
 /** A rotation: the session moves to a new id; the old id is dead the moment this resolves. */
@@ -125,6 +151,18 @@ export interface SessionDriver {
 
   /** Ends all of the user's sessions, or all but `exceptId`. Resolves how many live sessions were ended. */
   endUserSessions(userId: string, options?: { exceptId?: string }): Promise<number>;
+
+  /**
+   * How many live sessions the index entry (`name`, `value`) lists: a live session is listed iff its
+   * stored fields say so after its last write. Expired and ended sessions are never counted.
+   */
+  countIndex(name: string, value: string): Promise<number>;
+
+  /**
+   * One page of the live sessions the index entry (`name`, `value`) lists, by expiry (soonest
+   * first) then id. `next` is the offset to ask for the following page, or null.
+   */
+  findIndex(name: string, value: string, page: { offset: number; limit: number }): Promise<IndexPage>;
 
   /** Releases what the driver opened itself. A client passed in by the application is left open. */
   close(): Promise<void>;

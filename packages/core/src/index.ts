@@ -49,7 +49,10 @@ export {
   type ResponseHeaders,
   type HeaderOptions,
   type SessionErrorWithHeaders,
+  type SessionEvent,
+  type IndexValue,
 } from "./manager.js";
+export { createIndexSpecs, type IndexDefinition } from "./indexes.js";
 export {
   createAdapterCore,
   appendResponseHeaders,

@@ -1,4 +1,4 @@
-import type { Counters, SessionChange, SessionDriver, SessionMeta, SessionRecord, UserBinding } from "./driver.js";
+import type { Counters, IndexPage, IndexSpec, SessionChange, SessionDriver, SessionMeta, SessionRecord, UserBinding } from "./driver.js";
 import type { CookieConfig, CookieOptions } from "./cookie.js";
 import {
   MAX_COOKIE_LIFETIME,
@@ -12,6 +12,8 @@ import {
 import { SessionError, configError, toStoreError } from "./errors.js";
 import type { ExpirationOptions, ExpirationPolicy } from "./expiration.js";
 import { checkDuration, createExpirationPolicy, describe } from "./expiration.js";
+import type { IndexDefinition } from "./indexes.js";
+import { DEFAULT_PAGE, MAX_PAGE, createIndexSpecs } from "./indexes.js";
 import type { SessionData, SessionState, UntypedData } from "./session.js";
 import { Session, createSessionState, hasFieldChanges } from "./session.js";
 import { isSessionId, isToken, newToken, sessionIdOf, tagOf } from "./token.js";
@@ -41,11 +43,37 @@ export interface SessionManagerOptions extends ExpirationOptions {
   maxSessionsPerUser?: number;
   /** Device metadata stored with a new session and shown in listings. Default: user agent yes, IP no. */
   recordDevice?: { userAgent?: boolean; ip?: boolean };
+  /**
+   * Declared secondary indexes, by name (`[A-Za-z0-9_.-]{1,64}`): `{ field }` lists a session under
+   * the value of one field (string, number or boolean), `{ fieldPrefix }` under the rest of the name
+   * of every field with that prefix. Query them with `count` and `find`. Default none.
+   */
+  indexes?: Record<string, IndexDefinition>;
+  /**
+   * Binds a session to the device that created it: a request whose user agent (with `userAgent`)
+   * or IPv4 prefix (with `ipPrefix`, in bits, e.g. 24) differs ends the session and is served as
+   * having none. Default off.
+   */
+  bind?: { userAgent?: boolean; ipPrefix?: number };
+  /** Security events: a binding mismatch that ended a session. Default: none reported. */
+  onEvent?: (event: SessionEvent) => void;
   /** Where warnings go (insecure cookie setup, unreadable stored field). Default `console.warn`. */
   onWarning?: (message: string) => void;
   /** The clock policies judge by. Default `Date.now`; tests pass the memory driver's clock. */
   clock?: () => number;
 }
+
+/** Reported through `onEvent`. */
+export interface SessionEvent {
+  type: "binding-mismatch";
+  /** The session that was ended. */
+  sessionId: string;
+  /** What differed from the request that created the session. */
+  reason: "user-agent" | "ip";
+}
+
+/** A value an index is queried by: a `field` index matches the field's value, a `fieldPrefix` index the field name's suffix. */
+export type IndexValue = string | number | boolean;
 
 /** What the manager needs from a request. Adapters build it from `req` or `ctx`. */
 export interface RequestInfo {
@@ -85,6 +113,14 @@ export interface SessionManager<T extends SessionData> {
   endUserSessions(userId: string, options?: { exceptId?: string | null }): Promise<number>;
   /** Ends one session by its public id; with `userId`, only when the session belongs to that user. */
   endSession(id: string, options?: { userId?: string }): Promise<boolean>;
+  /** How many live sessions the declared index `index` lists under `value`. Unknown index: VALUE_INVALID. */
+  count(index: string, value: IndexValue): Promise<number>;
+  /**
+   * One page of the live sessions the index lists under `value` (metadata only, never tokens or
+   * data), soonest expiry first. `limit` defaults to 100 (at most 1000); pass `next` as the
+   * following page's `offset`.
+   */
+  find(index: string, value: IndexValue, page?: { offset?: number; limit?: number }): Promise<IndexPage>;
   /** Closes the driver; later calls reject with CLOSED. */
   close(): Promise<void>;
 }
@@ -122,6 +158,21 @@ export function createSessionManager<T extends SessionData = UntypedData>(
   }
   const recordUserAgent = options.recordDevice?.userAgent ?? true;
   const recordIp = options.recordDevice?.ip ?? false;
+  const indexes = createIndexSpecs(options.indexes);
+  const indexByName = new Map(indexes.map((spec) => [spec.name, spec]));
+  const indexArgs: { indexes?: readonly IndexSpec[] } = indexes.length === 0 ? {} : { indexes };
+  const bindUserAgent = options.bind?.userAgent ?? false;
+  const bindIpPrefix = options.bind?.ipPrefix;
+  if (options.bind !== undefined && (options.bind === null || typeof options.bind !== "object")) {
+    throw configError("bind", `expected { userAgent?, ipPrefix? }, got ${describe(options.bind)}`);
+  }
+  if (bindUserAgent && options.recordDevice?.userAgent === false) {
+    throw configError("bind.userAgent", "binding to the user agent needs it recorded: remove recordDevice.userAgent: false");
+  }
+  if (bindIpPrefix !== undefined && (!Number.isSafeInteger(bindIpPrefix) || bindIpPrefix < 1 || bindIpPrefix > 32)) {
+    throw configError("bind.ipPrefix", `expected IPv4 prefix bits from 1 to 32, got ${describe(bindIpPrefix)}`);
+  }
+  const onEvent = options.onEvent;
 
   const cookie: CookieConfig | null = options.cookie === false ? null : createCookieConfig(options.cookie);
   if (cookie?.persistent && policy.absoluteTimeout > MAX_COOKIE_LIFETIME) {
@@ -194,6 +245,13 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       const id = sessionIdOf(token);
       record = await call("load", () => driver.load(id));
       if (record !== null && (record.id !== id || policy.isExpired(record, clock()))) record = null;
+      const mismatch = record === null ? null : bindingMismatch(record, request);
+      if (record !== null && mismatch !== null) {
+        const ended = record.id;
+        await call("destroy", () => driver.destroy(ended));
+        record = null;
+        onEvent?.({ type: "binding-mismatch", sessionId: ended, reason: mismatch });
+      }
     }
     const state = createSessionState(record, limits, (field) =>
       warn(`stored field "${field}" of a session is not valid JSON; it reads as undefined`),
@@ -205,6 +263,50 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       session,
       commit: () => (result ??= commit(context)),
     };
+  }
+
+  function userAgentOf(request: RequestInfo): string | null {
+    return request.header("user-agent")?.slice(0, MAX_USER_AGENT) ?? null;
+  }
+
+  /** What a new session stores as `ip`: the address with `recordDevice.ip`, else its bound prefix (or null). */
+  function storedIp(request: RequestInfo): string | null {
+    const ip = request.ip ?? null;
+    if (recordIp || ip === null) return ip;
+    return bindIpPrefix === undefined ? null : ipPrefixOf(ip, bindIpPrefix);
+  }
+
+  /** Why a loaded session may not be used by this request, or null. Sessions stored without the data are not judged. */
+  function bindingMismatch(record: SessionRecord, request: RequestInfo): "user-agent" | "ip" | null {
+    if (bindUserAgent && record.userAgent !== null && userAgentOf(request) !== record.userAgent) return "user-agent";
+    if (bindIpPrefix !== undefined && record.ip !== null) {
+      const ip = request.ip;
+      if (ip === undefined || ipPrefixOf(ip, bindIpPrefix) !== ipPrefixOf(record.ip, bindIpPrefix)) return "ip";
+    }
+    return null;
+  }
+
+  function indexSpec(index: string): IndexSpec {
+    const spec = typeof index === "string" ? indexByName.get(index) : undefined;
+    if (spec === undefined) {
+      const known = [...indexByName.keys()].map((name) => JSON.stringify(name)).join(", ") || "none";
+      throw new SessionError("VALUE_INVALID", `no index named ${describe(index)} was declared (declared: ${known})`);
+    }
+    return spec;
+  }
+
+  /** The stored form of a queried value: JSON text for a field index, the raw suffix for a prefix index. */
+  function indexValue(spec: IndexSpec, value: IndexValue): string {
+    if ("field" in spec) {
+      if (typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value))) {
+        return JSON.stringify(value);
+      }
+      throw new SessionError("VALUE_INVALID", `index "${spec.name}" is queried by a string, number or boolean, got ${describe(value)}`);
+    }
+    if (typeof value !== "string") {
+      throw new SessionError("VALUE_INVALID", `index "${spec.name}" lists field-name suffixes: query it by a string, got ${describe(value)}`);
+    }
+    return value;
   }
 
   interface CommitContext {
@@ -253,12 +355,13 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       const id = sessionIdOf(token);
       const times = policy.start(now);
       const fields = Object.fromEntries(state.texts);
-      const userAgent = recordUserAgent ? (context.request.header("user-agent")?.slice(0, MAX_USER_AGENT) ?? null) : null;
-      const ip = recordIp ? (context.request.ip ?? null) : null;
+      const userAgent = recordUserAgent ? userAgentOf(context.request) : null;
+      const ip = storedIp(context.request);
       const user = state.login === null ? null : binding(state.login);
-      const created = await call("create", () => driver.create(id, { fields, ...times, user, userAgent, ip }));
+      const created = await call("create", () => driver.create(id, { fields, ...times, user, userAgent, ip, ...indexArgs }));
       if (!created) throw new SessionError("CONFLICT", "a new session id was already taken in the store; nothing was written");
       state.record = { id, fields, ...times, userId: state.login, userAgent, ip };
+      await endOthers(state, id);
       return { headers: issue(context, token, times.expiresAt, now) };
     }
 
@@ -283,6 +386,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       increment: Object.fromEntries(state.increment),
       lastSeenAt: renew ? now : record.lastSeenAt,
       expiresAt: renew ? policy.expiresAt(now, absoluteExpiresAt) : record.expiresAt,
+      ...indexArgs,
     };
     if (state.login !== null) {
       change.absoluteExpiresAt = absoluteExpiresAt;
@@ -317,13 +421,39 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       absoluteExpiresAt,
       userId: state.login ?? record.userId,
     };
+    await endOthers(state, id);
     return { headers: renew ? issue(context, token, change.expiresAt, now) : [] };
+  }
+
+  /** regenerate({ endOtherSessions: true }): after the write, the user's other sessions end. */
+  async function endOthers(state: SessionState, id: string): Promise<void> {
+    const userId = state.login ?? state.record?.userId ?? null;
+    if (!state.endOthers || userId === null) return;
+    await call("endUserSessions", () => driver.endUserSessions(userId, { exceptId: id }));
   }
 
   return {
     driver,
     policy,
     open,
+    async count(index, value) {
+      const spec = indexSpec(index);
+      const text = indexValue(spec, value);
+      return call("countIndex", () => driver.countIndex(spec.name, text));
+    },
+    async find(index, value, page = {}) {
+      const spec = indexSpec(index);
+      const text = indexValue(spec, value);
+      const offset = page.offset ?? 0;
+      const limit = page.limit ?? DEFAULT_PAGE;
+      if (!Number.isSafeInteger(offset) || offset < 0) {
+        throw new SessionError("VALUE_INVALID", `find needs offset to be a whole number of at least 0, got ${describe(offset)}`);
+      }
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+        throw new SessionError("VALUE_INVALID", `find needs limit to be a whole number from 1 to ${MAX_PAGE}, got ${describe(limit)}`);
+      }
+      return call("findIndex", () => driver.findIndex(spec.name, text, { offset, limit }));
+    },
     listUserSessions(userId) {
       return call("listUserSessions", () => driver.listUserSessions(userId));
     },
@@ -370,6 +500,20 @@ function createHeaderConfig(options: HeaderOptions | boolean | undefined): Heade
     throw configError("header.responseHeader", `expected an HTTP header name, got ${describe(settings.responseHeader)}`);
   }
   return { name, bearer: name === "authorization", responseHeader };
+}
+
+/**
+ * The network part of an address: the first `bits` bits of an IPv4 address ("203.0.113.0/24"),
+ * IPv4-mapped IPv6 included; any other address is kept whole (compared exactly).
+ */
+export function ipPrefixOf(ip: string, bits: number): string {
+  const address = ip.startsWith("::ffff:") ? ip.slice(7) : ip;
+  const parts = address.split(".");
+  if (parts.length !== 4 || !parts.every((part) => /^\d{1,3}$/.test(part) && Number(part) <= 255)) return address;
+  const value = parts.reduce((sum, part) => sum * 256 + Number(part), 0);
+  const network = bits === 32 ? value : value - (value % 2 ** (32 - bits));
+  const octets = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256);
+  return `${octets.join(".")}/${bits}`;
 }
 
 function bearerValue(raw: string): string {

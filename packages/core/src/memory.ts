@@ -8,13 +8,18 @@
  * - Expiry is judged by `expiresAt` against the injected clock (default `Date.now`). An expired
  *   session is invisible at once and removed lazily when touched; a sweep (on any call once
  *   `sweepInterval` has passed on the clock, and from an `unref()`ed timer) removes the rest, so
- *   memory stays bounded. Every user-index entry goes with its session.
+ *   memory stays bounded. Every user-index and secondary-index entry goes with its session.
+ * - Secondary indexes: each write carrying `indexes` recomputes the session's memberships from its
+ *   fields after the write (a write without them keeps the memberships as they were); rotation
+ *   moves them to the new id. Counts and listings look only at live sessions.
  * - `create` is insert-only, `update` is update-only, `rotate` moves a session in one step: every
  *   method runs synchronously inside its promise, so each one is atomic with respect to the others.
  * - Values are copied in and out: nothing the caller passes or receives is shared with the store.
  */
 import type {
   Counters,
+  IndexPage,
+  IndexSpec,
   NewSession,
   SessionChange,
   SessionDriver,
@@ -24,6 +29,7 @@ import type {
   UserBinding,
 } from "./driver.js";
 import { SessionError, configError } from "./errors.js";
+import { membershipOf, membershipsOf } from "./indexes.js";
 import { tagOf } from "./token.js";
 
 export interface MemoryDriverOptions {
@@ -41,6 +47,8 @@ export interface MemoryDriver extends SessionDriver {
   size(): number;
   /** User-index entries held in memory (one per bound session, expired ones included until swept). */
   indexSize(): number;
+  /** Secondary-index entries held in memory (one per session and membership, expired ones included until swept). */
+  membershipCount(): number;
   /** Removes every expired session now. Returns how many were removed. */
   sweep(): number;
 }
@@ -58,6 +66,8 @@ interface Entry {
   userAgent: string | null;
   ip: string | null;
   fields: Map<string, string>;
+  /** Secondary-index entries (`name\0value`) the session is listed under. */
+  memberships: Set<string>;
 }
 
 export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
@@ -73,6 +83,8 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
   const sessions = new Map<string, Entry>();
   /** userId → ids of the sessions bound to that user. */
   const users = new Map<string, Set<string>>();
+  /** `name\0value` → ids of the sessions listed under that index entry. */
+  const listings = new Map<string, Set<string>>();
   let closed = false;
   let lastSweep = clock();
 
@@ -113,6 +125,51 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
   function drop(id: string, entry: Entry): void {
     sessions.delete(id);
     if (entry.userId !== null) unindex(entry.userId, id);
+    for (const membership of entry.memberships) unlist(membership, id);
+  }
+
+  function unlist(membership: string, id: string): void {
+    const ids = listings.get(membership);
+    if (ids === undefined) return;
+    ids.delete(id);
+    if (ids.size === 0) listings.delete(membership);
+  }
+
+  /** Lists the session under the entries its fields give (when the write carries index specs). */
+  function relist(id: string, entry: Entry, specs: readonly IndexSpec[] | undefined): void {
+    if (specs === undefined || specs.length === 0) {
+      for (const membership of entry.memberships) list(membership, id);
+      return;
+    }
+    const next = membershipsOf(entry.fields, specs);
+    for (const membership of entry.memberships) if (!next.has(membership)) unlist(membership, id);
+    for (const membership of next) list(membership, id);
+    entry.memberships = next;
+  }
+
+  function list(membership: string, id: string): void {
+    let ids = listings.get(membership);
+    if (ids === undefined) {
+      ids = new Set();
+      listings.set(membership, ids);
+    }
+    ids.add(id);
+  }
+
+  /** The live sessions listed under an entry, soonest expiry first then by id; stale ids are pruned. */
+  function listed(membership: string, now: number): Array<[string, Entry]> {
+    const ids = listings.get(membership);
+    if (ids === undefined) return [];
+    const found: Array<[string, Entry]> = [];
+    for (const id of [...ids]) {
+      const entry = live(id, now);
+      if (entry === undefined || !entry.memberships.has(membership)) {
+        unlist(membership, id);
+        continue;
+      }
+      found.push([id, entry]);
+    }
+    return found;
   }
 
   function index(userId: string, id: string): void {
@@ -249,8 +306,10 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
         userAgent: session.userAgent,
         ip: session.ip,
         fields: new Map(Object.entries(session.fields)),
+        memberships: new Set(),
       };
       sessions.set(id, entry);
+      relist(id, entry, session.indexes);
       if (session.user !== null) bind(id, entry, session.user, now);
       return true;
     },
@@ -269,6 +328,7 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
       entry.expiresAt = change.expiresAt;
       if (change.absoluteExpiresAt !== undefined) entry.absoluteExpiresAt = change.absoluteExpiresAt;
       applyUser(id, entry, change.user, now);
+      relist(id, entry, change.indexes);
       return counters;
     },
 
@@ -293,10 +353,12 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
         userAgent: from.userAgent,
         ip: from.ip,
         fields,
+        memberships: from.memberships,
       };
       sessions.set(toId, entry);
       if (entry.userId !== null) index(entry.userId, toId);
       applyUser(toId, entry, rotation.user, now);
+      relist(toId, entry, rotation.indexes);
       return counters;
     },
 
@@ -324,12 +386,30 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
       return ended;
     },
 
+    async countIndex(name: string, value: string): Promise<number> {
+      const now = begin();
+      return listed(membershipOf(name, value), now).length;
+    },
+
+    async findIndex(name: string, value: string, page: { offset: number; limit: number }): Promise<IndexPage> {
+      const now = begin();
+      const found = listed(membershipOf(name, value), now).sort(([leftId, left], [rightId, right]) =>
+        left.expiresAt !== right.expiresAt ? left.expiresAt - right.expiresAt : leftId < rightId ? -1 : leftId > rightId ? 1 : 0,
+      );
+      const end = page.offset + page.limit;
+      return {
+        sessions: found.slice(page.offset, end).map(([id, entry]) => metaOf(id, entry)),
+        next: end < found.length ? end : null,
+      };
+    },
+
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
       clearInterval(timer);
       sessions.clear();
       users.clear();
+      listings.clear();
     },
 
     remainingTtl(id: string): number | null {
@@ -345,6 +425,12 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
     indexSize(): number {
       let total = 0;
       for (const ids of users.values()) total += ids.size;
+      return total;
+    },
+
+    membershipCount(): number {
+      let total = 0;
+      for (const ids of listings.values()) total += ids.size;
       return total;
     },
 

@@ -34,6 +34,8 @@ export interface SessionState {
   rotate: { keepData: boolean } | null;
   /** login(): bind to this user and restart the absolute lifetime. */
   login: string | null;
+  /** regenerate({ endOtherSessions: true }): end the user's other sessions after the write. */
+  endOthers: boolean;
   destroyed: boolean;
   limits: Limits;
   onCorruptField: (field: string) => void;
@@ -49,6 +51,7 @@ export function createSessionState(record: SessionRecord | null, limits: Limits,
     increment: new Map(),
     rotate: null,
     login: null,
+    endOthers: false,
     destroyed: false,
     limits,
     onCorruptField,
@@ -189,13 +192,16 @@ export class Session<T extends SessionData = UntypedData> {
 
   /**
    * Issues a new token at commit; the old one is dead from then on. Data is kept unless
-   * `keepData: false`. Use after any privilege change.
+   * `keepData: false`. Use after any privilege change. With `endOtherSessions: true` (invalidate on
+   * password change), the commit also ends every other session of the session's user, so only the
+   * new token stays valid.
    */
-  regenerate(options: { keepData?: boolean } = {}): void {
+  regenerate(options: { keepData?: boolean; endOtherSessions?: boolean } = {}): void {
     this.#writable();
     const keepData = options.keepData ?? true;
     const state = this.#state;
     state.rotate = { keepData: (state.rotate?.keepData ?? true) && keepData };
+    if (options.endOtherSessions === true) state.endOthers = true;
     if (!keepData) {
       for (const field of state.texts.keys()) state.remove.add(field);
       state.texts.clear();

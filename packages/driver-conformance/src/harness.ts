@@ -36,7 +36,8 @@ export type ConformanceGroup =
   | "rotation"
   | "users"
   | "limits"
-  | "corrupt";
+  | "corrupt"
+  | "queries";
 
 /** The field a "bad-json-field" corruption plants. */
 export const CORRUPT_FIELD = { name: "bad", text: '{"unterminated": [1, 2' } as const;

@@ -17,6 +17,7 @@ import { rotationTests } from "./rotation.js";
 import { userTests } from "./users.js";
 import { limitTests } from "./limits.js";
 import { corruptTests } from "./corrupt.js";
+import { queryTests } from "./queries.js";
 
 export type { ConformanceGroup, ConformanceHarness, CorruptionKind } from "./harness.js";
 export { CORRUPT_FIELD, FOREIGN_FIELD } from "./harness.js";
@@ -31,6 +32,7 @@ const GROUPS: Record<ConformanceGroup, (context: SuiteContext) => void> = {
   users: userTests,
   limits: limitTests,
   corrupt: corruptTests,
+  queries: queryTests,
 };
 
 /** Every group, in the order the suite runs them. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isSessionId } from "@sess/core";
+import { isSessionId, newToken, sessionIdOf } from "@sess/core";
 import {
   HOUR,
   MINUTE,
@@ -7,7 +7,6 @@ import {
   liveIds,
   metaOf,
   newChange,
-  newSessionId,
   newUserId,
   stored,
 } from "./context.js";
@@ -192,7 +191,8 @@ export function userTests(context: SuiteContext): void {
     it("never leaves more than maxSessions live when 50 bindings race", async () => {
       const driver = context.driver();
       const userId = newUserId();
-      const ids = Array.from({ length: 50 }, () => newSessionId());
+      const tokens = Array.from({ length: 50 }, () => newToken());
+      const ids = tokens.map((token) => sessionIdOf(token));
       const created = await Promise.all(
         ids.map((id, index) =>
           driver.create(id, {
@@ -211,7 +211,10 @@ export function userTests(context: SuiteContext): void {
       const live = await liveIds(driver, ids);
       expect(live.length).toBeGreaterThan(0);
       expect(live.length).toBeLessThanOrEqual(3);
-      expect((await listedIds(userId)).sort()).toEqual([...live].sort());
+      const listed = await listedIds(userId);
+      expect(listed.sort()).toEqual([...live].sort());
+      // A listing shows public ids only: never a token.
+      for (const id of listed) expect(tokens).not.toContain(id);
     });
 
     it("ends the oldest other sessions first when bindings come one by one", async () => {

@@ -37,6 +37,8 @@ function switchableDriver() {
     destroy: guard((id) => inner.destroy(id)),
     listUserSessions: guard((u) => inner.listUserSessions(u)),
     endUserSessions: guard((u, o) => inner.endUserSessions(u, o)),
+    countIndex: guard((n, v) => inner.countIndex(n, v)),
+    findIndex: guard((n, v, p) => inner.findIndex(n, v, p)),
     close: () => inner.close(),
   };
   return { driver, control };

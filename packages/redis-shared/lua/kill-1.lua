@@ -9,20 +9,22 @@
 --          live, not (yet) bound  -> marked $ev = "<user id>|<score>": an in-flight update or rotate
 --                                    binding it to that user with that score deletes it instead
 --          tombstone / foreign    -> untouched
--- Returns  1 a live session bound to the user was ended, else 0
+-- Returns  {1, $i or "[]"} a live session bound to the user was ended ($i: JSON array of the index
+--                          entries that list it, for the caller to clean), else {0}
 local key = KEYS[1]
 local kind = redis.call('TYPE', key).ok
 if kind == 'none' then
   redis.call('HSET', key, '$dead', ARGV[1] .. '|' .. ARGV[2])
   redis.call('PEXPIRE', key, ARGV[3])
-  return 0
+  return {0}
 end
-if kind ~= 'hash' or redis.call('HEXISTS', key, '$c') == 0 then return 0 end
+if kind ~= 'hash' or redis.call('HEXISTS', key, '$c') == 0 then return {0} end
 if redis.call('HGET', key, '$u') == ARGV[1] then
+  local memberships = redis.call('HGET', key, '$i') or '[]'
   redis.call('DEL', key)
   redis.call('HSET', key, '$dead', ARGV[1] .. '|' .. ARGV[2])
   redis.call('PEXPIRE', key, ARGV[3])
-  return 1
+  return {1, memberships}
 end
 redis.call('HSET', key, '$ev', ARGV[1] .. '|' .. ARGV[2])
-return 0
+return {0}

@@ -3,14 +3,22 @@
 -- ARGV[1..11] as update-1 (now, expiresAt, lastSeenAt, absoluteExpiresAt|"", user op, user id,
 --             binding score, expectation, nSet, nRemove, nIncrement)
 -- ARGV[12] keepData: "1" moves the user fields, "0" keeps only the metadata
--- from ARGV[13]: nSet field/value pairs, nRemove field names, nIncrement field/delta pairs
--- Returns  {1, previousUserId or "", field, value, ...}  rotated: KEYS[1] no longer exists
+-- ARGV[13] nSpecs
+-- from ARGV[14]: nSet field/value pairs, nRemove field names, nIncrement field/delta pairs, nSpecs
+--          index spec triples (see include/indexes.lua)
+-- Effects  the memberships ($i) move with the session; with specs they are recomputed from the
+--          stored fields when the write touched an indexed field, dropped the data or $i is missing
+-- Returns  {1, previousUserId or "", {{}, old, new}, field, value, ...}  rotated: KEYS[1] no longer
+--                      exists; old: the memberships of KEYS[1] (the caller unlists the old id),
+--                      new: those of KEYS[2] (the caller lists the new id)
 --          {0}         no live session under KEYS[1]: nothing written
 --          {-1, field} increment of a non-integer value: nothing written
 --          {-2}        the expectation no longer holds: nothing written, retry
 --          {-3}        something already exists under KEYS[2]: nothing written
---          {1, previousUserId} alone also when the binding lost to newer logins of that user (a
---                      tombstone for this binding under KEYS[2], or the $ev marker): KEYS[1] is deleted
+--          {1, previousUserId, {{}, old, {}}} when the binding lost to newer logins of that user (a
+--                      tombstone for this binding under KEYS[2], or the $ev marker) or the expiry
+--                      passed: KEYS[1] is deleted
+-- include: indexes.lua
 local from, to = KEYS[1], KEYS[2]
 local now, expiresAt = tonumber(ARGV[1]), tonumber(ARGV[2])
 local userOp, userId = ARGV[5], ARGV[6]
@@ -22,17 +30,19 @@ if redis.call('EXISTS', to) == 1 then
 end
 if redis.call('TYPE', from).ok ~= 'hash' or redis.call('HEXISTS', from, '$c') == 0 then return {0} end
 local prevUser = redis.call('HGET', from, '$u') or ''
+local before = storedMemberships(from)
 if endedByLogin or (userOp == '+' and redis.call('HGET', from, '$ev') == binding) then
   redis.call('DEL', from)
-  return {1, prevUser}
+  return {1, prevUser, {{}, before or {}, {}}}
 end
 if ARGV[8] ~= '' and ((redis.call('HGET', from, '$a') or '') .. '|' .. prevUser) ~= ARGV[8] then return {-2} end
 local keepData = ARGV[12] == '1'
 
-local nSet, nRemove, nIncr = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
-local setAt = 13
+local nSet, nRemove, nIncr, nSpecs = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[13])
+local setAt = 14
 local removeAt = setAt + 2 * nSet
 local incrAt = removeAt + nRemove
+local specAt = incrAt + 2 * nIncr
 local function isInteger(s)
   return s == '0' or (string.match(s, '^%-?[1-9]%d*$') ~= nil and #s <= 16)
 end
@@ -52,7 +62,7 @@ end
 
 if expiresAt <= now then
   redis.call('DEL', from)
-  return {1, prevUser}
+  return {1, prevUser, {{}, before or {}, {}}}
 end
 if keepData then
   redis.call('RENAME', from, to)
@@ -67,11 +77,11 @@ else
 end
 for j = 0, nSet - 1 do redis.call('HSET', to, ARGV[setAt + 2 * j], ARGV[setAt + 2 * j + 1]) end
 for j = 0, nRemove - 1 do redis.call('HDEL', to, ARGV[removeAt + j]) end
-local reply = {1, prevUser}
+local counters = {}
 for j = 0, nIncr - 1 do
   local field = ARGV[incrAt + 2 * j]
-  reply[#reply + 1] = field
-  reply[#reply + 1] = redis.call('HINCRBY', to, field, ARGV[incrAt + 2 * j + 1])
+  counters[#counters + 1] = field
+  counters[#counters + 1] = redis.call('HINCRBY', to, field, ARGV[incrAt + 2 * j + 1])
 end
 redis.call('HSET', to, '$s', ARGV[3], '$x', ARGV[2])
 if ARGV[4] ~= '' then redis.call('HSET', to, '$a', ARGV[4]) end
@@ -81,4 +91,17 @@ elseif userOp == '-' then
   redis.call('HDEL', to, '$u')
 end
 redis.call('PEXPIREAT', to, ARGV[2])
+
+local after = before or {}
+if nSpecs > 0 then
+  local specs = readSpecs(nSpecs, specAt)
+  local written = {}
+  for field in pairs(pending) do written[#written + 1] = field end
+  if before == nil or not keepData or touchesIndex(specs, written) then
+    after = membershipsOf(to, specs)
+    saveMemberships(to, after)
+  end
+end
+local reply = {1, prevUser, {{}, before or {}, after}}
+for j = 1, #counters do reply[#reply + 1] = counters[j] end
 return reply

@@ -5,29 +5,37 @@
 -- ARGV[5]  user op: "" keep, "-" unbind, "+" bind to ARGV[6]
 -- ARGV[6]  user id (bind)       ARGV[7] index score of this binding (eviction marker check)
 -- ARGV[8]  expectation "<$a>|<$u>" as read before indexing, or "" for none
--- ARGV[9]  nSet  ARGV[10] nRemove  ARGV[11] nIncrement, then from ARGV[12]:
---          nSet field/value pairs, nRemove field names, nIncrement field/delta pairs
--- Returns  {1, previousUserId or "", field, value, ...}  written; counters after the write
---                      ({1, previousUserId} alone when the binding lost to newer logins of that
---                      user: the session is deleted, as kill-1 asked through its $ev marker)
+-- ARGV[9]  nSet  ARGV[10] nRemove  ARGV[11] nIncrement  ARGV[12] nSpecs, then from ARGV[13]:
+--          nSet field/value pairs, nRemove field names, nIncrement field/delta pairs, nSpecs index
+--          spec triples (see include/indexes.lua)
+-- Effects  with specs, memberships are recomputed from the stored fields after the write when the
+--          write touched an indexed field (or $i is missing), and kept in $i
+-- Returns  {1, previousUserId or "", {added, removed, current}, field, value, ...}  written; counters
+--                      after the write. added/removed: memberships gained/lost; current: every
+--                      membership when the expiry moved (the caller re-scores them), else empty
+--                      ({1, previousUserId, {{}, $i, {}}} when the binding lost to newer logins of
+--                      that user, or the expiry passed: the session is deleted)
 --          {0}         no live session under KEYS[1] (missing, tombstone, foreign type): nothing written
 --          {-1, field} increment of a non-integer value or out of the safe integer range: nothing written
 --          {-2}        the expectation no longer holds (concurrent login): nothing written, retry
+-- include: indexes.lua
 local key = KEYS[1]
 local now, expiresAt = tonumber(ARGV[1]), tonumber(ARGV[2])
 if redis.call('TYPE', key).ok ~= 'hash' or redis.call('HEXISTS', key, '$c') == 0 then return {0} end
 local userOp, userId = ARGV[5], ARGV[6]
 local prevUser = redis.call('HGET', key, '$u') or ''
+local before = storedMemberships(key)
 if userOp == '+' and redis.call('HGET', key, '$ev') == userId .. '|' .. ARGV[7] then
   redis.call('DEL', key)
-  return {1, prevUser}
+  return {1, prevUser, {{}, before or {}, {}}}
 end
 if ARGV[8] ~= '' and ((redis.call('HGET', key, '$a') or '') .. '|' .. prevUser) ~= ARGV[8] then return {-2} end
 
-local nSet, nRemove, nIncr = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
-local setAt = 12
+local nSet, nRemove, nIncr, nSpecs = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
+local setAt = 13
 local removeAt = setAt + 2 * nSet
 local incrAt = removeAt + nRemove
+local specAt = incrAt + 2 * nIncr
 local function isInteger(s)
   return s == '0' or (string.match(s, '^%-?[1-9]%d*$') ~= nil and #s <= 16)
 end
@@ -47,15 +55,16 @@ end
 
 if expiresAt <= now then
   redis.call('DEL', key)
-  return {1, prevUser}
+  return {1, prevUser, {{}, before or {}, {}}}
 end
+local moved = redis.call('HGET', key, '$x') ~= ARGV[2]
 for j = 0, nSet - 1 do redis.call('HSET', key, ARGV[setAt + 2 * j], ARGV[setAt + 2 * j + 1]) end
 for j = 0, nRemove - 1 do redis.call('HDEL', key, ARGV[removeAt + j]) end
-local reply = {1, prevUser}
+local counters = {}
 for j = 0, nIncr - 1 do
   local field = ARGV[incrAt + 2 * j]
-  reply[#reply + 1] = field
-  reply[#reply + 1] = redis.call('HINCRBY', key, field, ARGV[incrAt + 2 * j + 1])
+  counters[#counters + 1] = field
+  counters[#counters + 1] = redis.call('HINCRBY', key, field, ARGV[incrAt + 2 * j + 1])
 end
 redis.call('HSET', key, '$s', ARGV[3], '$x', ARGV[2])
 if ARGV[4] ~= '' then redis.call('HSET', key, '$a', ARGV[4]) end
@@ -66,4 +75,17 @@ elseif userOp == '-' then
   redis.call('HDEL', key, '$u')
 end
 redis.call('PEXPIREAT', key, ARGV[2])
+
+local after = before or {}
+if nSpecs > 0 then
+  local specs = readSpecs(nSpecs, specAt)
+  local written = {}
+  for field in pairs(pending) do written[#written + 1] = field end
+  if before == nil or touchesIndex(specs, written) then
+    after = membershipsOf(key, specs)
+    saveMemberships(key, after)
+  end
+end
+local reply = {1, prevUser, {without(after, before or {}), without(before or {}, after), moved and after or {}}}
+for j = 1, #counters do reply[#reply + 1] = counters[j] end
 return reply

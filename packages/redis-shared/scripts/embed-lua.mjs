@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // Embeds lua/<verb>-<numkeys>.lua into src/lua.generated.ts (source text + SHA1).
+// A line `-- include: <name>.lua` is replaced by lua/include/<name>.lua (code shared by several
+// scripts: Redis runs each script as one self-contained text).
 // `--check` writes nothing and exits 1 when the generated file is stale.
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
@@ -17,7 +19,9 @@ const files = readdirSync(luaDir)
 const entries = files.map((file) => {
   const match = /^([a-z]+)-(\d+)\.lua$/.exec(file);
   if (!match) throw new Error(`lua/${file}: name must be <verb>-<numkeys>.lua`);
-  const source = readFileSync(join(luaDir, file), "utf8");
+  const source = readFileSync(join(luaDir, file), "utf8").replace(/^-- include: ([a-z-]+\.lua)\n/gm, (_, name) =>
+    readFileSync(join(luaDir, "include", name), "utf8"),
+  );
   if (!source.startsWith("--")) throw new Error(`lua/${file}: must open with a comment listing KEYS, ARGV and returns`);
   for (const word of ["KEYS[1]", "Returns"]) {
     if (!source.includes(word)) throw new Error(`lua/${file}: header must mention ${word}`);

@@ -5,12 +5,20 @@
  *   $c createdAt   $s lastSeenAt   $x expiresAt   $a absoluteExpiresAt   (ms since epoch, decimal)
  *   $u userId      $ua user agent  $ip ip         (absent when null)
  *   $ev eviction marker "<userId>|<score>" (see lua/kill-1.lua)
+ *   $i  secondary-index memberships: JSON array of "<index name>\0<value>" (see lua/include/indexes.lua)
  * A tombstone is a hash holding only `$dead` (TTL 60 s). A hash without `$c` is not a session.
  * Every write sets PEXPIREAT <expiresAt> on the session key; user indexes expire at their highest score.
+ *
+ * Secondary indexes: one sorted set per (index name, value), member = session id, score = the
+ * session's expiresAt, key expiry = its highest score. The session scripts compute memberships
+ * atomically from the stored fields and answer what changed; the driver then lists (enlist-1) and
+ * unlists (ZREM) the id, each index key alone (its own slot on a cluster), in parallel. Counting
+ * prunes expired entries (count-1); listing skips (and removes) entries whose session is gone.
  */
 import { SessionError } from "@sess/core";
 import type {
   Counters,
+  IndexSpec,
   NewSession,
   SessionChange,
   SessionDriver,
@@ -24,8 +32,18 @@ import { scripts } from "./lua.generated.js";
 import type { EmbeddedScript } from "./lua.generated.js";
 import { assertReady, isWrongType, runScript, storeError } from "./port.js";
 import type { RedisPort } from "./port.js";
-import { createOutcome, destroyOutcome, evictedEntries, killOutcome, writeOutcome } from "./replies.js";
-import type { WriteOutcome } from "./replies.js";
+import {
+  countOutcome,
+  createOutcome,
+  destroyOutcome,
+  evictedEntries,
+  killOutcome,
+  pageOutcome,
+  splitMembership,
+  storedMemberships,
+  writeOutcome,
+} from "./replies.js";
+import type { MembershipChange, WriteOutcome } from "./replies.js";
 
 export interface RedisDriverOptions {
   /** Key prefix (default "sess"). Must not contain "{" or "}". */
@@ -72,13 +90,30 @@ function changeArgs(change: SessionChange, indexUser: string | null, score: stri
   return args;
 }
 
-function fieldArgs(change: SessionChange): string[] {
+/** The field counts (nSet, nRemove, nIncrement), the nSpecs count, and the body: fields then index specs. */
+function fieldArgs(change: SessionChange): { counts: string[]; specCount: string; body: string[] } {
   const set = Object.entries(change.set);
   const increments = Object.entries(change.increment);
-  const args = [String(set.length), String(change.remove.length), String(increments.length)];
-  for (const [name, value] of set) args.push(name, value);
-  args.push(...change.remove);
-  for (const [name, delta] of increments) args.push(name, String(delta));
+  const body: string[] = [];
+  for (const [name, value] of set) body.push(name, value);
+  body.push(...change.remove);
+  for (const [name, delta] of increments) body.push(name, String(delta));
+  const specs = specArgs(change.indexes);
+  body.push(...specs);
+  return {
+    counts: [String(set.length), String(change.remove.length), String(increments.length)],
+    specCount: String(specs.length / 3),
+    body,
+  };
+}
+
+/** Index specs as the scripts take them: triples of kind ("f" or "p"), name, field or prefix. */
+function specArgs(indexes: readonly IndexSpec[] | undefined): string[] {
+  const args: string[] = [];
+  for (const spec of indexes ?? []) {
+    if ("field" in spec) args.push("f", spec.name, spec.field);
+    else args.push("p", spec.name, spec.fieldPrefix);
+  }
   return args;
 }
 
@@ -125,16 +160,43 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
       String(score),
       max === undefined ? "" : String(max),
     ]);
-    await Promise.all(
-      evictedEntries(reply).map((entry) =>
-        script(operation, scripts.kill, [keys.session(entry.id)], [userId, entry.score, String(TOMBSTONE_MS)]),
-      ),
-    );
+    await Promise.all(evictedEntries(reply).map((entry) => kill(operation, userId, entry.id, entry.score)));
   }
 
   async function unindex(operation: string, userId: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     await call(operation, () => port.zrem(keys.user(userId), ids));
+  }
+
+  /**
+   * The index step after a session script: `fromId` leaves the entries it lost, `toId` is listed
+   * (score = its expiresAt) under the entries it gained and, after a renewal or rotation, all of its
+   * entries again. One command per index key, all in parallel.
+   */
+  async function relist(operation: string, fromId: string, toId: string, expiresAt: number, change: MembershipChange): Promise<void> {
+    const listed = new Set([...change.added, ...change.current]);
+    if (listed.size === 0 && change.removed.length === 0) return;
+    const now = String(Date.now());
+    await Promise.all([
+      ...change.removed.map((membership) => call(operation, () => port.zrem(indexKey(membership), [fromId]))),
+      ...[...listed].map((membership) => script(operation, scripts.enlist, [indexKey(membership)], [now, toId, String(expiresAt)])),
+    ]);
+  }
+
+  function indexKey(membership: string): string {
+    const [name, value] = splitMembership(membership);
+    return keys.index(name, value);
+  }
+
+  function unlist(operation: string, id: string, memberships: string[]): Promise<void> {
+    return relist(operation, id, id, 0, { added: [], removed: memberships, current: [] });
+  }
+
+  /** kill-1 on behalf of `userId`'s index, then the ended session's index entries. */
+  async function kill(operation: string, userId: string, id: string, score: string): Promise<boolean> {
+    const outcome = killOutcome(await script(operation, scripts.kill, [keys.session(id)], [userId, score, String(TOMBSTONE_MS)]));
+    await unlist(operation, id, outcome.memberships);
+    return outcome.ended;
   }
 
   /**
@@ -173,9 +235,12 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
       if (outcome.kind !== "written") return null;
       const previous = outcome.previousUserId;
       const finalUser = binding === undefined ? previous : binding === null ? null : binding.userId;
-      if (previous !== null && (moving || previous !== finalUser || change.expiresAt <= Date.now())) {
-        await unindex(operation, previous, [fromId]);
-      }
+      await Promise.all([
+        previous !== null && (moving || previous !== finalUser || change.expiresAt <= Date.now())
+          ? unindex(operation, previous, [fromId])
+          : undefined,
+        relist(operation, fromId, toId, change.expiresAt, outcome.memberships),
+      ]);
       return outcome.counters;
     }
     throw new SessionError("STORE_UNAVAILABLE", `${operation}: gave up after ${MAX_ATTEMPTS} concurrent logins changed the session`);
@@ -209,34 +274,40 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
         await index("create", session.user.userId, id, session.absoluteExpiresAt, session.user.maxSessions);
       }
       const binding = session.user ? `${session.user.userId}|${String(session.absoluteExpiresAt)}` : "";
-      const args = [String(Date.now()), String(session.expiresAt), binding];
+      const specs = specArgs(session.indexes);
+      const args = [String(Date.now()), String(session.expiresAt), binding, String(specs.length / 3), ...specs];
       args.push("$c", String(session.createdAt), "$s", String(session.lastSeenAt));
       args.push("$x", String(session.expiresAt), "$a", String(session.absoluteExpiresAt));
       if (session.user) args.push("$u", session.user.userId);
       if (session.userAgent !== null) args.push("$ua", session.userAgent);
       if (session.ip !== null) args.push("$ip", session.ip);
       for (const [name, value] of Object.entries(session.fields)) args.push(name, value);
-      return createOutcome(await script("create", scripts.create, [keys.session(id)], args));
+      const outcome = createOutcome(await script("create", scripts.create, [keys.session(id)], args));
+      await relist("create", id, id, session.expiresAt, { added: outcome.memberships, removed: [], current: [] });
+      return outcome.created;
     },
 
     async update(id, change) {
       begin("update");
+      const fields = fieldArgs(change);
       return write("update", id, id, change, (args) => {
         args[0] = String(Date.now());
-        return script("update", scripts.update, [keys.session(id)], [...args, ...fieldArgs(change)]);
+        return script("update", scripts.update, [keys.session(id)], [...args, ...fields.counts, fields.specCount, ...fields.body]);
       });
     },
 
     async rotate(fromId, toId, rotation: SessionRotation) {
       begin("rotate");
       if (fromId === toId) return null;
+      const fields = fieldArgs(rotation);
       return write("rotate", fromId, toId, rotation, (args) => {
         args[0] = String(Date.now());
         return script("rotate", scripts.rotate, [keys.session(fromId), keys.session(toId)], [
           ...args,
-          ...fieldArgs(rotation).slice(0, 3),
+          ...fields.counts,
           rotation.keepData ? "1" : "0",
-          ...fieldArgs(rotation).slice(3),
+          fields.specCount,
+          ...fields.body,
         ]);
       });
     },
@@ -244,7 +315,10 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
     async destroy(id) {
       begin("destroy");
       const outcome = destroyOutcome(await script("destroy", scripts.destroy, [keys.session(id)], []));
-      if (outcome.userId !== null) await unindex("destroy", outcome.userId, [id]);
+      await Promise.all([
+        outcome.userId === null ? undefined : unindex("destroy", outcome.userId, [id]),
+        unlist("destroy", id, outcome.memberships),
+      ]);
       return outcome.destroyed;
     },
 
@@ -276,13 +350,7 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
         await Promise.all(
           stale
             .filter((entry) => entry.score > now)
-            .map((entry) =>
-              script("listUserSessions", scripts.kill, [keys.session(entry.member)], [
-                userId,
-                String(entry.score),
-                String(TOMBSTONE_MS),
-              ]),
-            ),
+            .map((entry) => kill("listUserSessions", userId, entry.member, String(entry.score))),
         );
         await unindex("listUserSessions", userId, stale.map((entry) => entry.member));
       }
@@ -296,19 +364,47 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
       begin("endUserSessions");
       const entries = await call("endUserSessions", () => port.zrangeWithScores(keys.user(userId)));
       const targets = entries.filter((entry) => entry.member !== endOptions?.exceptId);
-      const ended = await Promise.all(
-        targets.map(async (entry) =>
-          killOutcome(
-            await script("endUserSessions", scripts.kill, [keys.session(entry.member)], [
-              userId,
-              String(entry.score),
-              String(TOMBSTONE_MS),
-            ]),
-          ),
-        ),
-      );
+      const ended = await Promise.all(targets.map((entry) => kill("endUserSessions", userId, entry.member, String(entry.score))));
       await unindex("endUserSessions", userId, targets.map((entry) => entry.member));
       return ended.filter(Boolean).length;
+    },
+
+    async countIndex(name, value) {
+      begin("countIndex");
+      return countOutcome(await script("countIndex", scripts.count, [keys.index(name, value)], [String(Date.now())]));
+    },
+
+    async findIndex(name, value, page) {
+      begin("findIndex");
+      const key = keys.index(name, value);
+      const now = Date.now();
+      const ids = pageOutcome(
+        await script("findIndex", scripts.page, [key], [String(now), String(page.offset), String(page.limit + 1)]),
+      );
+      const more = ids.length > page.limit;
+      const candidates = ids.slice(0, page.limit);
+      const membership = `${name}\0${value}`;
+      const found = await Promise.all(
+        candidates.map(async (id) => {
+          try {
+            const values = await port.hmget(keys.session(id), [...META_FIELDS, "$i"]);
+            return { meta: metaOf(id, values), memberships: storedMemberships(values[META_FIELDS.length]) };
+          } catch (error) {
+            if (isWrongType(error)) return { meta: null, memberships: [] };
+            throw storeError(port, "findIndex", error);
+          }
+        }),
+      );
+      const sessions: SessionMeta[] = [];
+      const gone: string[] = [];
+      found.forEach(({ meta, memberships }, i) => {
+        if (meta === null || meta.expiresAt <= now) gone.push(candidates[i]!);
+        // Listed by an index step that lost a race with a later write: skipped, left to expire.
+        else if (memberships.includes(membership)) sessions.push(meta);
+      });
+      // A session that is gone never comes back (writes are update-only), so its entry can go.
+      if (gone.length > 0) await call("findIndex", () => port.zrem(key, gone));
+      return { sessions, next: more ? page.offset + page.limit - gone.length : null };
     },
 
     async close() {

@@ -3,11 +3,13 @@
  *
  *   session    <prefix>:v1:s:{<tag>}<rest of id>   hash, one per session
  *   user index <prefix>:v1:u:{<sha256(userId)>}    sorted set, member = session id, score = absoluteExpiresAt
+ *   index entry <prefix>:v1:x:{<sha256(name "\0" value)>}  sorted set, member = session id, score = expiresAt
  *
  * `<tag>` is the session's stable slot tag (`tagOf(id)`, its first 8 characters, kept by rotation),
  * so a session's old and new keys hash to the same cluster slot. The user index carries its own
  * tag (the base64url SHA-256 of the user id), so it usually lives in another slot: nothing ever
- * touches a session key and a user key in one command or script.
+ * touches a session key and a user key in one command or script. Each secondary-index entry (one
+ * per declared index name and value) has its own tag too, and is likewise only ever touched alone.
  *
  * The library never uses KEYS, SCAN or any pattern, so glob characters (`* ? [ ] \`) in a prefix are
  * plain characters. Braces are refused because they would move the cluster hash tag.
@@ -23,6 +25,8 @@ export interface KeySchema {
   readonly prefix: string;
   session(id: string): string;
   user(userId: string): string;
+  /** The sorted set listing the sessions under value `value` of the declared index `name`. */
+  index(name: string, value: string): string;
 }
 
 export function validatePrefix(prefix: unknown): string {
@@ -47,6 +51,9 @@ export function createKeySchema(prefix: string = DEFAULT_PREFIX): KeySchema {
     },
     user(userId) {
       return `${base}:u:{${createHash("sha256").update(userId).digest("base64url")}}`;
+    },
+    index(name, value) {
+      return `${base}:x:{${createHash("sha256").update(`${name}\0${value}`).digest("base64url")}}`;
     },
   };
 }

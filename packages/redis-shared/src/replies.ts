@@ -5,15 +5,32 @@
 import { SessionError } from "@sess/core";
 import type { Counters } from "@sess/core";
 
+/**
+ * What a write did to the session's secondary-index memberships (`<name>\0<value>` strings):
+ * `removed` are unlisted for the old id, `added` and `current` listed for the (new) id.
+ */
+export interface MembershipChange {
+  added: string[];
+  removed: string[];
+  current: string[];
+}
+
+const NO_CHANGE: MembershipChange = { added: [], removed: [], current: [] };
+
 export type WriteOutcome =
-  | { kind: "written"; previousUserId: string | null; counters: Counters }
+  | { kind: "written"; previousUserId: string | null; memberships: MembershipChange; counters: Counters }
   | { kind: "missing" }
   | { kind: "retry" }
   | { kind: "taken" };
 
 /** Status codes of update-1 and rotate-2. */
 const WRITE_CODES: Record<number, (reply: unknown[], operation: string) => WriteOutcome> = {
-  1: (reply) => ({ kind: "written", previousUserId: text(reply[1]) || null, counters: countersOf(reply.slice(2)) }),
+  1: (reply) => ({
+    kind: "written",
+    previousUserId: text(reply[1]) || null,
+    memberships: membershipChangeOf(reply[2]),
+    counters: countersOf(reply.slice(3)),
+  }),
   0: () => ({ kind: "missing" }),
   [-1]: (reply, operation) => {
     throw new SessionError(
@@ -32,22 +49,62 @@ export function writeOutcome(reply: unknown, operation: string): WriteOutcome {
   return handler(reply, operation);
 }
 
-/** create-1: 1 created, 0 refused. */
-export function createOutcome(reply: unknown): boolean {
-  if (reply !== 1 && reply !== 0) throw unexpected("create", reply);
-  return reply === 1;
+/** create-1: {1, memberships} created (or accepted and already over, with none), {0} refused. */
+export function createOutcome(reply: unknown): { created: boolean; memberships: string[] } {
+  if (!Array.isArray(reply) || (reply[0] !== 1 && reply[0] !== 0)) throw unexpected("create", reply);
+  return { created: reply[0] === 1, memberships: textsOf(reply[1]) };
 }
 
-/** destroy-1: {1, userId or ""} deleted, {0} nothing there. */
-export function destroyOutcome(reply: unknown): { destroyed: boolean; userId: string | null } {
+/** destroy-1: {1, userId or "", $i} deleted, {0} nothing there. */
+export function destroyOutcome(reply: unknown): { destroyed: boolean; userId: string | null; memberships: string[] } {
   if (!Array.isArray(reply)) throw unexpected("destroy", reply);
-  return reply[0] === 1 ? { destroyed: true, userId: text(reply[1]) || null } : { destroyed: false, userId: null };
+  return reply[0] === 1
+    ? { destroyed: true, userId: text(reply[1]) || null, memberships: storedMemberships(reply[2]) }
+    : { destroyed: false, userId: null, memberships: [] };
 }
 
-/** kill-1: 1 a live session was ended, 0 otherwise. */
-export function killOutcome(reply: unknown): boolean {
-  if (reply !== 1 && reply !== 0) throw unexpected("kill", reply);
-  return reply === 1;
+/** kill-1: {1, $i} a live session was ended, {0} otherwise. */
+export function killOutcome(reply: unknown): { ended: boolean; memberships: string[] } {
+  if (!Array.isArray(reply) || (reply[0] !== 1 && reply[0] !== 0)) throw unexpected("kill", reply);
+  return reply[0] === 1 ? { ended: true, memberships: storedMemberships(reply[1]) } : { ended: false, memberships: [] };
+}
+
+/** count-1: the number of live entries. */
+export function countOutcome(reply: unknown): number {
+  if (typeof reply !== "number") throw unexpected("countIndex", reply);
+  return reply;
+}
+
+/** page-1: session ids. */
+export function pageOutcome(reply: unknown): string[] {
+  if (!Array.isArray(reply)) throw unexpected("findIndex", reply);
+  return textsOf(reply);
+}
+
+/** The session's `$i` field: a JSON array of memberships (anything else reads as none). */
+export function storedMemberships(value: unknown): string[] {
+  if (value == null) return [];
+  try {
+    const parsed: unknown = JSON.parse(text(value));
+    return Array.isArray(parsed) ? parsed.filter((item): item is string => typeof item === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+/** `<name>\0<value>` → [name, value]. */
+export function splitMembership(membership: string): [name: string, value: string] {
+  const at = membership.indexOf("\0");
+  return at < 0 ? [membership, ""] : [membership.slice(0, at), membership.slice(at + 1)];
+}
+
+function membershipChangeOf(value: unknown): MembershipChange {
+  if (!Array.isArray(value)) return NO_CHANGE;
+  return { added: textsOf(value[0]), removed: textsOf(value[1]), current: textsOf(value[2]) };
+}
+
+function textsOf(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(text) : [];
 }
 
 /** index-1: the evicted entries. */

@@ -15,6 +15,17 @@ describe("embed-lua --check", () => {
     await expect(run("node", [join(root, "scripts/embed-lua.mjs"), "--check"])).resolves.toBeDefined();
   });
 
+  it("fails when an included file changed after generation", async () => {
+    const copy = mkdtempSync(join(tmpdir(), "sess-embed-"));
+    try {
+      for (const dir of ["lua", "scripts", "src"]) cpSync(join(root, dir), join(copy, dir), { recursive: true });
+      appendFileSync(join(copy, "lua", "include", "indexes.lua"), "-- changed\n");
+      await expect(run("node", [join(copy, "scripts/embed-lua.mjs"), "--check"])).rejects.toMatchObject({ code: 1 });
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
   it("fails when a script changed after generation", async () => {
     const copy = mkdtempSync(join(tmpdir(), "sess-embed-"));
     try {
@@ -32,7 +43,10 @@ describe("scripts", () => {
     const files = readdirSync(join(root, "lua")).filter((name) => name.endsWith(".lua"));
     expect(Object.values(scripts).map((script) => `${script.name}.lua`).sort()).toEqual(files.sort());
     for (const script of Object.values(scripts)) {
-      const text = readFileSync(join(root, "lua", `${script.name}.lua`), "utf8");
+      const file = readFileSync(join(root, "lua", `${script.name}.lua`), "utf8");
+      const text = file.replace(/^-- include: ([a-z-]+\.lua)\n/gm, (_, name: string) =>
+        readFileSync(join(root, "lua", "include", name), "utf8"),
+      );
       expect(script.source).toBe(text);
       expect(script.sha1).toBe(createHash("sha1").update(text).digest("hex"));
       expect(text.startsWith(`-- ${script.name}:`)).toBe(true);

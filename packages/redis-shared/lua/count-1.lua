@@ -1,0 +1,7 @@
+-- count-1: how many live sessions one secondary-index entry lists.
+-- KEYS[1]  index entry (sorted set: member = session id, score = the session's expiresAt)
+-- ARGV[1]  now (ms)
+-- Effects  drops entries whose score is not after now (expired sessions)
+-- Returns  the number of entries left
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+return redis.call('ZCARD', KEYS[1])
