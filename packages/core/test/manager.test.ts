@@ -498,3 +498,214 @@ describe("createSessionManager", () => {
     ).not.toThrow();
   });
 });
+
+describe("manager.count", () => {
+  const indexes = { tenant: { field: "tenant" }, cartSku: { fieldPrefix: "cart:" }, visits: { field: "visits" } } as const;
+
+  it("counts live sessions by a field's value and by a field-name suffix", async () => {
+    const indexed = makeManager({ indexes });
+    await run({}, (s) => s.set("tenant" as never, "acme" as never), indexed);
+    await run({}, (s) => {
+      s.set("tenant" as never, "acme" as never);
+      s.increment("cart:mug" as never);
+    }, indexed);
+    await run({}, (s) => s.set("tenant" as never, "globex" as never), indexed);
+    expect(await indexed.count("tenant", "acme")).toBe(2);
+    expect(await indexed.count("tenant", "globex")).toBe(1);
+    expect(await indexed.count("cartSku", "mug")).toBe(1);
+    expect(await indexed.count("cartSku", "cart:mug")).toBe(0);
+  });
+
+  it("matches a number or boolean field by its JSON text", async () => {
+    const indexed = makeManager({ indexes });
+    await run({}, (s) => s.increment("visits", 3), indexed);
+    expect(await indexed.count("visits", 3)).toBe(1);
+    expect(await indexed.count("visits", "3")).toBe(0);
+    const call = rec.calls.find((entry) => entry.method === "countIndex" && entry.args[1] === "3");
+    expect(call?.args).toEqual(["visits", "3"]);
+  });
+
+  it("follows a session through rotation, logout and expiry", async () => {
+    const indexed = makeManager({ indexes });
+    const { headers } = await run({}, (s) => s.set("tenant" as never, "acme" as never), indexed);
+    const token = tokenFrom(header(headers, "set-cookie"));
+    const rotated = await run({ cookie: `sess=${token}` }, (s) => s.regenerate(), indexed);
+    expect(await indexed.count("tenant", "acme")).toBe(1);
+    const fresh = tokenFrom(header(rotated.headers, "set-cookie"));
+    const [listed] = (await indexed.find("tenant", "acme")).sessions;
+    expect(listed?.id).toBe(sessionIdOf(fresh));
+    await run({ cookie: `sess=${fresh}` }, (s) => s.destroy(), indexed);
+    expect(await indexed.count("tenant", "acme")).toBe(0);
+    await run({}, (s) => s.set("tenant" as never, "acme" as never), indexed);
+    rec.advance(31 * MIN);
+    expect(await indexed.count("tenant", "acme")).toBe(0);
+  });
+
+  it("rejects an undeclared index with VALUE_INVALID before any store call", async () => {
+    const indexed = makeManager({ indexes });
+    rec.calls.length = 0;
+    await expect(indexed.count("plan", "gold")).rejects.toMatchObject({ code: "VALUE_INVALID", message: expect.stringContaining('"plan"') });
+    await expect(manager.count("tenant", "acme")).rejects.toMatchObject({ code: "VALUE_INVALID" });
+    expect(rec.calls).toEqual([]);
+  });
+
+  it("rejects a non-string value for a prefix index and a non-scalar value for a field index", async () => {
+    const indexed = makeManager({ indexes });
+    await expect(indexed.count("cartSku", 3)).rejects.toMatchObject({ code: "VALUE_INVALID" });
+    await expect(indexed.count("tenant", Number.NaN)).rejects.toMatchObject({ code: "VALUE_INVALID" });
+    await expect(indexed.count("tenant", {} as never)).rejects.toMatchObject({ code: "VALUE_INVALID" });
+  });
+
+  it("passes the declared indexes with every write, and none without the option", async () => {
+    const indexed = makeManager({ indexes });
+    await run({}, (s) => s.set("note", "x"), indexed);
+    await run({}, (s) => s.set("note", "x"));
+    const creates = rec.calls.filter((entry) => entry.method === "create");
+    expect((creates[0]?.args[1] as { indexes?: unknown }).indexes).toEqual([
+      { name: "tenant", field: "tenant" },
+      { name: "cartSku", fieldPrefix: "cart:" },
+      { name: "visits", field: "visits" },
+    ]);
+    expect(creates[1]?.args[1]).not.toHaveProperty("indexes");
+  });
+});
+
+describe("manager.find", () => {
+  const indexes = { tenant: { field: "tenant" } } as const;
+
+  it("pages through metadata, never tokens or data, with the next offset", async () => {
+    const indexed = makeManager({ indexes });
+    const tokens: string[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const { headers } = await run({ "user-agent": "agent/1" }, (s) => {
+        s.set("tenant" as never, "acme" as never);
+        s.set("note", "secret note");
+      }, indexed);
+      tokens.push(tokenFrom(header(headers, "set-cookie")));
+      rec.advance(1000);
+    }
+    const first = await indexed.find("tenant", "acme", { limit: 2 });
+    const second = await indexed.find("tenant", "acme", { offset: first.next!, limit: 2 });
+    const third = await indexed.find("tenant", "acme", { offset: second.next!, limit: 2 });
+    expect([first.next, second.next, third.next]).toEqual([2, 4, null]);
+    const ids = [...first.sessions, ...second.sessions, ...third.sessions].map((meta) => meta.id);
+    expect(ids).toEqual(tokens.map((token) => sessionIdOf(token)));
+    const text = JSON.stringify([first, second, third]);
+    for (const token of tokens) expect(text).not.toContain(token);
+    expect(text).not.toContain("secret note");
+    expect(first.sessions[0]).toMatchObject({ userAgent: "agent/1", userId: null });
+  });
+
+  it("asks for 100 by default and rejects a limit above 1000 or a negative offset", async () => {
+    const indexed = makeManager({ indexes });
+    await indexed.find("tenant", "acme");
+    expect(rec.calls.at(-1)?.args).toEqual(["tenant", '"acme"', { offset: 0, limit: 100 }]);
+    await expect(indexed.find("tenant", "acme", { limit: 1001 })).rejects.toMatchObject({ code: "VALUE_INVALID" });
+    await expect(indexed.find("tenant", "acme", { limit: 0 })).rejects.toMatchObject({ code: "VALUE_INVALID" });
+    await expect(indexed.find("tenant", "acme", { offset: -1 })).rejects.toMatchObject({ code: "VALUE_INVALID" });
+    await expect(indexed.find("nope", "acme")).rejects.toMatchObject({ code: "VALUE_INVALID" });
+  });
+});
+
+describe("session.regenerate({ endOtherSessions: true })", () => {
+  it("rotates this session and ends every other session of its user in one commit", async () => {
+    const token = await login("ada");
+    const other = await login("ada");
+    const bystander = await login("eve");
+    const { headers } = await run({ cookie: `sess=${token}` }, (s) => s.regenerate({ endOtherSessions: true }));
+    const fresh = tokenFrom(header(headers, "set-cookie"));
+    expect((await manager.listUserSessions("ada")).map((meta) => meta.id)).toEqual([sessionIdOf(fresh)]);
+    expect((await run({ cookie: `sess=${other}` })).session.isNew).toBe(true);
+    expect((await run({ cookie: `sess=${token}` })).session.isNew).toBe(true);
+    expect((await run({ cookie: `sess=${fresh}` })).session.userId).toBe("ada");
+    expect((await run({ cookie: `sess=${bystander}` })).session.userId).toBe("eve");
+  });
+
+  it("ends nothing for a session without a user", async () => {
+    const { headers } = await run({}, (s) => s.set("note", "x"));
+    const token = tokenFrom(header(headers, "set-cookie"));
+    rec.calls.length = 0;
+    await run({ cookie: `sess=${token}` }, (s) => s.regenerate({ endOtherSessions: true }));
+    expect(rec.methods()).toEqual(["load", "rotate"]);
+  });
+
+  it("keeps the other sessions with a plain regenerate", async () => {
+    const token = await login("ada");
+    await login("ada");
+    await run({ cookie: `sess=${token}` }, (s) => s.regenerate());
+    expect(await manager.listUserSessions("ada")).toHaveLength(2);
+  });
+});
+
+describe("bind", () => {
+  function bound(options: SessionManagerOptions["bind"]) {
+    const events: unknown[] = [];
+    const on = makeManager({ bind: options, onEvent: (event) => events.push(event) });
+    return { on, events };
+  }
+
+  async function started(on: SessionManager<Data>, headers: Record<string, string>, ip?: string): Promise<string> {
+    const open = await on.open({ header: (name) => headers[name], secure: false, ip });
+    open.session.set("note", "x");
+    return tokenFrom(header((await open.commit()).headers, "set-cookie"));
+  }
+
+  async function opened(on: SessionManager<Data>, headers: Record<string, string>, ip?: string) {
+    const open = await on.open({ header: (name) => headers[name], secure: false, ip });
+    return { open, result: await open.commit() };
+  }
+
+  it("ends a session used from another user agent, reports it, and serves the request as having none", async () => {
+    const { on, events } = bound({ userAgent: true });
+    const token = await started(on, { "user-agent": "browser/1" });
+    const id = sessionIdOf(token);
+    expect((await opened(on, { cookie: `sess=${token}`, "user-agent": "browser/1" })).open.session.isNew).toBe(false);
+    rec.calls.length = 0;
+    const { open, result } = await opened(on, { cookie: `sess=${token}`, "user-agent": "curl/8" });
+    expect(open.session.isNew).toBe(true);
+    expect(rec.methods()).toEqual(["load", "destroy"]);
+    expect(header(result.headers, "set-cookie")).toMatch(/^sess=;/);
+    expect(events).toEqual([{ type: "binding-mismatch", sessionId: id, reason: "user-agent" }]);
+    expect((await opened(on, { cookie: `sess=${token}`, "user-agent": "browser/1" })).open.session.isNew).toBe(true);
+  });
+
+  it("keeps a session used from the same IPv4 prefix and ends it from another", async () => {
+    const { on, events } = bound({ ipPrefix: 24 });
+    const token = await started(on, {}, "203.0.113.7");
+    const stored = await rec.driver.load(sessionIdOf(token));
+    expect(stored?.ip).toBe("203.0.113.0/24");
+    expect((await opened(on, { cookie: `sess=${token}` }, "::ffff:203.0.113.200")).open.session.isNew).toBe(false);
+    expect((await opened(on, { cookie: `sess=${token}` }, "198.51.100.7")).open.session.isNew).toBe(true);
+    expect(events).toEqual([{ type: "binding-mismatch", sessionId: sessionIdOf(token), reason: "ip" }]);
+  });
+
+  it("stores the full address when recordDevice.ip is on and still compares by prefix", async () => {
+    const on = makeManager({ bind: { ipPrefix: 16 }, recordDevice: { ip: true } });
+    const token = await started(on, {}, "192.0.2.1");
+    expect((await rec.driver.load(sessionIdOf(token)))?.ip).toBe("192.0.2.1");
+    expect((await opened(on, { cookie: `sess=${token}` }, "192.0.99.1")).open.session.isNew).toBe(false);
+  });
+
+  it("does not judge sessions without binding options", async () => {
+    const token = await started(manager, { "user-agent": "browser/1" }, "203.0.113.7");
+    expect((await opened(manager, { cookie: `sess=${token}`, "user-agent": "curl/8" }, "198.51.100.7")).open.session.isNew).toBe(false);
+  });
+});
+
+describe("createSessionManager indexes and bind options", () => {
+  const cases: Array<[string, Record<string, unknown>]> = [
+    ["indexes", { indexes: [] }],
+    ["indexes.bad name", { indexes: { "bad name": { field: "tenant" } } }],
+    ["indexes.both", { indexes: { both: { field: "a", fieldPrefix: "b" } } }],
+    ["indexes.none", { indexes: { none: {} } }],
+    ["indexes.meta.field", { indexes: { meta: { field: "$c" } } }],
+    ["indexes.proto.fieldPrefix", { indexes: { proto: { fieldPrefix: "" } } }],
+    ["bind.ipPrefix", { bind: { ipPrefix: 33 } }],
+    ["bind.userAgent", { bind: { userAgent: true }, recordDevice: { userAgent: false } }],
+  ];
+  it.each(cases)("throws CONFIG_INVALID naming %s", (option, options) => {
+    expect(() => createSessionManager({ driver: rec.driver, ...options } as SessionManagerOptions)).toThrow(
+      expect.objectContaining({ code: "CONFIG_INVALID", message: expect.stringContaining(`"${option}"`) }),
+    );
+  });
+});

@@ -70,16 +70,23 @@ describe("createMemoryDriver", () => {
   });
 });
 
+const indexes = [
+  { name: "tenant", field: "tenant" },
+  { name: "cart", fieldPrefix: "cart:" },
+];
+
 describe("sweep", () => {
   it("removes 10,000 expired sessions and their index entries once time has passed", async () => {
     const clock = clockAt(1_000_000);
     const driver = createMemoryDriver({ clock: clock.now, sweepInterval: 10_000 });
     for (let index = 0; index < 10_000; index += 1) {
       const user = index % 10 === 0 ? { userId: `user-${index % 7}` } : null;
-      await driver.create(newId(), sessionAt(clock.now(), { expiresAt: clock.now() + 5_000, user }));
+      const fields = { tenant: JSON.stringify(`t${index % 10}`), [`cart:sku-${index % 50}`]: "1" };
+      await driver.create(newId(), sessionAt(clock.now(), { expiresAt: clock.now() + 5_000, user, fields, indexes }));
     }
     expect(driver.size()).toBe(10_000);
     expect(driver.indexSize()).toBe(1_000);
+    expect(driver.membershipCount()).toBe(20_000);
     clock.advance(6_000);
     // Expired but not yet due for a sweep: invisible, still held.
     expect(driver.size()).toBe(10_000);
@@ -88,6 +95,7 @@ describe("sweep", () => {
     await driver.create(survivor, sessionAt(clock.now()));
     expect(driver.size()).toBe(1);
     expect(driver.indexSize()).toBe(0);
+    expect(driver.membershipCount()).toBe(0);
     expect(await driver.load(survivor)).not.toBeNull();
     await driver.close();
   });
