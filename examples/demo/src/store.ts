@@ -39,7 +39,7 @@ export async function openStore(
     });
     const driver = createNodeRedisDriver(settings.prefix === undefined ? { client } : { client, prefix: settings.prefix });
     try {
-      await client.connect();
+      await connected(client, () => client.connect());
       await driver.verify({ onWarning: log });
     } catch (error) {
       if (client.isOpen) client.destroy();
@@ -67,7 +67,7 @@ export async function openStore(
   });
   const driver = createIoredisDriver(settings.prefix === undefined ? { client } : { client, prefix: settings.prefix });
   try {
-    await client.connect();
+    await connected(client, () => client.connect());
     await driver.verify({ onWarning: log });
   } catch (error) {
     client.disconnect();
@@ -82,6 +82,25 @@ export async function openStore(
       client.disconnect();
     },
   };
+}
+
+/**
+ * The first connection: resolves once connected, rejects with the client's first error (refused,
+ * TLS certificate not trusted, bad password…) instead of retrying forever at start-up.
+ */
+async function connected(client: { once(event: "error", listener: (error: Error) => void): unknown; off(event: "error", listener: (error: Error) => void): unknown }, connect: () => Promise<unknown>): Promise<void> {
+  let onError: (error: Error) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    onError = reject;
+    client.once("error", onError);
+  });
+  const pending = connect();
+  pending.catch(() => undefined); // when the error event wins, the connect promise's own rejection is expected
+  try {
+    await Promise.race([pending, failed]);
+  } finally {
+    client.off("error", onError);
+  }
 }
 
 async function within(timeout: number, run: () => Promise<unknown>): Promise<boolean> {
