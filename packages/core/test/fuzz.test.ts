@@ -43,7 +43,7 @@ const mutations: Array<(token: string) => string> = [
   (t) => `sess=${pick(["\u00a0", "\u2028", "\ufeff", "\u3000"])}${t}`, // Unicode white space (not HTTP's OWS), cookie only (see below)
   (t) => `"${t}"`, // quoted
   (t) => t.toUpperCase(),
-  (t) => randomBytes(38).toString("base64url").slice(0, 51), // random well-formed or not
+  () => randomBytes(38).toString("base64url").slice(0, 51), // random well-formed or not
   () => "",
 ];
 
