@@ -6,10 +6,12 @@
  *   username, tenant         set at login
  *   cart:<sku>               quantity, grown with an atomic increment
  *   pref:<key>               one preference value per top-level key
+ * Declared indexes: `tenant` (the tenant field) and `cartSku` (the <sku> of every cart:<sku> field),
+ * answered by GET /admin/tenants/:tenant/count and GET /admin/carts/:sku.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { SessionError, createSessionManager, type Session, type SessionManager } from "@sess/core";
+import { SessionError, createSessionManager, type IndexPage, type Session, type SessionManager } from "@sess/core";
 import type { Settings } from "./settings.js";
 import type { Store } from "./store.js";
 
@@ -73,6 +75,8 @@ export interface Demo {
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const MAX_BODY = 64 * 1024;
+/** Pages of 1,000 sessions /admin/carts/:sku reads at most for its usernames. */
+const MAX_ADMIN_PAGES = 20;
 
 export function createDemo(settings: Omit<Settings, "port" | "host" | "redisUrl" | "driver">, store: Store): Demo {
   const manager = createSessionManager<DemoData>({
@@ -82,6 +86,8 @@ export function createDemo(settings: Omit<Settings, "port" | "host" | "redisUrl"
     ...(settings.maxPerUser === undefined ? {} : { maxSessionsPerUser: settings.maxPerUser }),
     ...(settings.operationTimeout === undefined ? {} : { operationTimeout: settings.operationTimeout }),
     cookie: { secure: "auto" },
+    // Cross-session queries for the admin routes: sessions per tenant, sessions holding a sku.
+    indexes: { tenant: { field: "tenant" }, cartSku: { fieldPrefix: "cart:" } },
   });
 
   const admin = (handle: (call: Call) => Promise<Reply>) => async (call: Call) => {
@@ -223,9 +229,9 @@ export function createDemo(settings: Omit<Settings, "port" | "host" | "redisUrl"
       path: "/password",
       session: true,
       async handle({ session }) {
-        const userId = loggedIn(session);
-        await manager.endUserSessions(userId, { exceptId: session.id });
-        session.regenerate();
+        loggedIn(session);
+        // One call: at commit this session gets a new token and the user's other sessions end.
+        session.regenerate({ endOtherSessions: true });
         return { status: 204 };
       },
     },
@@ -233,16 +239,27 @@ export function createDemo(settings: Omit<Settings, "port" | "host" | "redisUrl"
       method: "GET",
       path: "/admin/tenants/:tenant/count",
       session: false,
-      handle: admin(async () => {
-        throw new HttpError(501, "counting sessions per tenant arrives with the queries issue");
+      handle: admin(async ({ params }) => {
+        const tenant = name(params.tenant, "tenant");
+        return { status: 200, body: { tenant, count: await manager.count("tenant", tenant) } };
       }),
     },
     {
       method: "GET",
       path: "/admin/carts/:sku",
       session: false,
-      handle: admin(async () => {
-        throw new HttpError(501, "finding sessions by cart item arrives with the queries issue");
+      handle: admin(async ({ params }) => {
+        const sku = name(params.sku, "sku");
+        const count = await manager.count("cartSku", sku);
+        // The users whose sessions hold the sku (anonymous carts are counted but have no username).
+        const usernames = new Set<string>();
+        let offset: number | null = 0;
+        for (let pages = 0; offset !== null && pages < MAX_ADMIN_PAGES; pages += 1) {
+          const page: IndexPage = await manager.find("cartSku", sku, { offset, limit: 1000 });
+          for (const meta of page.sessions) if (meta.userId !== null) usernames.add(meta.userId);
+          offset = page.next;
+        }
+        return { status: 200, body: { sku, count, usernames: [...usernames].sort() } };
       }),
     },
     {

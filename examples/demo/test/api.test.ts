@@ -253,12 +253,47 @@ describe.each(combos)("demo API on %s with the %s store", (framework, kind) => {
     });
   });
 
-  describe("GET /admin/tenants/:tenant/count and GET /admin/carts/:sku", () => {
-    it("answer 501 until the queries land", async () => {
-      for (const path of ["/admin/tenants/acme/count", "/admin/carts/mug"]) {
-        const answer = await app.client().call("GET", path, undefined, ADMIN);
-        expect(answer).toMatchObject({ status: 501, body: { error: expect.any(String) } });
-      }
+  describe("GET /admin/tenants/:tenant/count", () => {
+    it("counts the tenant's live sessions and follows logouts", async () => {
+      const tenant = user("acme");
+      const { client } = await loggedIn(user("ada"), tenant);
+      await loggedIn(user("bob"), tenant);
+      await loggedIn(user("eve"), user("globex"));
+      const path = `/admin/tenants/${tenant}/count`;
+      expect(await app.client().call("GET", path, undefined, ADMIN)).toMatchObject({ status: 200, body: { tenant, count: 2 } });
+      expect((await client.call("POST", "/logout")).status).toBe(204);
+      expect(await app.client().call("GET", path, undefined, ADMIN)).toMatchObject({ status: 200, body: { tenant, count: 1 } });
+    });
+
+    it("answers 401 without the admin token and 400 for a malformed tenant", async () => {
+      expect((await app.client().call("GET", "/admin/tenants/acme/count", undefined, { authorization: "Bearer wrong" })).status).toBe(401);
+      expect((await app.client().call("GET", "/admin/tenants/a%20b/count", undefined, ADMIN)).status).toBe(400);
+    });
+  });
+
+  describe("GET /admin/carts/:sku", () => {
+    it("counts the sessions whose cart holds the sku and names their users", async () => {
+      const sku = user("mug");
+      const { client: ada, username: adaName } = await loggedIn(user("ada"));
+      const { client: bob, username: bobName } = await loggedIn(user("bob"));
+      const anonymous = app.client();
+      for (const client of [ada, bob, anonymous]) expect((await client.call("POST", "/cart", { sku })).status).toBe(200);
+      expect((await bob.call("POST", "/cart", { sku: user("tea") })).status).toBe(200);
+      const answer = await app.client().call("GET", `/admin/carts/${sku}`, undefined, ADMIN);
+      expect(answer).toMatchObject({ status: 200, body: { sku, count: 3, usernames: [adaName, bobName].sort() } });
+      expect((await bob.call("POST", "/logout")).status).toBe(204);
+      const after = await app.client().call("GET", `/admin/carts/${sku}`, undefined, ADMIN);
+      expect(after.body).toEqual({ sku, count: 2, usernames: [adaName] });
+    });
+
+    it("keeps a cart listed across the login that rotates its session", async () => {
+      const sku = user("cup");
+      const client = app.client();
+      expect((await client.call("POST", "/cart", { sku })).status).toBe(200);
+      const username = user("ada");
+      expect((await client.call("POST", "/login", { username })).status).toBe(200);
+      const answer = await app.client().call("GET", `/admin/carts/${sku}`, undefined, ADMIN);
+      expect(answer.body).toEqual({ sku, count: 1, usernames: [username] });
     });
   });
 
