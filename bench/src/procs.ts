@@ -93,7 +93,7 @@ export function startApp(
   const logFile = join(logDir, `${id}.log`);
   const log = createWriteStream(logFile);
   const child = track(
-    spawn(process.execPath, [...extraNodeArgs, "--import", "tsx", join("src", "apps", file)], {
+    spawn(process.execPath, ["--import", "tsx", ...extraNodeArgs, join("src", "apps", file)], {
       cwd: benchDir,
       env: { ...process.env, PORT: String(port), REDIS_URL: redisUrl, NODE_ENV: "production" },
       stdio: ["ignore", "pipe", "pipe"],

@@ -128,10 +128,11 @@ export function analyzeProfile(path: string, top = 25): ProfileSummary {
 
 const pct = (share: number) => `${(share * 100).toFixed(1)}%`.padStart(6);
 
-export function summarizeProfile(path: string, top = 25): string {
+export function summarizeProfile(path: string, top = 25, requests?: number): string {
   const summary = analyzeProfile(path, top);
-  const lines = [`busy CPU: ${summary.busyMs.toFixed(0)} ms`, "", "by area (self time, share of busy CPU):"];
-  for (const area of summary.areas) lines.push(`  ${pct(area.share)}  ${area.area}`);
+  const perRequest = (ms: number) => (requests ? `  ${((ms * 1000) / requests).toFixed(1).padStart(6)} µs/req` : "");
+  const lines = [`busy CPU: ${summary.busyMs.toFixed(0)} ms${perRequest(summary.busyMs)}`, "", "by area (self time, share of busy CPU):"];
+  for (const area of summary.areas.filter((a) => a.share >= 0.001)) lines.push(`  ${pct(area.share)}${perRequest(area.ms)}  ${area.area}`);
   lines.push("", `top ${top} functions by self time:`);
   for (const fn of summary.functions) lines.push(`  ${pct(fn.share)}  ${fn.name}  [${fn.area}] ${fn.where}`);
   lines.push("", "sess functions by inclusive time:");
@@ -139,7 +140,83 @@ export function summarizeProfile(path: string, top = 25): string {
   return `${lines.join("\n")}\n`;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+interface SavedSummary extends ProfileSummary {
+  app: string;
+  requests: number;
+}
+
+/** µs per request by area and by function: `b` minus `a` (e.g. a sess app minus the bare app). */
+export function diffSummaries(aPath: string, bPath: string, top = 25): string {
+  const a = JSON.parse(readFileSync(aPath, "utf8")) as SavedSummary;
+  const b = JSON.parse(readFileSync(bPath, "utf8")) as SavedSummary;
+  const us = (ms: number, requests: number) => (ms * 1000) / requests;
+  const lines = [
+    `${b.app} (${us(b.busyMs, b.requests).toFixed(1)} µs/req busy) minus ${a.app} (${us(a.busyMs, a.requests).toFixed(1)} µs/req): ` +
+      `${(us(b.busyMs, b.requests) - us(a.busyMs, a.requests)).toFixed(1)} µs/req`,
+    "",
+    "by area, µs per request (b − a):",
+  ];
+  const areas = new Set([...a.areas, ...b.areas].map((x) => x.area));
+  const areaRows = [...areas].map((area) => {
+    const av = us(a.areas.find((x) => x.area === area)?.ms ?? 0, a.requests);
+    const bv = us(b.areas.find((x) => x.area === area)?.ms ?? 0, b.requests);
+    return { area, av, bv, d: bv - av };
+  });
+  for (const row of areaRows.sort((x, y) => y.d - x.d).filter((r) => Math.abs(r.d) >= 0.3)) {
+    lines.push(`  ${row.d >= 0 ? "+" : ""}${row.d.toFixed(1).padStart(6)}  (${row.av.toFixed(1)} → ${row.bv.toFixed(1)})  ${row.area}`);
+  }
+  lines.push("", `top ${top} functions by added self time, µs per request:`);
+  const key = (f: { name: string; where: string }) => `${f.name} ${f.where}`;
+  const aFns = new Map(a.functions.map((f) => [key(f), f]));
+  const fnRows = b.functions.map((f) => {
+    const before = aFns.get(key(f));
+    return { f, d: us(f.selfMs, b.requests) - (before ? us(before.selfMs, a.requests) : 0) };
+  });
+  for (const row of fnRows.sort((x, y) => y.d - x.d).slice(0, top)) {
+    lines.push(`  ${row.d >= 0 ? "+" : ""}${row.d.toFixed(1).padStart(6)}  ${row.f.name}  [${row.f.area}] ${row.f.where}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+interface HeapNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: HeapNode[];
+}
+
+/** Bytes allocated per request by area and by allocating function, from a sampled .heapprofile. */
+export function summarizeHeap(path: string, requests: number, top = 25): string {
+  const root = (JSON.parse(readFileSync(path, "utf8")) as { head: HeapNode }).head;
+  const areas = new Map<string, number>();
+  const functions = new Map<string, { name: string; area: string; where: string; bytes: number }>();
+  let total = 0;
+  const stack: HeapNode[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    stack.push(...node.children);
+    if (node.selfSize === 0) continue;
+    const { functionName, url, lineNumber } = node.callFrame;
+    const area = areaOf(url, functionName);
+    total += node.selfSize;
+    areas.set(area, (areas.get(area) ?? 0) + node.selfSize);
+    const name = functionName || "(anonymous)";
+    const where = url === "" ? "" : `${shortUrl(url)}:${lineNumber + 1}`;
+    const key = `${name} ${where}`;
+    const entry = functions.get(key) ?? { name, area, where, bytes: 0 };
+    entry.bytes += node.selfSize;
+    functions.set(key, entry);
+  }
+  const per = (bytes: number) => `${(bytes / requests).toFixed(0).padStart(6)} B/req`;
+  const lines = [`allocated: ${per(total)} (sampled, collected objects included)`, "", "by area:"];
+  for (const [area, bytes] of [...areas].sort((a, b) => b[1] - a[1]).filter(([, b]) => b / total >= 0.005)) lines.push(`  ${per(bytes)}  ${area}`);
+  lines.push("", `top ${top} allocating functions:`);
+  for (const fn of [...functions.values()].sort((a, b) => b.bytes - a.bytes).slice(0, top)) lines.push(`  ${per(fn.bytes)}  ${fn.name}  [${fn.area}] ${fn.where}`);
+  return `${lines.join("\n")}\n`;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === "--diff") {
+  process.stdout.write(diffSummaries(process.argv[3]!, process.argv[4]!, Number(process.argv[5] ?? 25)));
+} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const file = process.argv[2];
   if (file === undefined) throw new Error("usage: profile.ts <file.cpuprofile> [top]");
   process.stdout.write(summarizeProfile(file, Number(process.argv[3] ?? 25)));

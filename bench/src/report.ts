@@ -266,6 +266,7 @@ export function renderMarkdown(results: Results, notes: string | null): string {
   lines.push(
     [
       `- One \`redis-server\` (${v["redis-server"]}) started by the runner on a free loopback port with \`--save "" --appendonly no\`; every app uses its own key prefix on it.`,
+      "- The sess packages run from their TypeScript source (tsx; `bench/tsconfig.json` maps `@sess/*` to `packages/*/src`), the same esbuild transform their tsup build uses, so a run never depends on a build in progress.",
       "- Each app is its own Node process (`node --import tsx src/apps/<app>.ts`, `NODE_ENV=production`) on a loopback port; all implement `GET /health`, `POST /login`, `GET /me`, `POST /cart`, `GET /cart` with the same payload (user id, username, email, role, tenant, preferences, 3-line cart: ~420 bytes of JSON). Bare apps answer constants of the same size.",
       "- Incumbents use their documented setup: express-session with `resave: false`, `saveUninitialized: false` (rolling off, the default), `req.session.regenerate` on login; koa-session defaults (rolling off, renew off) with koa-redis. sess uses its defaults (renewal after 60 s); the cart is one integer field per line, added to with `session.increment`.",
       `- ${c.sessions.toLocaleString("en")} sessions preloaded per app through its own \`POST /login\`; the cookies are kept and every measured request carries one of them, rotated across requests.`,

@@ -8,7 +8,8 @@
  * results.svg. Every process it started is stopped at the end, on failure and on SIGINT.
  *
  * Options: --quick, --apps=id,id (subset; bare apps are added), --no-micro,
- *          --profile=<app id> (run workload B under `node --cpu-prof` and print the hot functions).
+ *          --profile=<app id> [--seconds=N] [--heap] (run workload B under `node --cpu-prof`, or the
+ *          allocation sampler with --heap, and print the hot functions / allocation sites per request).
  */
 import type { ChildProcess } from "node:child_process";
 import { writeFileSync, mkdirSync, readdirSync, statSync } from "node:fs";
@@ -21,7 +22,7 @@ import { APPS, bareOf, type AppSpec } from "./apps.js";
 import { call, cookieHeader, newAgent, pool, waitForHealth } from "./http.js";
 import type { LoadMessage, LoadResult, RunRequest, Workload } from "./load.js";
 import { cpuTimeNs, forkLoad, onCleanup, runScript, startApp, stopEverything, stopProcess, type AppProcess } from "./procs.js";
-import { summarizeProfile } from "./profile.js";
+import { analyzeProfile, summarizeHeap, summarizeProfile } from "./profile.js";
 import { writeReport, type Results, type Sample, type RaceResult, type ProbeResult, type MemoryResult } from "./report.js";
 import { versions } from "./versions.js";
 
@@ -247,14 +248,20 @@ async function main(): Promise<void> {
   const redisVersion = /redis_version:(\S+)/.exec(await admin.info("server"))?.[1] ?? "?";
   const profileDir = join(benchDir, "profiles");
   const running: Running[] = [];
-  for (const spec of specs) {
-    const port = await freePort();
-    const extra = profileId !== undefined ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-    running.push({ spec, proc: startApp(benchDir, spec.id, spec.file, port, redis.url, extra), cookies: [] });
-  }
-  await Promise.all(running.map((app) => waitForHealth(agent, app.proc.url).catch((error: unknown) => {
-    throw new Error(`${app.spec.id} did not start (see ${app.proc.logFile}): ${String(error)}`);
-  })));
+  const extra =
+    profileId === undefined ? [] : flag("heap") ? ["--import", "./src/heap-sampler.ts"] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
+  /** Starts an app; another free port when the chosen one was taken meanwhile (other processes share the machine). */
+  const launch = async (spec: AppSpec): Promise<Running> => {
+    for (let attempt = 1; ; attempt++) {
+      const proc = startApp(benchDir, spec.id, spec.file, await freePort(), redis.url, extra);
+      const exited = new Promise<"exited">((resolve) => proc.child.once("exit", () => resolve("exited")));
+      const outcome = await Promise.race([waitForHealth(agent, proc.url).then(() => "up" as const), exited]).catch((error: unknown) => error);
+      if (outcome === "up") return { spec, proc, cookies: [] };
+      await stopProcess(proc.child);
+      if (attempt >= 3) throw new Error(`${spec.id} did not start (see ${proc.logFile}): ${String(outcome)}`);
+    }
+  };
+  running.push(...(await Promise.all(specs.map(launch))));
   log(`apps up: ${running.map((app) => `${app.spec.id}:${app.proc.port}`).join(" ")}`);
 
   const memory: Record<string, MemoryResult> = {};
@@ -272,19 +279,29 @@ async function main(): Promise<void> {
     log(`profiling ${app.spec.id}: workload B for ${seconds} s under --cpu-prof`);
     const before = Date.now();
     const { result } = await load.run(
-      { url: app.proc.url, cookies: app.cookies, workload: "B", connections: CONNECTIONS, warmupSeconds: 1, seconds },
+      { url: app.proc.url, cookies: app.cookies, workload: "B", connections: CONNECTIONS, warmupSeconds: 0, seconds },
       { before: async () => undefined },
     );
     log(`${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms`);
     await load.stop();
     await stopProcess(app.proc.child);
+    const requests = result.requests + config.sessions + 20;
+    if (flag("heap")) {
+      const heapFile = join(profileDir, `${app.proc.pid}.heapprofile`);
+      process.stdout.write(summarizeHeap(heapFile, requests, 30));
+      process.stdout.write(`\nheap profile: ${heapFile}\n`);
+      return;
+    }
     const profiles = readdirSync(profileDir)
       .filter((name) => name.endsWith(".cpuprofile"))
       .map((name) => join(profileDir, name))
       .filter((path) => statSync(path).mtimeMs >= before);
     if (profiles.length === 0) throw new Error("no .cpuprofile was written");
-    process.stdout.write(summarizeProfile(profiles[0]!, 30));
-    process.stdout.write(`\nprofile: ${profiles[0]!}\n`);
+    // The profile covers the whole process: the preload logins count as requests too.
+    process.stdout.write(summarizeProfile(profiles[0]!, 30, requests));
+    const summaryPath = join(profileDir, `${app.spec.id}.summary.json`);
+    writeFileSync(summaryPath, JSON.stringify({ app: app.spec.id, requests, rps: result.rps, ...analyzeProfile(profiles[0]!, 200) }));
+    process.stdout.write(`\nprofile: ${profiles[0]!}\nsummary: ${summaryPath}\n`);
     return;
   }
 

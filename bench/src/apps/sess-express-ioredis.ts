@@ -9,7 +9,8 @@ import type { Data } from "./sess-data.js";
 import { sessRoutes } from "./sess-express-routes.js";
 
 const env = appEnv();
-const client = new Redis(env.redisUrl);
+// BENCH_AUTOPIPELINING=1: the ioredis option that coalesces the commands of one tick into one write (off by default).
+const client = new Redis(env.redisUrl, { enableAutoPipelining: process.env.BENCH_AUTOPIPELINING === "1" });
 await once(client, "ready");
 const sessions = sessionMiddleware<Data>({ driver: createIoredisDriver({ client, prefix: "sx-io" }) });
 

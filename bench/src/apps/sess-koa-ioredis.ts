@@ -13,7 +13,8 @@ function fail(ctx: Koa.Context, status: number, error: string): void {
 }
 
 const env = appEnv();
-const client = new Redis(env.redisUrl);
+// BENCH_AUTOPIPELINING=1: the ioredis option that coalesces the commands of one tick into one write (off by default).
+const client = new Redis(env.redisUrl, { enableAutoPipelining: process.env.BENCH_AUTOPIPELINING === "1" });
 await once(client, "ready");
 const sessions = sessionMiddleware<Data>({ driver: createIoredisDriver({ client, prefix: "sk-io" }) });
 const app = new Koa();
