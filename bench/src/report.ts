@@ -353,16 +353,21 @@ export function renderSvg(results: Results): string {
   ].join("\n");
 }
 
-export function writeReport(benchDir: string, results: Results): void {
+/** Full runs write RESULTS.md and results.svg; quick runs RESULTS.quick.md and results.quick.svg (not committed). */
+export function writeReport(benchDir: string, results: Results): string[] {
   const notesPath = join(benchDir, "PROFILE-NOTES.md");
   const notes = existsSync(notesPath) ? readFileSync(notesPath, "utf8") : null;
-  writeFileSync(join(benchDir, "RESULTS.md"), renderMarkdown(results, notes));
-  writeFileSync(join(benchDir, "results.svg"), renderSvg(results));
+  const suffix = results.mode === "quick" ? ".quick" : "";
+  const svg = `results${suffix}.svg`;
+  const md = `RESULTS${suffix}.md`;
+  writeFileSync(join(benchDir, md), renderMarkdown(results, notes).replace("](results.svg)", `](${svg})`));
+  writeFileSync(join(benchDir, svg), renderSvg(results));
+  return [md, svg];
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const benchDir = join(dirname(fileURLToPath(import.meta.url)), "..");
   const file = process.argv[2] ?? join(benchDir, "results.json");
-  writeReport(benchDir, JSON.parse(readFileSync(file, "utf8")) as Results);
-  process.stdout.write("wrote RESULTS.md and results.svg\n");
+  const written = writeReport(benchDir, JSON.parse(readFileSync(file, "utf8")) as Results);
+  process.stdout.write(`wrote ${written.join(" and ")}\n`);
 }

@@ -386,10 +386,10 @@ async function main(): Promise<void> {
   };
   mkdirSync(benchDir, { recursive: true });
   const partial = only !== undefined;
-  const jsonPath = join(benchDir, partial ? "results.partial.json" : "results.json");
-  writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
-  if (!partial) writeReport(benchDir, results);
-  log(`done in ${results.durationSeconds} s: ${partial ? jsonPath : "RESULTS.md, results.svg, results.json"}`);
+  const jsonName = partial ? "results.partial.json" : quick ? "results.quick.json" : "results.json";
+  writeFileSync(join(benchDir, jsonName), `${JSON.stringify(results, null, 2)}\n`);
+  const written = partial ? [] : writeReport(benchDir, results);
+  log(`done in ${results.durationSeconds} s: ${[...written, jsonName].join(", ")}`);
 }
 
 main()
