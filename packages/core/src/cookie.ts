@@ -130,8 +130,8 @@ export function readCookie(header: string | undefined, name: string): string[] {
     let end = header.indexOf(";", start);
     if (end === -1) end = header.length;
     const eq = header.indexOf("=", start);
-    if (eq !== -1 && eq < end && ows(header.slice(start, eq)) === name) {
-      found.push(ows(header.slice(eq + 1, end)));
+    if (eq !== -1 && eq < end && trimHttpWhitespace(header.slice(start, eq)) === name) {
+      found.push(trimHttpWhitespace(header.slice(eq + 1, end)));
     }
     start = end + 1;
   }
@@ -139,6 +139,6 @@ export function readCookie(header: string | undefined, name: string): string[] {
 }
 
 /** Strips HTTP's optional white space (SP, HTAB) only: `String.prototype.trim` would also strip NBSP, U+2028, U+FEFF… */
-function ows(text: string): string {
+export function trimHttpWhitespace(text: string): string {
   return text.replace(/^[ \t]+|[ \t]+$/g, "");
 }

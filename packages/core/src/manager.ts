@@ -8,6 +8,7 @@ import {
   readCookie,
   serializeClearingCookie,
   serializeSessionCookie,
+  trimHttpWhitespace,
 } from "./cookie.js";
 import { SessionError, configError, toStoreError } from "./errors.js";
 import type { ExpirationOptions, ExpirationPolicy } from "./expiration.js";
@@ -217,7 +218,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     if (header) {
       const raw = request.header(header.name);
       if (raw !== undefined) {
-        const value = header.bearer ? bearerValue(raw) : raw.trim();
+        const value = header.bearer ? bearerValue(raw) : trimHttpWhitespace(raw);
         return { token: isToken(value) ? value : null, source: "header" };
       }
     }
@@ -347,6 +348,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       state.record = null;
       return { headers: clear(context) };
     }
+    if (state.refused) return { headers: [] }; // a refused write drops the request's changes: never half a change
 
     const wantsWrite = hasFieldChanges(state) || state.rotate !== null || state.login !== null;
     if (record === null) {
@@ -516,7 +518,8 @@ export function ipPrefixOf(ip: string, bits: number): string {
   return `${octets.join(".")}/${bits}`;
 }
 
+/** The credentials of `Bearer <token>`; only SP and HTAB count as white space around them. */
 function bearerValue(raw: string): string {
-  const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(raw);
+  const match = /^[ \t]*Bearer[ \t]+([^ \t]+)[ \t]*$/i.exec(raw);
   return match?.[1] ?? "";
 }

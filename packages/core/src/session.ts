@@ -37,6 +37,11 @@ export interface SessionState {
   /** regenerate({ endOtherSessions: true }): end the user's other sessions after the write. */
   endOthers: boolean;
   destroyed: boolean;
+  /**
+   * The first refused write of this request (bad value, limit exceeded). A request with one commits
+   * nothing, so a session is never left half-updated.
+   */
+  refused: SessionError | null;
   limits: Limits;
   onCorruptField: (field: string) => void;
 }
@@ -53,6 +58,7 @@ export function createSessionState(record: SessionRecord | null, limits: Limits,
     login: null,
     endOthers: false,
     destroyed: false,
+    refused: null,
     limits,
     onCorruptField,
   };
@@ -136,10 +142,10 @@ export class Session<T extends SessionData = UntypedData> {
 
   set<K extends FieldName<T>>(field: K, value: T[K]): void {
     this.#writable();
-    checkFieldName(field);
-    const text = serializeValue(field, value);
+    this.#guard(() => checkFieldName(field));
+    const text = this.#guard(() => serializeValue(field, value));
     const state = this.#state;
-    this.#checkLimits(field, text);
+    this.#guard(() => this.#checkLimits(field, text));
     state.texts.set(field, text);
     state.parsed.delete(field);
     state.set.set(field, text);
@@ -149,7 +155,7 @@ export class Session<T extends SessionData = UntypedData> {
 
   unset(field: FieldName<T>): void {
     this.#writable();
-    checkFieldName(field);
+    this.#guard(() => checkFieldName(field));
     const state = this.#state;
     state.texts.delete(field);
     state.parsed.delete(field);
@@ -165,19 +171,19 @@ export class Session<T extends SessionData = UntypedData> {
    */
   increment<K extends CounterName<T>>(field: K, by = 1): number {
     this.#writable();
-    checkFieldName(field);
+    this.#guard(() => checkFieldName(field));
     if (!Number.isSafeInteger(by)) {
-      throw new SessionError("VALUE_INVALID", `increment of "${field}" needs a whole number, got ${String(by)}`);
+      throw this.#refuse(new SessionError("VALUE_INVALID", `increment of "${field}" needs a whole number, got ${String(by)}`));
     }
     const state = this.#state;
     const text = state.texts.get(field);
     const current = text === undefined ? 0 : parseValue(text);
     if (!Number.isSafeInteger(current)) {
-      throw new SessionError("VALUE_INVALID", `cannot increment "${field}": its value is not a whole number`);
+      throw this.#refuse(new SessionError("VALUE_INVALID", `cannot increment "${field}": its value is not a whole number`));
     }
     const next = (current as number) + by;
     const nextText = String(next);
-    this.#checkLimits(field, nextText);
+    this.#guard(() => this.#checkLimits(field, nextText));
     state.texts.set(field, nextText);
     state.parsed.delete(field);
     if (state.set.has(field) || state.remove.has(field)) {
@@ -226,6 +232,22 @@ export class Session<T extends SessionData = UntypedData> {
   /** Ends the session: deleted from the store at commit, and the cookie cleared. */
   destroy(): void {
     this.#state.destroyed = true;
+  }
+
+  /** Records a refused write (the request then commits nothing) and returns the error to throw. */
+  #refuse(error: SessionError): SessionError {
+    this.#state.refused ??= error;
+    return error;
+  }
+
+  /** Runs a check; a SessionError it throws is a refused write. */
+  #guard<V>(check: () => V): V {
+    try {
+      return check();
+    } catch (error) {
+      if (error instanceof SessionError) throw this.#refuse(error);
+      throw error;
+    }
   }
 
   #writable(): void {

@@ -430,6 +430,28 @@ describe("limits", () => {
     expect(() => open.session.set("visits", 1)).toThrow(expect.objectContaining({ code: "PAYLOAD_TOO_LARGE" }));
   });
 
+  it("commits none of the request's changes once a write was refused", async () => {
+    const token = await login();
+    const small = makeManager({ limits: { maxFields: 3 } }); // username + note + visits
+    rec.calls.length = 0;
+    const open = await small.open(request({ cookie: `sess=${token}` }));
+    open.session.set("note", "kept?");
+    open.session.set("visits", 1);
+    expect(() => open.session.set("cart", { a: 1 })).toThrow(expect.objectContaining({ code: "PAYLOAD_TOO_LARGE" }));
+    expect((await open.commit()).headers).toEqual([]);
+    expect(rec.methods()).toEqual(["load"]);
+    const stored = await rec.driver.load(sessionIdOf(token));
+    expect(stored!.fields.note).toBeUndefined();
+  });
+
+  it("commits nothing after a value was refused as invalid", async () => {
+    const open = await manager.open(request({}));
+    open.session.set("note", "x");
+    expect(() => open.session.set("cart", { a: Number.NaN })).toThrow(expect.objectContaining({ code: "VALUE_INVALID" }));
+    await open.commit();
+    expect(rec.calls).toEqual([]);
+  });
+
   it("rejects data beyond maxBytes with PAYLOAD_TOO_LARGE", async () => {
     const small = makeManager({ limits: { maxBytes: 100 } });
     const open = await small.open(request({}));
