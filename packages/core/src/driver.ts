@@ -82,9 +82,13 @@ export interface SessionChange {
   remove: string[];
   /** Integer deltas, applied atomically to integer fields (a missing field counts as 0). */
   increment: Record<string, number>;
-  /** New `lastSeenAt`. */
+  /** New `lastSeenAt`; a write never moves it earlier (the later of stored and given is kept). */
   lastSeenAt: number;
-  /** New store expiry. Not in the future → the session is deleted. */
+  /**
+   * New store expiry. Not in the future → the session is deleted. Otherwise a write never moves the
+   * expiry earlier: the later of the stored and the given expiry is kept, so a request that carried
+   * the expiry it loaded cannot undo a concurrent renewal, whatever order they commit in.
+   */
   expiresAt: number;
   /** New absolute deadline (set by a login); omitted → unchanged. */
   absoluteExpiresAt?: number;

@@ -324,8 +324,8 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
         return counters;
       }
       applyFields(entry.fields, change, counters);
-      entry.lastSeenAt = change.lastSeenAt;
-      entry.expiresAt = change.expiresAt;
+      entry.lastSeenAt = Math.max(entry.lastSeenAt, change.lastSeenAt);
+      entry.expiresAt = Math.max(entry.expiresAt, change.expiresAt);
       if (change.absoluteExpiresAt !== undefined) entry.absoluteExpiresAt = change.absoluteExpiresAt;
       applyUser(id, entry, change.user, now);
       relist(id, entry, change.indexes);
@@ -346,8 +346,8 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
       applyFields(fields, rotation, counters);
       const entry: Entry = {
         createdAt: from.createdAt,
-        lastSeenAt: rotation.lastSeenAt,
-        expiresAt: rotation.expiresAt,
+        lastSeenAt: Math.max(from.lastSeenAt, rotation.lastSeenAt),
+        expiresAt: Math.max(from.expiresAt, rotation.expiresAt),
         absoluteExpiresAt: rotation.absoluteExpiresAt ?? from.absoluteExpiresAt,
         userId: from.userId,
         userAgent: from.userAgent,

@@ -93,12 +93,32 @@ export function expiryTests(context: SuiteContext): void {
         expect(await driver.load(id)).not.toBeNull();
       });
 
-      it("ends the session at its new, earlier expiry", async () => {
+      it("keeps the later expiry and last renewal when a write carries earlier ones", async () => {
         const driver = context.driver();
-        const id = await stored(context, { expiresAt: harness.now() + MINUTE });
-        expect(await driver.update(id, newChange(harness, { expiresAt: harness.now() + SHORT }))).not.toBeNull();
-        await harness.sleep(PAST_SHORT);
-        expect(await driver.load(id)).toBeNull();
+        const created = harness.now();
+        const id = await stored(context, { lastSeenAt: created, expiresAt: created + MINUTE });
+        const renewal = { expiresAt: harness.now() + 5 * MINUTE, lastSeenAt: harness.now() + 10 };
+        expect(await driver.update(id, newChange(harness, renewal))).not.toBeNull();
+        // A slower request that loaded the session before the renewal commits the old times.
+        const late = { set: { late: "1" }, expiresAt: created + MINUTE, lastSeenAt: created };
+        expect(await driver.update(id, newChange(harness, late))).not.toBeNull();
+        const record = await driver.load(id);
+        expect(record?.fields.late).toBe("1");
+        expect(record?.expiresAt).toBe(renewal.expiresAt);
+        expect(record?.lastSeenAt).toBe(renewal.lastSeenAt);
+        if (harness.remainingTtl) {
+          const ttl = await harness.remainingTtl(driver, id);
+          expect(Math.abs((ttl ?? 0) - (renewal.expiresAt - harness.now()))).toBeLessThanOrEqual(TTL_TOLERANCE);
+        }
+      });
+
+      it("keeps the later expiry through a rotation", async () => {
+        const driver = context.driver();
+        const id = await stored(context, { expiresAt: harness.now() + 5 * MINUTE });
+        const to = rotationTargetOf(id);
+        const rotation = { ...newChange(harness, { expiresAt: harness.now() + MINUTE }), keepData: true };
+        expect(await driver.rotate(id, to, rotation)).not.toBeNull();
+        expect((await driver.load(to))?.expiresAt).toBeGreaterThan(harness.now() + 4 * MINUTE);
       });
 
       it.skipIf(noTtl)("sets the store TTL to the new expiresAt - now", async () => {

@@ -6,9 +6,10 @@
 -- ARGV[13] nSpecs
 -- from ARGV[14]: nSet field/value pairs, nRemove field names, nIncrement field/delta pairs, nSpecs
 --          index spec triples (see include/indexes.lua)
--- Effects  the memberships ($i) move with the session; with specs they are recomputed from the
+-- Effects  the expiry and last renewal never move earlier (the later of stored and given is kept);
+--          the memberships ($i) move with the session; with specs they are recomputed from the
 --          stored fields when the write touched an indexed field, dropped the data or $i is missing
--- Returns  {1, previousUserId or "", {{}, old, new}, field, value, ...}  rotated: KEYS[1] no longer
+-- Returns  {1, previousUserId or "", {{}, old, new, expiresAt}, field, value, ...}  rotated: KEYS[1] no longer
 --                      exists; old: the memberships of KEYS[1] (the caller unlists the old id),
 --                      new: those of KEYS[2] (the caller lists the new id)
 --          {0}         no live session under KEYS[1]: nothing written
@@ -19,6 +20,7 @@
 --                      tombstone for this binding under KEYS[2], or the $ev marker) or the expiry
 --                      passed: KEYS[1] is deleted
 -- include: indexes.lua
+-- include: expiry.lua
 local from, to = KEYS[1], KEYS[2]
 local now, expiresAt = tonumber(ARGV[1]), tonumber(ARGV[2])
 local userOp, userId = ARGV[5], ARGV[6]
@@ -83,14 +85,15 @@ for j = 0, nIncr - 1 do
   counters[#counters + 1] = field
   counters[#counters + 1] = redis.call('HINCRBY', to, field, ARGV[incrAt + 2 * j + 1])
 end
-redis.call('HSET', to, '$s', ARGV[3], '$x', ARGV[2])
+local expiresText = later(to, '$x', ARGV[2])
+redis.call('HSET', to, '$s', later(to, '$s', ARGV[3]), '$x', expiresText)
 if ARGV[4] ~= '' then redis.call('HSET', to, '$a', ARGV[4]) end
 if userOp == '+' then
   redis.call('HSET', to, '$u', userId)
 elseif userOp == '-' then
   redis.call('HDEL', to, '$u')
 end
-redis.call('PEXPIREAT', to, ARGV[2])
+redis.call('PEXPIREAT', to, expiresText)
 
 local after = before or {}
 if nSpecs > 0 then
@@ -102,6 +105,6 @@ if nSpecs > 0 then
     saveMemberships(to, after)
   end
 end
-local reply = {1, prevUser, {{}, before or {}, after}}
+local reply = {1, prevUser, {{}, before or {}, after, expiresText}}
 for j = 1, #counters do reply[#reply + 1] = counters[j] end
 return reply

@@ -8,17 +8,20 @@
 -- ARGV[9]  nSet  ARGV[10] nRemove  ARGV[11] nIncrement  ARGV[12] nSpecs, then from ARGV[13]:
 --          nSet field/value pairs, nRemove field names, nIncrement field/delta pairs, nSpecs index
 --          spec triples (see include/indexes.lua)
--- Effects  with specs, memberships are recomputed from the stored fields after the write when the
+-- Effects  the stored expiry and last renewal never move earlier (the later of stored and given is kept);
+--          with specs, memberships are recomputed from the stored fields after the write when the
 --          write touched an indexed field (or $i is missing), and kept in $i
 -- Returns  {1, previousUserId or "", {added, removed, current}, field, value, ...}  written; counters
 --                      after the write. added/removed: memberships gained/lost; current: every
---                      membership when the expiry moved (the caller re-scores them), else empty
+--                      membership when the expiry moved (the caller re-scores them), else empty;
+--                      expiresAt: the session's expiry after the write (the index score)
 --                      ({1, previousUserId, {{}, $i, {}}} when the binding lost to newer logins of
 --                      that user, or the expiry passed: the session is deleted)
 --          {0}         no live session under KEYS[1] (missing, tombstone, foreign type): nothing written
 --          {-1, field} increment of a non-integer value or out of the safe integer range: nothing written
 --          {-2}        the expectation no longer holds (concurrent login): nothing written, retry
 -- include: indexes.lua
+-- include: expiry.lua
 local key = KEYS[1]
 local now, expiresAt = tonumber(ARGV[1]), tonumber(ARGV[2])
 if redis.call('TYPE', key).ok ~= 'hash' or redis.call('HEXISTS', key, '$c') == 0 then return {0} end
@@ -57,7 +60,9 @@ if expiresAt <= now then
   redis.call('DEL', key)
   return {1, prevUser, {{}, before or {}, {}}}
 end
-local moved = redis.call('HGET', key, '$x') ~= ARGV[2]
+local expiresText = later(key, '$x', ARGV[2])
+local seenText = later(key, '$s', ARGV[3])
+local moved = redis.call('HGET', key, '$x') ~= expiresText
 for j = 0, nSet - 1 do redis.call('HSET', key, ARGV[setAt + 2 * j], ARGV[setAt + 2 * j + 1]) end
 for j = 0, nRemove - 1 do redis.call('HDEL', key, ARGV[removeAt + j]) end
 local counters = {}
@@ -66,7 +71,7 @@ for j = 0, nIncr - 1 do
   counters[#counters + 1] = field
   counters[#counters + 1] = redis.call('HINCRBY', key, field, ARGV[incrAt + 2 * j + 1])
 end
-redis.call('HSET', key, '$s', ARGV[3], '$x', ARGV[2])
+redis.call('HSET', key, '$s', seenText, '$x', expiresText)
 if ARGV[4] ~= '' then redis.call('HSET', key, '$a', ARGV[4]) end
 if userOp == '+' then
   redis.call('HSET', key, '$u', userId)
@@ -74,7 +79,7 @@ if userOp == '+' then
 elseif userOp == '-' then
   redis.call('HDEL', key, '$u')
 end
-redis.call('PEXPIREAT', key, ARGV[2])
+redis.call('PEXPIREAT', key, expiresText)
 
 local after = before or {}
 if nSpecs > 0 then
@@ -86,6 +91,6 @@ if nSpecs > 0 then
     saveMemberships(key, after)
   end
 end
-local reply = {1, prevUser, {without(after, before or {}), without(before or {}, after), moved and after or {}}}
+local reply = {1, prevUser, {without(after, before or {}), without(before or {}, after), moved and after or {}, expiresText}}
 for j = 1, #counters do reply[#reply + 1] = counters[j] end
 return reply

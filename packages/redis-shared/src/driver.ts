@@ -239,7 +239,7 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
         previous !== null && (moving || previous !== finalUser || change.expiresAt <= Date.now())
           ? unindex(operation, previous, [fromId])
           : undefined,
-        relist(operation, fromId, toId, change.expiresAt, outcome.memberships),
+        relist(operation, fromId, toId, outcome.memberships.expiresAt ?? change.expiresAt, outcome.memberships),
       ]);
       return outcome.counters;
     }

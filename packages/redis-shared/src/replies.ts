@@ -13,6 +13,8 @@ export interface MembershipChange {
   added: string[];
   removed: string[];
   current: string[];
+  /** The session's expiry after the write (its index score), when the script reports it. */
+  expiresAt?: number;
 }
 
 const NO_CHANGE: MembershipChange = { added: [], removed: [], current: [] };
@@ -100,7 +102,10 @@ export function splitMembership(membership: string): [name: string, value: strin
 
 function membershipChangeOf(value: unknown): MembershipChange {
   if (!Array.isArray(value)) return NO_CHANGE;
-  return { added: textsOf(value[0]), removed: textsOf(value[1]), current: textsOf(value[2]) };
+  const change: MembershipChange = { added: textsOf(value[0]), removed: textsOf(value[1]), current: textsOf(value[2]) };
+  const expiresAt = Number(value[3]);
+  if (value[3] !== undefined && Number.isFinite(expiresAt)) change.expiresAt = expiresAt;
+  return change;
 }
 
 function textsOf(value: unknown): string[] {
