@@ -101,6 +101,12 @@ export interface OpenSession<T extends SessionData> {
    * `headers` object (when present) should still be sent, e.g. to clear the cookie of an ended session.
    */
   commit(): Promise<CommitResult>;
+  /**
+   * The commit done synchronously when it needs no store call (nothing written, renewal not due),
+   * or null when it does (then `await commit()`). Lets an adapter send a read-only response without
+   * waiting a turn of the event loop; `commit()` afterwards resolves the same result.
+   */
+  commitNow(): CommitResult | null;
 }
 
 export interface SessionManager<T extends SessionData> {
@@ -263,6 +269,12 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     return {
       session,
       commit: () => (result ??= commit(context)),
+      commitNow() {
+        if (result) return null;
+        const ready = settled(context);
+        if (ready) result = Promise.resolve(ready);
+        return ready;
+      },
     };
   }
 
@@ -338,7 +350,20 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     return [];
   }
 
+  /** The result of a commit that needs no store call, or null when it needs one. */
+  function settled(context: CommitContext): CommitResult | null {
+    const { state } = context;
+    const record = state.record;
+    if (state.destroyed) return record ? null : { headers: clear(context) };
+    if (state.refused) return { headers: [] }; // a refused write drops the request's changes: never half a change
+    if (hasFieldChanges(state) || state.rotate !== null || state.login !== null) return null;
+    if (record === null) return { headers: clear(context) }; // nothing to store; clears a token that matched no session
+    return policy.isRenewalDue(record, clock()) ? null : { headers: [] };
+  }
+
   async function commit(context: CommitContext): Promise<CommitResult> {
+    const ready = settled(context);
+    if (ready) return ready;
     const { state } = context;
     const record = state.record;
     const now = clock();
@@ -348,11 +373,9 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       state.record = null;
       return { headers: clear(context) };
     }
-    if (state.refused) return { headers: [] }; // a refused write drops the request's changes: never half a change
 
     const wantsWrite = hasFieldChanges(state) || state.rotate !== null || state.login !== null;
     if (record === null) {
-      if (!wantsWrite) return { headers: clear(context) }; // a token was sent but no session exists
       const token = newToken();
       const id = sessionIdOf(token);
       const times = policy.start(now);
@@ -369,7 +392,6 @@ export function createSessionManager<T extends SessionData = UntypedData>(
 
     // Renewal is throttled for writes too: the expiry moves only when due, on rotation and on login.
     const renew = state.rotate !== null || state.login !== null || policy.isRenewalDue(record, now);
-    if (!wantsWrite && !renew) return { headers: [] };
     const ended = (): SessionError => {
       state.record = null;
       const error: SessionErrorWithHeaders = new SessionError(

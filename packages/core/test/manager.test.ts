@@ -279,6 +279,23 @@ describe("open.commit", () => {
     expect(await rec.driver.load(sessionIdOf(token))).toBeNull();
   });
 
+  it("commits a read-only request synchronously with commitNow, and refuses when a store call is needed", async () => {
+    const token = await login();
+    rec.calls.length = 0;
+    const reading = await manager.open(request({ cookie: `sess=${token}` }));
+    reading.session.get("username");
+    expect(reading.commitNow()).toEqual({ headers: [] });
+    expect(await reading.commit()).toEqual({ headers: [] });
+    const writing = await manager.open(request({ cookie: `sess=${token}` }));
+    writing.session.set("note", "x");
+    expect(writing.commitNow()).toBeNull();
+    await writing.commit();
+    expect(rec.methods()).toEqual(["load", "load", "update"]);
+    rec.advance(MIN);
+    const due = await manager.open(request({ cookie: `sess=${token}` }));
+    expect(due.commitNow()).toBeNull();
+  });
+
   it("commits once however often it is called", async () => {
     const open = await manager.open(request({}));
     open.session.set("note", "x");

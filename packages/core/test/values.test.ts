@@ -58,6 +58,13 @@ describe("parseValue", () => {
     expect(value.a).toBe(1);
   });
 
+  it("drops a __proto__ key spelled with escapes", () => {
+    const value = parseValue('{"a":{"\\u005f_proto__":{"polluted":true}},"\\u005f\\u005fproto\\u005f\\u005f":{"x":1}}') as Record<string, Record<string, unknown>>;
+    expect(Object.getPrototypeOf(value.a)).toBe(Object.prototype);
+    expect(Object.keys(value)).toEqual(["a"]);
+    expect(Object.assign({}, value.a).polluted).toBeUndefined();
+  });
+
   it("returns undefined for text that is not JSON", () => {
     expect(parseValue('{"a":')).toBeUndefined();
   });

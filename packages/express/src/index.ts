@@ -2,7 +2,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:
 import {
   appendResponseHeaders,
   createAdapterCore,
-  type CommitResult,
+  type OpenSession,
   type SessionData,
   type SessionErrorWithHeaders,
   type SessionHelpers,
@@ -29,8 +29,8 @@ export function sessionMiddleware<T extends SessionData = UntypedData>(
   const adapter = createAdapterCore<IncomingMessage, T>(options, "request");
   const middleware = (req: IncomingMessage, res: ServerResponse, next: Next): void => {
     adapter.open(req, req, (req as { ip?: string }).ip).then(
-      ({ commit }) => {
-        holdUntilCommitted(res, commit, next);
+      (opened) => {
+        holdUntilCommitted(res, opened, next);
         next();
       },
       (error: unknown) => next(error),
@@ -45,7 +45,7 @@ export function sessionMiddleware<T extends SessionData = UntypedData>(
  * commit failure the handler's response is dropped (headers cleared) and the error goes to
  * `next`, so the app's error handling answers instead.
  */
-function holdUntilCommitted(res: ServerResponse, commit: () => Promise<CommitResult>, next: Next): void {
+function holdUntilCommitted(res: ServerResponse, opened: Pick<OpenSession<SessionData>, "commit" | "commitNow">, next: Next): void {
   const original = {
     writeHead: res.writeHead,
     write: res.write,
@@ -65,10 +65,20 @@ function holdUntilCommitted(res: ServerResponse, commit: () => Promise<CommitRes
   };
 
   const hold = (call: () => void) => {
+    if (!started) {
+      // Read-only requests (the common case) need no store call: send at once, nothing held.
+      const ready = opened.commitNow();
+      if (ready) {
+        restore();
+        appendResponseHeaders(res, ready.headers);
+        call();
+        return;
+      }
+    }
     held.push(call);
     if (started) return;
     started = true;
-    commit().then(
+    opened.commit().then(
       (result) => {
         restore();
         try {

@@ -30,10 +30,10 @@ export function sessionMiddleware<T extends SessionData = UntypedData>(
 ): SessionMiddleware<T> {
   const adapter = createAdapterCore<SessionContext, T>(options, "context");
   const middleware = async (ctx: SessionContext, next: () => Promise<unknown>): Promise<void> => {
-    const { commit } = await adapter.open(ctx, ctx.req, ctx.ip);
+    const opened = await adapter.open(ctx, ctx.req, ctx.ip);
     await next();
     // A failed commit throws; Koa's error handling sends the error's `headers` (the clearing cookie).
-    const { headers } = await commit();
+    const { headers } = opened.commitNow() ?? (await opened.commit());
     appendResponseHeaders(ctx.res, headers);
   };
   return Object.assign(middleware, adapter.helpers);
