@@ -5,40 +5,54 @@
 -- ARGV[5]  user op: "" keep, "-" unbind, "+" bind to ARGV[6]
 -- ARGV[6]  user id (bind)       ARGV[7] index score of this binding (eviction marker check)
 -- ARGV[8]  expectation "<$a>|<$u>" as read before indexing, or "" for none
--- ARGV[9]  nSet  ARGV[10] nRemove  ARGV[11] nIncrement  ARGV[12] nSpecs, then from ARGV[13]:
+-- ARGV[9]  write id of this driver call (see include/writes.lua), or "" for none
+-- ARGV[10] nSet  ARGV[11] nRemove  ARGV[12] nIncrement  ARGV[13] nSpecs, then from ARGV[14]:
 --          nSet field/value pairs, nRemove field names, nIncrement field/delta pairs, nSpecs index
 --          spec triples (see include/indexes.lua)
 -- Effects  the stored expiry and last renewal never move earlier (the later of stored and given is kept);
 --          with specs, memberships are recomputed from the stored fields after the write when the
---          write touched an indexed field (or $i is missing), and kept in $i
+--          write touched an indexed field (or $i is missing), and kept in $i; ARGV[9] joins $w
 -- Returns  {1, previousUserId or "", {added, removed, current}, field, value, ...}  written; counters
 --                      after the write. added/removed: memberships gained/lost; current: every
 --                      membership when the expiry moved (the caller re-scores them), else empty;
 --                      expiresAt: the session's expiry after the write (the index score)
 --                      ({1, previousUserId, {{}, $i, {}}} when the binding lost to newer logins of
 --                      that user, or the expiry passed: the session is deleted)
+--          {1, "", {{}, {}, $i, expiresAt}, field, value, ...}  ARGV[9] is already in $w (a re-sent
+--                      call): nothing written; the current values of the fields to increment, every
+--                      current membership (the caller lists them again, harmless) and no previous user
 --          {0}         no live session under KEYS[1] (missing, tombstone, foreign type): nothing written
 --          {-1, field} increment of a non-integer value or out of the safe integer range: nothing written
 --          {-2}        the expectation no longer holds (concurrent login): nothing written, retry
 -- include: indexes.lua
 -- include: expiry.lua
+-- include: writes.lua
 local key = KEYS[1]
 local now, expiresAt = tonumber(ARGV[1]), tonumber(ARGV[2])
 if redis.call('TYPE', key).ok ~= 'hash' or redis.call('HEXISTS', key, '$c') == 0 then return {0} end
-local userOp, userId = ARGV[5], ARGV[6]
-local prevUser = redis.call('HGET', key, '$u') or ''
+local userOp, userId, writeId = ARGV[5], ARGV[6], ARGV[9]
+local nSet, nRemove, nIncr, nSpecs = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
+local setAt = 14
+local removeAt = setAt + 2 * nSet
+local incrAt = removeAt + nRemove
+local specAt = incrAt + 2 * nIncr
 local before = storedMemberships(key)
+if hasWrite(key, writeId) then
+  local reply = {1, '', {{}, {}, before or {}, redis.call('HGET', key, '$x') or ARGV[2]}}
+  for j = 0, nIncr - 1 do
+    local field = ARGV[incrAt + 2 * j]
+    reply[#reply + 1] = field
+    reply[#reply + 1] = redis.call('HGET', key, field) or '0'
+  end
+  return reply
+end
+local prevUser = redis.call('HGET', key, '$u') or ''
 if userOp == '+' and redis.call('HGET', key, '$ev') == userId .. '|' .. ARGV[7] then
   redis.call('DEL', key)
   return {1, prevUser, {{}, before or {}, {}}}
 end
 if ARGV[8] ~= '' and ((redis.call('HGET', key, '$a') or '') .. '|' .. prevUser) ~= ARGV[8] then return {-2} end
 
-local nSet, nRemove, nIncr, nSpecs = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
-local setAt = 13
-local removeAt = setAt + 2 * nSet
-local incrAt = removeAt + nRemove
-local specAt = incrAt + 2 * nIncr
 local function isInteger(s)
   return s == '0' or (string.match(s, '^%-?[1-9]%d*$') ~= nil and #s <= 16)
 end
@@ -72,6 +86,7 @@ for j = 0, nIncr - 1 do
   counters[#counters + 1] = redis.call('HINCRBY', key, field, ARGV[incrAt + 2 * j + 1])
 end
 redis.call('HSET', key, '$s', seenText, '$x', expiresText)
+recordWrite(key, writeId)
 if ARGV[4] ~= '' then redis.call('HSET', key, '$a', ARGV[4]) end
 if userOp == '+' then
   redis.call('HSET', key, '$u', userId)

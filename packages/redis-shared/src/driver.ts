@@ -6,8 +6,13 @@
  *   $u userId      $ua user agent  $ip ip         (absent when null)
  *   $ev eviction marker "<userId>|<score>" (see lua/kill-1.lua)
  *   $i  secondary-index memberships: JSON array of "<index name>\0<value>" (see lua/include/indexes.lua)
+ *   $w  the write ids of the session's last 8 writes, space-separated, newest last (see lua/include/writes.lua)
  * A tombstone is a hash holding only `$dead` (TTL 60 s). A hash without `$c` is not a session.
  * Every write sets PEXPIREAT <expiresAt> on the session key; user indexes expire at their highest score.
+ *
+ * Write ids: each create, update and rotate call draws a random id, sent with every attempt of that
+ * call. A script that finds its id in the session's $w has already run (a client re-sent it after a
+ * reconnect, ioredis's autoResendUnfulfilledCommands) and answers as it did instead of writing again.
  *
  * Secondary indexes: one sorted set per (index name, value), member = session id, score = the
  * session's expiresAt, key expiry = its highest score. The session scripts compute memberships
@@ -15,6 +20,7 @@
  * unlists (ZREM) the id, each index key alone (its own slot on a cluster), in parallel. Counting
  * prunes expired entries (count-1); listing skips (and removes) entries whose session is gone.
  */
+import { randomBytes } from "node:crypto";
 import { SessionError } from "@sess/core";
 import type {
   Counters,
@@ -74,8 +80,13 @@ function metaOf(id: string, values: readonly (string | null | undefined)[]): Ses
   };
 }
 
-/** ARGV[1..8] of update-1 and rotate-2; `indexUser`/`score`: the user index entry this write relies on. */
-function changeArgs(change: SessionChange, indexUser: string | null, score: string, expectation: string): string[] {
+/** A write id: 12 base64url characters (72 random bits), one per driver write call (see lua/include/writes.lua). */
+export function newWriteId(): string {
+  return randomBytes(9).toString("base64url");
+}
+
+/** ARGV[1..9] of update-1 and rotate-2; `indexUser`/`score`: the user index entry this write relies on. */
+function changeArgs(change: SessionChange, indexUser: string | null, score: string, expectation: string, writeId: string): string[] {
   const op = change.user === undefined ? "" : change.user === null ? "-" : "+";
   const args = [
     "", // now, filled in at send time
@@ -86,6 +97,7 @@ function changeArgs(change: SessionChange, indexUser: string | null, score: stri
     change.user ? change.user.userId : (indexUser ?? ""),
     indexUser === null ? "" : score,
     expectation,
+    writeId,
   ];
   return args;
 }
@@ -211,6 +223,8 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
     send: (args: string[]) => Promise<unknown>,
   ): Promise<Counters | null> {
     const binding: UserBinding | null | undefined = change.user;
+    // One id for every attempt of this call: whichever attempt ran, a re-sent copy of it is a no-op.
+    const writeId = newWriteId();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const moving = fromId !== toId;
       // The index step needs the user the session ends up bound to and its absolute deadline
@@ -229,7 +243,7 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
         if (binding === undefined) indexUser = current.u === "" ? null : current.u;
       }
       if (indexUser !== null) await index(operation, indexUser, toId, score, binding?.maxSessions);
-      const args = changeArgs(change, indexUser, score, expectation);
+      const args = changeArgs(change, indexUser, score, expectation, writeId);
       const outcome: WriteOutcome = writeOutcome(await send(args), operation);
       if (outcome.kind === "retry") continue;
       if (outcome.kind !== "written") return null;
@@ -275,7 +289,7 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
       }
       const binding = session.user ? `${session.user.userId}|${String(session.absoluteExpiresAt)}` : "";
       const specs = specArgs(session.indexes);
-      const args = [String(Date.now()), String(session.expiresAt), binding, String(specs.length / 3), ...specs];
+      const args = [String(Date.now()), String(session.expiresAt), binding, newWriteId(), String(specs.length / 3), ...specs];
       args.push("$c", String(session.createdAt), "$s", String(session.lastSeenAt));
       args.push("$x", String(session.expiresAt), "$a", String(session.absoluteExpiresAt));
       if (session.user) args.push("$u", session.user.userId);

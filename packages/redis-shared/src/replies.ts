@@ -25,7 +25,10 @@ export type WriteOutcome =
   | { kind: "retry" }
   | { kind: "taken" };
 
-/** Status codes of update-1 and rotate-2. */
+/**
+ * Status codes of update-1 and rotate-2. A re-sent call whose write id the session already holds
+ * answers 1 as well, with the current counters and memberships (see lua/include/writes.lua).
+ */
 const WRITE_CODES: Record<number, (reply: unknown[], operation: string) => WriteOutcome> = {
   1: (reply) => ({
     kind: "written",
@@ -51,7 +54,10 @@ export function writeOutcome(reply: unknown, operation: string): WriteOutcome {
   return handler(reply, operation);
 }
 
-/** create-1: {1, memberships} created (or accepted and already over, with none), {0} refused. */
+/**
+ * create-1: {1, memberships} created (or accepted and already over, with none; or created earlier by
+ * this same call, re-sent: the stored memberships), {0} refused.
+ */
 export function createOutcome(reply: unknown): { created: boolean; memberships: string[] } {
   if (!Array.isArray(reply) || (reply[0] !== 1 && reply[0] !== 0)) throw unexpected("create", reply);
   return { created: reply[0] === 1, memberships: textsOf(reply[1]) };
