@@ -44,22 +44,6 @@ function toStrings(reply: unknown): (string | null)[] {
   return Array.isArray(reply) ? reply.map((value) => (value == null ? null : String(value))) : [];
 }
 
-/**
- * ioredis re-sends the commands that were awaiting a reply when a connection dropped. A write whose
- * reply was lost with the connection has already run: re-sent, an increment counts twice (measured
- * under CLIENT KILL). With `autoResendUnfulfilledCommands: false`, such a write fails at core's deadline instead.
- */
-function clientWarnings(client: Redis | Cluster): string[] {
-  const settings = client.options as { autoResendUnfulfilledCommands?: boolean; redisOptions?: { autoResendUnfulfilledCommands?: boolean } };
-  const resend = settings.redisOptions?.autoResendUnfulfilledCommands ?? settings.autoResendUnfulfilledCommands;
-  if (resend === false) return [];
-  return [
-    "the ioredis client re-sends unfulfilled commands after a reconnect (autoResendUnfulfilledCommands, default true): " +
-      "a session write whose reply was lost with the connection runs twice (an increment counts double). " +
-      "Create the client with { autoResendUnfulfilledCommands: false } (Cluster: redisOptions).",
-  ];
-}
-
 export function createIoredisDriver(options: IoredisDriverOptions): IoredisDriver {
   const client = options.client;
   const port: StartupPort = {
@@ -85,5 +69,5 @@ export function createIoredisDriver(options: IoredisDriverOptions): IoredisDrive
     },
   };
   const driver = createRedisDriver(port, options.prefix === undefined ? {} : { prefix: options.prefix });
-  return Object.assign(driver, { verify: createVerify(port, options.prefix, () => clientWarnings(client)) });
+  return Object.assign(driver, { verify: createVerify(port, options.prefix) });
 }

@@ -5,10 +5,13 @@
  *     on keys under the prefix. One read-only probe script asks Redis itself (`redis.acl_check_cmd`,
  *     Redis ≥ 7.0): nothing is written, no key is touched. A missing command or key pattern is a
  *     `SessionError("CONFIG_INVALID")` naming what to grant; an unreachable server is `STORE_UNAVAILABLE`.
- * (b) client settings that risk a write being applied twice (passed in by the binding), and
- *     `CONFIG GET appendonly`, `maxmemory`, `maxmemory-policy` (when the user may run them): one
+ * (b) `CONFIG GET appendonly`, `maxmemory`, `maxmemory-policy` (when the user may run them): one
  *     warning per problem and per driver when sessions would not survive a Redis restart (no AOF) or
  *     could be evicted under memory pressure. What the user may not read is skipped silently.
+ *
+ * Client settings are not checked: a client that re-sends a command after a reconnect (ioredis's
+ * default `autoResendUnfulfilledCommands`) is safe, since every session write carries a write id and
+ * a re-sent script that finds its id writes nothing again (lua/include/writes.lua).
  */
 import { SessionError } from "@sess/core";
 import { createKeySchema } from "./keys.js";
@@ -146,18 +149,14 @@ function warningsOf(settings: VerifyReport["settings"]): string[] {
  * Builds a driver's `verify()`. Each distinct warning is passed to `onWarning` once per driver,
  * however often `verify()` runs.
  */
-export function createVerify(
-  port: StartupPort,
-  prefix: string | undefined,
-  clientWarnings: () => string[] = () => [],
-): (options?: VerifyOptions) => Promise<VerifyReport> {
+export function createVerify(port: StartupPort, prefix: string | undefined): (options?: VerifyOptions) => Promise<VerifyReport> {
   const warned = new Set<string>();
   const keyPrefix = createKeySchema(prefix).prefix;
   return async (options = {}) => {
     assertReady(port, "verify");
     const commandsChecked = await checkCommands(port, keyPrefix);
     const settings = await readSettings(port);
-    const warnings = [...clientWarnings(), ...warningsOf(settings)];
+    const warnings = warningsOf(settings);
     const warn = options.onWarning ?? ((message: string) => console.warn(`[sess] ${message}`));
     for (const message of warnings) {
       if (warned.has(message)) continue;
