@@ -57,8 +57,8 @@ export async function openStore(
   }
   const { Redis } = await import("ioredis");
   const { createIoredisDriver } = await import("@sess/ioredis");
-  // No re-send after a reconnect: a write whose reply was lost would run twice (see driver.verify()).
-  const options = { lazyConnect: true, autoResendUnfulfilledCommands: false };
+  // ioredis defaults otherwise: a write it re-sends after a reconnect is recognised by its write id.
+  const options = { lazyConnect: true };
   const client = new Redis(url, settings.redisCa === undefined ? options : { ...options, tls: { ca: settings.redisCa } });
   let lastError = "";
   client.on("error", (error: Error) => {
