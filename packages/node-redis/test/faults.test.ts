@@ -1,97 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "redis";
-import { newToken, sessionIdOf } from "@sess/core";
-import type { SessionDriver } from "@sess/core";
+import { describeFaultRecovery } from "@sess/driver-conformance/redis";
 import { startRedisServer } from "@sess/redis-server";
-import type { RedisServer } from "@sess/redis-server";
 import { createNodeRedisDriver } from "../src/index.js";
 
-let server: RedisServer;
-let client: ReturnType<typeof createClient>;
-let driver: SessionDriver;
-
-function session() {
-  const now = Date.now();
-  return { fields: { a: "1" }, createdAt: now, lastSeenAt: now, expiresAt: now + 60_000, absoluteExpiresAt: now + 3_600_000, user: null, userAgent: null, ip: null };
-}
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    if (await condition()) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-async function loads(id: string): Promise<boolean> {
-  try {
-    return (await driver.load(id)) !== null;
-  } catch {
-    return false;
-  }
-}
-
-beforeAll(async () => {
-  server = await startRedisServer();
-  client = createClient({ url: server.url });
-  client.on("error", () => {});
-  await client.connect();
-  driver = createNodeRedisDriver({ client, prefix: `f${Math.random().toString(36).slice(2, 10)}` });
-});
-
-afterAll(async () => {
-  client?.destroy();
-  await server?.stop();
-});
-
-describe("load", () => {
-  describe("when Redis is stopped", () => {
-    it("rejects with STORE_UNAVAILABLE in under 100 ms, then works again within 2 s of a restart", async () => {
-      const id = sessionIdOf(newToken());
-      expect(await driver.create(id, session())).toBe(true);
-      server.kill("SIGKILL");
-      await until(() => !client.isReady, 2_000);
-      const started = performance.now();
-      await expect(driver.load(id)).rejects.toMatchObject({ name: "SessionError", code: "STORE_UNAVAILABLE" });
-      const elapsed = performance.now() - started;
-      console.log(`node-redis: load with Redis stopped rejected in ${elapsed.toFixed(1)} ms`);
-      expect(elapsed).toBeLessThan(100);
-
-      await server.restart();
-      const fresh = sessionIdOf(newToken());
-      const recovered = await until(async () => {
-        try {
-          return await driver.create(fresh, session());
-        } catch {
-          return false;
-        }
-      }, 2_000);
-      console.log(`node-redis: same driver worked again ${recovered} ms after the restart`);
-      expect(await loads(fresh)).toBe(true);
-    });
-  });
-
-  describe("when Redis is frozen (SIGSTOP)", () => {
-    it("completes once Redis resumes, and the same driver keeps working", async () => {
-      const id = sessionIdOf(newToken());
-      await until(async () => {
-        try {
-          return await driver.create(id, session());
-        } catch {
-          return false;
-        }
-      }, 2_000);
-      server.pause();
-      let settled = false;
-      const pending = driver.load(id).finally(() => {
-        settled = true;
-      });
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(settled).toBe(false);
-      server.resume();
-      expect((await pending)?.fields).toEqual({ a: "1" });
-      expect(await loads(id)).toBe(true);
-    });
-  });
+describeFaultRecovery<ReturnType<typeof createClient>>({
+  name: "node-redis",
+  startServer: startRedisServer,
+  connect: (url) => createClient({ url }).on("error", () => {}).connect(),
+  isReady: (client) => client.isReady,
+  close: (client) => {
+    if (client.isOpen) client.destroy();
+  },
+  createDriver: (client, options) => createNodeRedisDriver({ client, ...options }),
 });

@@ -1,0 +1,9 @@
+// Here, not in @sess/redis-server: the suites need vitest and @sess/core, which this package already has; the redis-server and key schema come through the harness.
+/**
+ * Suites the Redis drivers share beyond the driver contract: start-up check, fault recovery, durability.
+ * A driver's test file builds a harness for its client and calls the suite at the top level.
+ */
+export type { RedisClientHarness, RedisServerHandle, VerifyingDriver } from "./harness.js";
+export { describeStartupChecks, type StartupHarness } from "./startup.js";
+export { describeFaultRecovery, type FaultHarness } from "./faults.js";
+export { describeDurability, type DurabilityHarness } from "./durability.js";
