@@ -99,6 +99,21 @@ export async function waitForPong(port: number, timeoutMs = 5_000): Promise<void
   }
 }
 
+/** The message when no `redis-server` binary can be found. */
+export const MISSING_REDIS_SERVER =
+  "redis-server was not found on PATH: the tests start, stop, freeze and kill their own servers. " +
+  "Install it (Debian: apt-get install redis-server redis-tools) or run `bash .ci/run`, which does.";
+
+/** Whether a `redis-server` binary can be started from PATH. */
+export async function hasRedisServer(): Promise<boolean> {
+  try {
+    await run("redis-server", ["--version"]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function spawnServer(port: number, dir: string, args: string[]): ChildProcess {
   installExitHook();
   const child = spawn(
@@ -138,6 +153,7 @@ function stopChild(child: ChildProcess): Promise<void> {
 
 /** Starts a standalone server on a free loopback port. */
 export async function startRedisServer(options: StartOptions = {}): Promise<RedisServer> {
+  if (!(await hasRedisServer())) throw new Error(MISSING_REDIS_SERVER);
   const port = await freePort();
   return startOnPort(port, options.args ?? []);
 }
