@@ -80,9 +80,17 @@ function metaOf(id: string, values: readonly (string | null | undefined)[]): Ses
   };
 }
 
-/** A write id: 12 base64url characters (72 random bits), one per driver write call (see lua/include/writes.lua). */
+/** Random per process: write ids of different processes never meet. */
+const WRITE_ID_PREFIX = randomBytes(9).toString("base64url");
+let writeCount = 0;
+
+/**
+ * A write id, one per driver write call (see lua/include/writes.lua): 72 random bits chosen once
+ * per process, then a counter. Unique across processes and calls, without a CSPRNG call per write.
+ */
 export function newWriteId(): string {
-  return randomBytes(9).toString("base64url");
+  writeCount = (writeCount + 1) % Number.MAX_SAFE_INTEGER;
+  return WRITE_ID_PREFIX + writeCount.toString(36);
 }
 
 /** ARGV[1..9] of update-1 and rotate-2; `indexUser`/`score`: the user index entry this write relies on. */

@@ -136,7 +136,7 @@ describe("update-1 with a write id", () => {
     expect(await driver.update(id, change({ set: { note: '"x"' }, increment: { n: 1 } }))).toEqual({ n: 1 });
     expect((await driver.load(id))?.fields).toEqual({ n: "1", note: '"x"' });
     const writeId = last("update").args[writeIdIndex("update")]!;
-    expect(writeId).toMatch(/^[A-Za-z0-9_-]{12}$/);
+    expect(writeId).toMatch(/^[A-Za-z0-9_-]{12}[0-9a-z]+$/); // per-process random prefix + counter
     expect((await client.hget(keys.session(id), "$w"))?.split(" ").at(-1)).toBe(writeId);
   });
 
