@@ -27,6 +27,7 @@
 --                      values of the fields to increment
 -- include: indexes.lua
 -- include: expiry.lua
+-- include: fields.lua
 -- include: writes.lua
 local from, to = KEYS[1], KEYS[2]
 local now, expiresAt = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -63,22 +64,8 @@ end
 if ARGV[8] ~= '' and ((redis.call('HGET', from, '$a') or '') .. '|' .. prevUser) ~= ARGV[8] then return {-2} end
 local keepData = ARGV[13] == '1'
 
-local function isInteger(s)
-  return s == '0' or (string.match(s, '^%-?[1-9]%d*$') ~= nil and #s <= 16)
-end
-local pending = {}
-for j = 0, nSet - 1 do pending[ARGV[setAt + 2 * j]] = ARGV[setAt + 2 * j + 1] end
-for j = 0, nRemove - 1 do pending[ARGV[removeAt + j]] = false end
-for j = 0, nIncr - 1 do
-  local field, delta = ARGV[incrAt + 2 * j], ARGV[incrAt + 2 * j + 1]
-  local current = pending[field]
-  if current == nil and keepData then current = redis.call('HGET', from, field) end
-  if not current then current = nil end
-  if not isInteger(delta) or (current and not isInteger(current)) then return {-1, field} end
-  local sum = (tonumber(current) or 0) + tonumber(delta)
-  if sum > 9007199254740991 or sum < -9007199254740991 then return {-1, field} end
-  pending[field] = tostring(sum)
-end
+local pending, refused = pendingFields(keepData and from or nil, nSet, nRemove, nIncr, setAt, removeAt, incrAt)
+if not pending then return {-1, refused} end
 
 if expiresAt <= now then
   redis.call('DEL', from)
@@ -95,14 +82,7 @@ else
     if string.sub(name, 1, 1) == '$' and name ~= '$ev' then redis.call('HSET', to, name, all[j + 1]) end
   end
 end
-for j = 0, nSet - 1 do redis.call('HSET', to, ARGV[setAt + 2 * j], ARGV[setAt + 2 * j + 1]) end
-for j = 0, nRemove - 1 do redis.call('HDEL', to, ARGV[removeAt + j]) end
-local counters = {}
-for j = 0, nIncr - 1 do
-  local field = ARGV[incrAt + 2 * j]
-  counters[#counters + 1] = field
-  counters[#counters + 1] = redis.call('HINCRBY', to, field, ARGV[incrAt + 2 * j + 1])
-end
+local counters = applyFields(to, nSet, nRemove, nIncr, setAt, removeAt, incrAt)
 local expiresText = later(to, '$x', ARGV[2])
 redis.call('HSET', to, '$s', later(to, '$s', ARGV[3]), '$x', expiresText)
 recordWrite(to, writeId)

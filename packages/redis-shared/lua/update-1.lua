@@ -26,6 +26,7 @@
 --          {-2}        the expectation no longer holds (concurrent login): nothing written, retry
 -- include: indexes.lua
 -- include: expiry.lua
+-- include: fields.lua
 -- include: writes.lua
 local key = KEYS[1]
 local now, expiresAt = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -53,22 +54,8 @@ if userOp == '+' and redis.call('HGET', key, '$ev') == userId .. '|' .. ARGV[7] 
 end
 if ARGV[8] ~= '' and ((redis.call('HGET', key, '$a') or '') .. '|' .. prevUser) ~= ARGV[8] then return {-2} end
 
-local function isInteger(s)
-  return s == '0' or (string.match(s, '^%-?[1-9]%d*$') ~= nil and #s <= 16)
-end
-local pending = {}
-for j = 0, nSet - 1 do pending[ARGV[setAt + 2 * j]] = ARGV[setAt + 2 * j + 1] end
-for j = 0, nRemove - 1 do pending[ARGV[removeAt + j]] = false end
-for j = 0, nIncr - 1 do
-  local field, delta = ARGV[incrAt + 2 * j], ARGV[incrAt + 2 * j + 1]
-  local current = pending[field]
-  if current == nil then current = redis.call('HGET', key, field) end
-  if current == false then current = nil end
-  if not isInteger(delta) or (current and not isInteger(current)) then return {-1, field} end
-  local sum = (tonumber(current) or 0) + tonumber(delta)
-  if sum > 9007199254740991 or sum < -9007199254740991 then return {-1, field} end
-  pending[field] = tostring(sum)
-end
+local pending, refused = pendingFields(key, nSet, nRemove, nIncr, setAt, removeAt, incrAt)
+if not pending then return {-1, refused} end
 
 if expiresAt <= now then
   redis.call('DEL', key)
@@ -77,14 +64,7 @@ end
 local expiresText = later(key, '$x', ARGV[2])
 local seenText = later(key, '$s', ARGV[3])
 local moved = redis.call('HGET', key, '$x') ~= expiresText
-for j = 0, nSet - 1 do redis.call('HSET', key, ARGV[setAt + 2 * j], ARGV[setAt + 2 * j + 1]) end
-for j = 0, nRemove - 1 do redis.call('HDEL', key, ARGV[removeAt + j]) end
-local counters = {}
-for j = 0, nIncr - 1 do
-  local field = ARGV[incrAt + 2 * j]
-  counters[#counters + 1] = field
-  counters[#counters + 1] = redis.call('HINCRBY', key, field, ARGV[incrAt + 2 * j + 1])
-end
+local counters = applyFields(key, nSet, nRemove, nIncr, setAt, removeAt, incrAt)
 redis.call('HSET', key, '$s', seenText, '$x', expiresText)
 recordWrite(key, writeId)
 if ARGV[4] ~= '' then redis.call('HSET', key, '$a', ARGV[4]) end
