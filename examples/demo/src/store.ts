@@ -28,58 +28,64 @@ export async function openStore(
     return { kind: "memory", driver, ping: async () => true, close: () => driver.close() };
   }
   const url = settings.redisUrl;
+  const prefix = settings.prefix === undefined ? {} : { prefix: settings.prefix };
   if (settings.driver === "node-redis") {
     const { createClient } = await import("redis");
     const { createNodeRedisDriver } = await import("@sess/node-redis");
     const client = createClient(settings.redisCa === undefined ? { url } : { url, socket: { tls: true, ca: settings.redisCa } });
-    let lastError = "";
-    client.on("error", (error: Error) => {
-      if (error.message !== lastError) log(`redis (node-redis): ${error.message}`);
-      lastError = error.message;
-    });
-    const driver = createNodeRedisDriver(settings.prefix === undefined ? { client } : { client, prefix: settings.prefix });
-    try {
-      await connected(client, () => client.connect());
-      await driver.verify({ onWarning: log });
-    } catch (error) {
-      if (client.isOpen) client.destroy();
-      throw error;
-    }
-    return {
-      kind: "redis",
-      driver,
-      ping: (timeout = PING_TIMEOUT) => within(timeout, () => client.ping()),
-      async close() {
-        await driver.close();
-        client.destroy();
+    return redisStore("node-redis", client, createNodeRedisDriver({ client, ...prefix }), {
+      connect: () => client.connect(),
+      ping: () => client.ping(),
+      disconnect: () => {
+        if (client.isOpen) client.destroy();
       },
-    };
+    }, log);
   }
   const { Redis } = await import("ioredis");
   const { createIoredisDriver } = await import("@sess/ioredis");
   // ioredis defaults otherwise: a write it re-sends after a reconnect is recognised by its write id.
   const options = { lazyConnect: true };
   const client = new Redis(url, settings.redisCa === undefined ? options : { ...options, tls: { ca: settings.redisCa } });
+  return redisStore("ioredis", client, createIoredisDriver({ client, ...prefix }), {
+    connect: () => client.connect(),
+    ping: () => client.ping(),
+    disconnect: () => client.disconnect(),
+  }, log);
+}
+
+type ErrorEvents = {
+  on(event: "error", listener: (error: Error) => void): unknown;
+  once(event: "error", listener: (error: Error) => void): unknown;
+  off(event: "error", listener: (error: Error) => void): unknown;
+};
+
+/** Logs the client's errors (each new one once), connects, verifies, and wraps it all as a Store. */
+async function redisStore(
+  name: string,
+  client: ErrorEvents,
+  driver: SessionDriver & { verify(options: { onWarning: (message: string) => void }): Promise<unknown> },
+  calls: { connect(): Promise<unknown>; ping(): Promise<unknown>; disconnect(): void },
+  log: (line: string) => void,
+): Promise<Store> {
   let lastError = "";
   client.on("error", (error: Error) => {
-    if (error.message !== lastError) log(`redis (ioredis): ${error.message}`);
+    if (error.message !== lastError) log(`redis (${name}): ${error.message}`);
     lastError = error.message;
   });
-  const driver = createIoredisDriver(settings.prefix === undefined ? { client } : { client, prefix: settings.prefix });
   try {
-    await connected(client, () => client.connect());
+    await connected(client, calls.connect);
     await driver.verify({ onWarning: log });
   } catch (error) {
-    client.disconnect();
+    calls.disconnect();
     throw error;
   }
   return {
     kind: "redis",
     driver,
-    ping: (timeout = PING_TIMEOUT) => within(timeout, () => client.ping()),
+    ping: (timeout = PING_TIMEOUT) => within(timeout, calls.ping),
     async close() {
       await driver.close();
-      client.disconnect();
+      calls.disconnect();
     },
   };
 }
@@ -88,7 +94,7 @@ export async function openStore(
  * The first connection: resolves once connected, rejects with the client's first error (refused,
  * TLS certificate not trusted, bad password…) instead of retrying forever at start-up.
  */
-async function connected(client: { once(event: "error", listener: (error: Error) => void): unknown; off(event: "error", listener: (error: Error) => void): unknown }, connect: () => Promise<unknown>): Promise<void> {
+async function connected(client: ErrorEvents, connect: () => Promise<unknown>): Promise<void> {
   let onError: (error: Error) => void = () => undefined;
   const failed = new Promise<never>((_, reject) => {
     onError = reject;
