@@ -39,8 +39,12 @@ export interface SessionHelpers<K, T extends SessionData> {
 
 export interface AdapterCore<K extends object, T extends SessionData> {
   helpers: SessionHelpers<K, T>;
+  /** The validated `trustProxy` option, for adapters that read requests other than `node:http` ones. */
+  trustProxy: boolean;
   /** Opens the session of `req` and remembers it under `key`. */
   open(key: K, req: IncomingMessage, ip: string | undefined): ReturnType<SessionManager<T>["open"]>;
+  /** Opens the session of a request described by `request` (a Web `Request`, say) and remembers it under `key`. */
+  openInfo(key: K, request: RequestInfo): ReturnType<SessionManager<T>["open"]>;
 }
 
 /** Builds the shared part of an adapter. `where` names the thing sessions hang on, for messages ("request", "context"). */
@@ -70,13 +74,17 @@ export function createAdapterCore<K extends object, T extends SessionData>(
     return session;
   }
 
+  async function openInfo(key: K, request: RequestInfo) {
+    const opened = await manager.open(request);
+    sessions.set(key, opened.session);
+    (key as { session?: Session<T> }).session = opened.session;
+    return opened;
+  }
+
   return {
-    async open(key, req, ip) {
-      const opened = await manager.open(requestInfo(req, trustProxy, ip));
-      sessions.set(key, opened.session);
-      (key as { session?: Session<T> }).session = opened.session;
-      return opened;
-    },
+    trustProxy,
+    open: (key, req, ip) => openInfo(key, requestInfo(req, trustProxy, ip)),
+    openInfo,
     helpers: {
       manager,
       of,
@@ -110,8 +118,11 @@ export function requestInfo(req: IncomingMessage, trustProxy: boolean, ip?: stri
 
 function isSecureRequest(req: IncomingMessage, trustProxy: boolean): boolean {
   if ((req.socket as Partial<TLSSocket>).encrypted === true) return true;
-  if (!trustProxy) return false;
-  const proto = headerValue(req.headers["x-forwarded-proto"]);
+  return trustProxy && isForwardedHttps(headerValue(req.headers["x-forwarded-proto"]));
+}
+
+/** Whether an `X-Forwarded-Proto` value (its first hop) says https. Only consulted with `trustProxy`. */
+export function isForwardedHttps(proto: string | undefined): boolean {
   return proto !== undefined && proto.split(",")[0]!.trim().toLowerCase() === "https";
 }
 

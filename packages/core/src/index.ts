@@ -57,6 +57,7 @@ export {
   createAdapterCore,
   appendResponseHeaders,
   requestInfo,
+  isForwardedHttps,
   type AdapterCore,
   type AdapterOptions,
   type SessionHelpers,

@@ -1,0 +1,94 @@
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from "fastify";
+import fastifyPlugin from "fastify-plugin";
+import {
+  createAdapterCore,
+  type OpenSession,
+  type ResponseHeaders,
+  type SessionData,
+  type SessionHelpers,
+  type SessionMiddlewareOptions,
+  type UntypedData,
+} from "@sess/core";
+
+export interface SessionPlugin<T extends SessionData = UntypedData>
+  extends SessionHelpers<FastifyRequest, T>,
+    FastifyPluginCallback {}
+
+/**
+ * A Fastify 5 plugin (wrapped with fastify-plugin: its hooks apply to the instance it is registered
+ * on and that instance's children, never to siblings). An `onRequest` hook opens the request's
+ * session (no store call without a token) and exposes it as `request.session` and through
+ * `of(request)`; an `onSend` hook commits it and adds its headers before the reply is sent, whatever
+ * the handler answered with (a returned value, `reply.send`, a stream, `reply.redirect`). Store
+ * failures go to Fastify's error handling as a `SessionError` (`status` 503) and no session cookie
+ * is sent.
+ */
+export function sessionPlugin<T extends SessionData = UntypedData>(options: SessionMiddlewareOptions<T>): SessionPlugin<T> {
+  const adapter = createAdapterCore<FastifyRequest, T>(options, "request");
+  /** Sessions opened and not yet committed. A reply sent twice (the error reply after a failed commit) commits once. */
+  const pending = new WeakMap<FastifyRequest, OpenSession<T>>();
+
+  const plugin = (instance: FastifyInstance, _options: unknown, done: (error?: Error) => void): void => {
+    if (!instance.hasRequestDecorator("session")) instance.decorateRequest("session", null);
+
+    instance.addHook("onRequest", (request, _reply, next) => {
+      adapter.open(request, request.raw, request.ip).then(
+        (opened) => {
+          pending.set(request, opened);
+          next();
+        },
+        (error: unknown) => next(error as Error),
+      );
+    });
+
+    instance.addHook("onSend", (request, reply, payload, next) => {
+      const opened = pending.get(request);
+      if (opened === undefined) {
+        next(null, payload);
+        return;
+      }
+      pending.delete(request);
+      // Read-only requests (the common case) need no store call: answered without waiting a turn.
+      const ready = opened.commitNow();
+      if (ready) {
+        addHeaders(reply, ready.headers);
+        next(null, payload);
+        return;
+      }
+      opened.commit().then(
+        (result) => {
+          addHeaders(reply, result.headers);
+          next(null, payload);
+        },
+        (error: unknown) => {
+          // The handler's answer is dropped: Fastify's error handling answers with the error's
+          // status and `headers` (the clearing cookie of an ended session), never a session cookie.
+          for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
+          reply.code((error as { status?: number }).status ?? 500);
+          (payload as { destroy?: () => void } | null)?.destroy?.();
+          next(error as Error);
+        },
+      );
+    });
+    done();
+  };
+
+  const wrapped = fastifyPlugin(plugin, { fastify: "5.x", name: "@sess/fastify" });
+  return Object.assign(wrapped, adapter.helpers);
+}
+
+/** Adds the session's headers (Fastify appends a Set-Cookie to any cookie the app set). */
+function addHeaders(reply: FastifyReply, headers: ResponseHeaders): void {
+  for (const [name, value] of headers) reply.header(name, value);
+}
+
+export {
+  SessionError,
+  isSessionError,
+  type AdapterOptions,
+  type SessionMiddlewareOptions,
+  type Session,
+  type SessionManager,
+  type SessionManagerOptions,
+  type UntypedData,
+} from "@sess/core";
