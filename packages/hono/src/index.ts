@@ -1,0 +1,93 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { SessionError, configError, type Session, type SessionData, type SessionHelpers, type SessionMiddlewareOptions, type UntypedData } from "@sess/core";
+import { createWebAdapter, sessionErrorResponse, type OpenOptions } from "@sess/web";
+
+/** Hono's `Variables` the middleware fills: `c.get("session")`. */
+export interface SessionVariables<T extends SessionData = UntypedData> {
+  session: Session<T>;
+}
+
+/** The env to give `new Hono<SessionEnv<MySession>>()` (or to merge into yours) so that `c.get("session")` is typed. */
+export interface SessionEnv<T extends SessionData = UntypedData> {
+  Variables: SessionVariables<T>;
+}
+
+export interface HonoAdapterOptions {
+  /**
+   * The client address of a request, used only by `recordDevice.ip` and `bind.ipPrefix`. Default:
+   * the socket's address on `@hono/node-server`, none elsewhere (pass e.g. `getConnInfo(c).remote.address`).
+   */
+  ip?: (c: Context) => string | undefined;
+}
+
+export type HonoSessionOptions<T extends SessionData = UntypedData> = SessionMiddlewareOptions<T> & HonoAdapterOptions;
+
+export interface SessionMiddleware<T extends SessionData = UntypedData>
+  extends SessionHelpers<Context, T>,
+    MiddlewareHandler<SessionEnv<T>> {}
+
+/** What `@hono/node-server` puts in `c.env`: the Node request. */
+interface NodeBindings {
+  incoming?: { socket?: { remoteAddress?: string; encrypted?: boolean } };
+}
+
+/**
+ * Hono middleware (Hono 4, any runtime with `node:crypto`). Opens the request's session (no store
+ * call without a token), exposes it as `c.get("session")` and through `of(c)`, runs the handler,
+ * then commits the session and adds its headers to `c.res`. Store failures are thrown as a
+ * `SessionError` (`status` 503) that Hono's default error handling answers with no session cookie;
+ * the handler's response is dropped.
+ */
+export function sessionMiddleware<T extends SessionData = UntypedData>(options: HonoSessionOptions<T>): SessionMiddleware<T> {
+  if (options === null || typeof options !== "object") throw configError("options", "expected an object");
+  const { ip, ...adapterOptions } = options;
+  if (ip !== undefined && typeof ip !== "function") throw configError("ip", "expected a function (c) => address");
+  const adapter = createWebAdapter<Context, T>(adapterOptions as SessionMiddlewareOptions<T>, "context");
+  const connection = (c: Context): OpenOptions => {
+    const socket = (c.env as NodeBindings | undefined)?.incoming?.socket;
+    return { ip: ip ? ip(c) : socket?.remoteAddress, secure: socket ? socket.encrypted === true : undefined };
+  };
+
+  const middleware: MiddlewareHandler<SessionEnv<T>> = async (c, next) => {
+    const opened = await adapter.open(c, c.req.raw, connection(c)).catch((error: unknown) => {
+      throw answerable(error);
+    });
+    c.set("session", opened.session);
+    await next();
+    let commit;
+    try {
+      commit = opened.commitNow() ?? (await opened.commit());
+    } catch (error) {
+      await dropResponse(c);
+      throw answerable(error);
+    }
+    for (const [name, value] of commit.headers) c.header(name, value, { append: name === "set-cookie" });
+  };
+  return Object.assign(middleware, adapter.helpers);
+}
+
+/** Clears the handler's response (its headers, cookies included, and its body) before the error answer replaces it. */
+async function dropResponse(c: Context): Promise<void> {
+  for (const name of new Set(c.res.headers.keys())) c.header(name, undefined);
+  await c.res.body?.cancel().catch(() => undefined);
+}
+
+/** Gives a SessionError the `getResponse()` Hono's default error handling answers with (status, clearing cookie, `{error}`). */
+function answerable(error: unknown): unknown {
+  if (error instanceof SessionError && !("getResponse" in error)) {
+    Object.defineProperty(error, "getResponse", { value: () => sessionErrorResponse(error), configurable: true });
+  }
+  return error;
+}
+
+export { sessionErrorResponse } from "@sess/web";
+export {
+  SessionError,
+  isSessionError,
+  type AdapterOptions,
+  type SessionMiddlewareOptions,
+  type Session,
+  type SessionManager,
+  type SessionManagerOptions,
+  type UntypedData,
+} from "@sess/core";
