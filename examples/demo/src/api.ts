@@ -10,7 +10,6 @@
  * answered by GET /admin/tenants/:tenant/count and GET /admin/carts/:sku.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { IncomingMessage } from "node:http";
 import { SessionError, createSessionManager, type IndexPage, type Session, type SessionManager } from "@sess/core";
 import type { Settings } from "./settings.js";
 import type { Store } from "./store.js";
@@ -75,6 +74,8 @@ export interface Demo {
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const MAX_BODY = 64 * 1024;
+/** How much of an oversized body is still read (and dropped) before the 413. */
+const MAX_DRAIN = 8 * 1024 * 1024;
 /** Pages of 1,000 sessions /admin/carts/:sku reads at most for its usernames. */
 const MAX_ADMIN_PAGES = 20;
 
@@ -314,15 +315,20 @@ export function errorReply(error: unknown, log: (line: string) => void = console
   return { status: 500, body: { error: "internal error" } };
 }
 
-/** Reads a JSON request body (at most 64 KiB). Empty → `{}`; malformed → 400. */
-export async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
+/**
+ * Reads a JSON request body (at most 64 KiB) from a Node request or a Web body stream. Empty → `{}`;
+ * malformed → 400; larger → 413, answered once the client has sent it all (up to 8 MiB more), so a
+ * client still sending reads the 413 instead of a reset connection.
+ */
+export async function readJson(body: AsyncIterable<Uint8Array> | null): Promise<unknown> {
+  const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
+  for await (const chunk of body ?? []) {
     size += chunk.length;
-    if (size > MAX_BODY) throw new HttpError(413, "request body too large");
-    chunks.push(chunk);
+    if (size > MAX_BODY + MAX_DRAIN) break; // leaving the loop destroys the stream: past this, a reset is fair
+    if (size <= MAX_BODY) chunks.push(chunk);
   }
+  if (size > MAX_BODY) throw new HttpError(413, "request body too large");
   const text = Buffer.concat(chunks).toString("utf8");
   if (text.trim() === "") return {};
   try {

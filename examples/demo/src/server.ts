@@ -6,12 +6,12 @@ import { readSettings } from "./settings.js";
 import { openStore } from "./store.js";
 
 /** Reads the environment, opens the store, serves `build(demo)` and prints the address. */
-export async function start(framework: string, build: (demo: Demo) => RequestListener): Promise<void> {
+export async function start(framework: string, build: (demo: Demo) => RequestListener | Promise<RequestListener>): Promise<void> {
   const log = (line: string) => console.error(`[demo] ${line}`);
   const settings = readSettings();
   const store = await openStore(settings, log);
   const demo = createDemo(settings, store);
-  const server = createServer(build(demo));
+  const server = createServer(await build(demo));
   server.listen(settings.port, settings.host);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);

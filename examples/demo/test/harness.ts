@@ -1,4 +1,4 @@
-/** Boots the demo's real Express or Koa app on loopback, with a cookie-keeping client. */
+/** Boots the demo's real Express, Koa, Fastify or Hono app on loopback, with a cookie-keeping client. */
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type RequestListener, type Server } from "node:http";
@@ -6,20 +6,33 @@ import type { AddressInfo } from "node:net";
 import type { SessionDriver } from "@sess/core";
 import { createMemoryDriver } from "@sess/core/memory";
 import { createDemo, type Demo } from "../src/api.js";
+import { getRequestListener } from "@hono/node-server";
 import { createExpressApp } from "../src/express-app.js";
+import { createFastifyApp } from "../src/fastify-app.js";
+import { createHonoApp } from "../src/hono-app.js";
 import { createKoaApp } from "../src/koa-app.js";
 import type { Settings } from "../src/settings.js";
 import { openStore, type Store } from "../src/store.js";
 
-export type Framework = "express" | "koa";
+export type Framework = "express" | "koa" | "fastify" | "hono";
 export type StoreKind = "memory" | "ioredis" | "node-redis";
 
 export const quiet = () => undefined;
 
-export const frameworks: Framework[] = ["express", "koa"];
+export const frameworks: Framework[] = ["express", "koa", "fastify", "hono"];
 
-export function listener(framework: Framework, demo: Demo): RequestListener {
+export async function listener(framework: Framework, demo: Demo): Promise<RequestListener> {
   if (framework === "express") return createExpressApp(demo, quiet);
+  if (framework === "fastify") {
+    const app = await createFastifyApp(demo, quiet);
+    return (req, res) => app.routing(req, res);
+  }
+  if (framework === "hono") {
+    const handle = getRequestListener(createHonoApp(demo, quiet).fetch);
+    return (req, res) => {
+      void handle(req, res);
+    };
+  }
   const handle = createKoaApp(demo, quiet).callback();
   return (req, res) => {
     void handle(req, res);
@@ -81,7 +94,7 @@ export interface Booted {
 
 export async function boot(framework: Framework, store: Store, settings: Partial<typeof defaults> = {}): Promise<Booted> {
   const demo = createDemo({ ...defaults, ...settings }, store);
-  const server: Server = createServer(listener(framework, demo));
+  const server: Server = createServer(await listener(framework, demo));
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

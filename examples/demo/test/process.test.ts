@@ -28,7 +28,12 @@ async function launch(entry: string, env: Record<string, string>): Promise<{ url
   throw new Error(`the demo did not start:\n${output}`);
 }
 
-describe.each([["express", "src/express.ts"], ["koa", "src/koa.ts"]])("the %s demo process", (_name, entry) => {
+describe.each([
+  ["express", "src/express.ts"],
+  ["koa", "src/koa.ts"],
+  ["fastify", "src/fastify.ts"],
+  ["hono", "src/hono.ts"],
+])("the %s demo process", (_name, entry) => {
   it("prints one listening line and a one-line memory notice, and serves the API", async () => {
     const { url, output } = await launch(entry, { PORT: "0", HOST: "127.0.0.1", REDIS_URL: "" });
     expect(output().match(/listening on http:\/\/127\.0\.0\.1:\d+/g)).toHaveLength(1);
