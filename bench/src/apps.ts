@@ -1,5 +1,5 @@
 /** The benchmarked apps: one file each under src/apps, each started as its own process. */
-export type Framework = "express" | "koa";
+export type Framework = "express" | "koa" | "fastify" | "hono";
 export type Kind = "bare" | "incumbent" | "sess";
 
 export interface AppSpec {
@@ -86,6 +86,60 @@ export const APPS: AppSpec[] = [
     kind: "sess",
     sessionKeys: "sk-io:v1:s:*",
     libraries: ["@sess/koa", "@sess/ioredis", "ioredis"],
+  },
+  {
+    id: "bare-fastify",
+    label: "bare Fastify 5",
+    file: "bare-fastify.ts",
+    framework: "fastify",
+    kind: "bare",
+    sessionKeys: null,
+    libraries: ["fastify"],
+  },
+  {
+    id: "fastify-session-node-redis",
+    label: "@fastify/session + connect-redis 9 (node-redis)",
+    file: "fastify-session-node-redis.ts",
+    framework: "fastify",
+    kind: "incumbent",
+    sessionKeys: "fs9:*",
+    libraries: ["@fastify/session", "@fastify/cookie", "connect-redis-9", "redis"],
+  },
+  {
+    id: "sess-fastify-ioredis",
+    label: "sess Fastify (ioredis)",
+    file: "sess-fastify-ioredis.ts",
+    framework: "fastify",
+    kind: "sess",
+    sessionKeys: "sf-io:v1:s:*",
+    libraries: ["@sess/fastify", "@sess/ioredis", "ioredis"],
+  },
+  {
+    id: "sess-fastify-node-redis",
+    label: "sess Fastify (node-redis)",
+    file: "sess-fastify-node-redis.ts",
+    framework: "fastify",
+    kind: "sess",
+    sessionKeys: "sf-nr:v1:s:*",
+    libraries: ["@sess/fastify", "@sess/node-redis", "redis"],
+  },
+  {
+    id: "bare-hono",
+    label: "bare Hono 4 (@hono/node-server)",
+    file: "bare-hono.ts",
+    framework: "hono",
+    kind: "bare",
+    sessionKeys: null,
+    libraries: ["hono", "@hono/node-server"],
+  },
+  {
+    id: "sess-hono-ioredis",
+    label: "sess Hono (ioredis)",
+    file: "sess-hono-ioredis.ts",
+    framework: "hono",
+    kind: "sess",
+    sessionKeys: "sh-io:v1:s:*",
+    libraries: ["@sess/hono", "@sess/web", "@sess/ioredis", "ioredis"],
   },
 ];
 

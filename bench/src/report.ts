@@ -165,6 +165,15 @@ export function targets(results: Results): Target[] {
   }
   const koa = row("sess-koa-ioredis");
   if (koa) out.push({ what: `${koa.app.label}: ≥ 60% of bare Koa on B`, measured: pct(koa.ratio), met: koa.ratio >= 0.6 });
+  const fastifySession = row("fastify-session-node-redis");
+  for (const sessId of ["sess-fastify-ioredis", "sess-fastify-node-redis"]) {
+    const sess = row(sessId);
+    if (!sess || !fastifySession) continue;
+    const factor = sess.rps / fastifySession.rps;
+    out.push({ what: `${sess.app.label}: ≥ 1.5× ${fastifySession.app.label} on B`, measured: `${factor.toFixed(2)}×`, met: factor >= 1.5 });
+  }
+  const hono = row("sess-hono-ioredis");
+  if (hono) out.push({ what: `${hono.app.label}: share of bare Hono on B (no target)`, measured: pct(hono.ratio), met: null });
   for (const app of results.apps.filter((a) => a.kind === "sess")) {
     const probe = results.probes[app.id];
     if (!probe) continue;
