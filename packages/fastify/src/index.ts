@@ -29,7 +29,8 @@ export function sessionPlugin<T extends SessionData = UntypedData>(options: Sess
   const pending = new WeakMap<FastifyRequest, OpenSession<T>>();
 
   const plugin = (instance: FastifyInstance, _options: unknown, done: (error?: Error) => void): void => {
-    if (!instance.hasRequestDecorator("session")) instance.decorateRequest("session", null);
+    // `null as never`: a project that also has @fastify/session installed types `request.session` as its own.
+    if (!instance.hasRequestDecorator("session")) instance.decorateRequest("session", null as never);
 
     instance.addHook("onRequest", (request, _reply, next) => {
       adapter.open(request, request.raw, request.ip).then(
