@@ -2,7 +2,7 @@
 import type { Express } from "express";
 import type { SessionMiddleware } from "@sess/express";
 import { cartSummary, payloadFor, skuOf, usernameOf } from "../shared.js";
-import { cartLinesOf, type Data } from "./sess-data.js";
+import { cartLinesOf, meOfSession, storeLogin, type Data } from "./sess-data.js";
 
 export function sessRoutes(app: Express, sessions: SessionMiddleware<Data>): void {
   app.get("/health", (_req, res) => {
@@ -14,14 +14,8 @@ export function sessRoutes(app: Express, sessions: SessionMiddleware<Data>): voi
       res.status(400).json({ error: "username required" });
       return;
     }
-    const { userId, cart, preferences, ...profile } = payloadFor(username);
-    const session = sessions.login(req, userId);
-    session.set("username", profile.username);
-    session.set("email", profile.email);
-    session.set("role", profile.role);
-    session.set("tenant", profile.tenant);
-    session.set("preferences", preferences);
-    for (const line of cart) session.set(`cart:${line.sku}`, line.qty);
+    const payload = payloadFor(username);
+    storeLogin(sessions.login(req, payload.userId), payload);
     res.json({ ok: true });
   });
   app.get("/me", (req, res) => {
@@ -30,14 +24,7 @@ export function sessRoutes(app: Express, sessions: SessionMiddleware<Data>): voi
       res.status(401).json({ error: "not logged in" });
       return;
     }
-    res.json({
-      userId: session.userId,
-      username: session.get("username"),
-      email: session.get("email"),
-      role: session.get("role"),
-      tenant: session.get("tenant"),
-      preferences: session.get("preferences"),
-    });
+    res.json(meOfSession(session));
   });
   app.post("/cart", (req, res) => {
     const sku = skuOf(req.body);

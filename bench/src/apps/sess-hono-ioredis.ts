@@ -6,7 +6,7 @@ import { Redis } from "ioredis";
 import { sessionMiddleware, type SessionEnv } from "@sess/hono";
 import { createIoredisDriver } from "@sess/ioredis";
 import { appEnv, cartSummary, onStop, payloadFor, skuOf, usernameOf } from "../shared.js";
-import { cartLinesOf, type Data } from "./sess-data.js";
+import { cartLinesOf, meOfSession, storeLogin, type Data } from "./sess-data.js";
 
 const env = appEnv();
 // BENCH_AUTOPIPELINING=1: the ioredis option that coalesces the commands of one tick into one write (off by default).
@@ -21,27 +21,14 @@ app.get("/health", (c) => c.json({ ok: true }));
 app.post("/login", async (c) => {
   const username = usernameOf(await body(c.req.raw));
   if (username === null) return c.json({ error: "username required" }, 400);
-  const { userId, cart, preferences, ...profile } = payloadFor(username);
-  const session = sessions.login(c, userId);
-  session.set("username", profile.username);
-  session.set("email", profile.email);
-  session.set("role", profile.role);
-  session.set("tenant", profile.tenant);
-  session.set("preferences", preferences);
-  for (const line of cart) session.set(`cart:${line.sku}`, line.qty);
+  const payload = payloadFor(username);
+  storeLogin(sessions.login(c, payload.userId), payload);
   return c.json({ ok: true });
 });
 app.get("/me", (c) => {
   const session = c.get("session");
   if (session.userId === null) return c.json({ error: "not logged in" }, 401);
-  return c.json({
-    userId: session.userId,
-    username: session.get("username"),
-    email: session.get("email"),
-    role: session.get("role"),
-    tenant: session.get("tenant"),
-    preferences: session.get("preferences"),
-  });
+  return c.json(meOfSession(session));
 });
 app.post("/cart", async (c) => {
   const sku = skuOf(await body(c.req.raw));

@@ -5,7 +5,7 @@ import { Redis } from "ioredis";
 import { sessionMiddleware } from "@sess/koa";
 import { createIoredisDriver } from "@sess/ioredis";
 import { appEnv, cartSummary, onStop, payloadFor, readJson, skuOf, usernameOf } from "../shared.js";
-import { cartLinesOf, type Data } from "./sess-data.js";
+import { cartLinesOf, meOfSession, storeLogin, type Data } from "./sess-data.js";
 
 function fail(ctx: Koa.Context, status: number, error: string): void {
   ctx.status = status;
@@ -29,28 +29,15 @@ app.use(async (ctx) => {
     case "POST /login": {
       const username = usernameOf(await readJson(ctx.req));
       if (username === null) return fail(ctx, 400, "username required");
-      const { userId, cart, preferences, ...profile } = payloadFor(username);
-      const session = sessions.login(ctx, userId);
-      session.set("username", profile.username);
-      session.set("email", profile.email);
-      session.set("role", profile.role);
-      session.set("tenant", profile.tenant);
-      session.set("preferences", preferences);
-      for (const line of cart) session.set(`cart:${line.sku}`, line.qty);
+      const payload = payloadFor(username);
+      storeLogin(sessions.login(ctx, payload.userId), payload);
       ctx.body = { ok: true };
       return;
     }
     case "GET /me": {
       const session = sessions.of(ctx);
       if (session.userId === null) return fail(ctx, 401, "not logged in");
-      ctx.body = {
-        userId: session.userId,
-        username: session.get("username"),
-        email: session.get("email"),
-        role: session.get("role"),
-        tenant: session.get("tenant"),
-        preferences: session.get("preferences"),
-      };
+      ctx.body = meOfSession(session);
       return;
     }
     case "POST /cart": {
