@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { boot, frameworks, switchableMemoryStore, type Booted } from "./harness.js";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { boot, frameworks, redisStore, type Booted } from "./harness.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = [
@@ -39,10 +39,12 @@ async function call(page: Page, method: string, path: string, body?: unknown): P
   );
 }
 
-describe.each(frameworks)("the %s demo in Chromium", (framework) => {
+const combos = frameworks.flatMap((framework) => (["ioredis", "node-redis"] as const).map((driver) => [framework, driver] as const));
+
+describe.each(combos)("the %s demo on %s in Chromium", (framework, driver) => {
   let app: Booted;
   beforeAll(async () => {
-    app = await boot(framework, switchableMemoryStore());
+    app = await boot(framework, await redisStore(driver, inject("redisUrl")));
   });
   afterAll(async () => {
     await app.close();
