@@ -218,14 +218,16 @@ export class Session<T extends SessionData = UntypedData> {
   }
 
   /**
-   * Logs `userId` in: a new token (data kept unless `keepData: false`), the session bound to the
-   * user, and the absolute lifetime counted from now.
+   * Logs `userId` in: a new token, the session bound to the user, and the absolute lifetime counted
+   * from now. Data is kept (an anonymous cart survives the login) unless `keepData: false`, and never
+   * when the session is bound to another user: then the new user starts with empty data.
    */
   login(userId: string, options: { keepData?: boolean } = {}): void {
     if (typeof userId !== "string" || userId.length === 0 || userId.length > 256) {
       throw new SessionError("VALUE_INVALID", "login needs a user id of 1 to 256 characters");
     }
-    this.regenerate(options);
+    const current = this.userId;
+    this.regenerate(current !== null && current !== userId ? { ...options, keepData: false } : options);
     this.#state.login = userId;
   }
 

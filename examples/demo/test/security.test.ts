@@ -1,0 +1,53 @@
+/**
+ * The security review's findings, replayed over HTTP against the demo on every adapter: each test
+ * is the attack (or the careful user's move) and the outcome sess promises.
+ */
+import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
+import type { Store } from "../src/store.js";
+import { boot, frameworks, redisStore, switchableMemoryStore, type Booted, type Framework, type StoreKind } from "./harness.js";
+
+const stores: StoreKind[] = ["memory", "ioredis", "node-redis"];
+const combos = frameworks.flatMap((framework) => stores.map((store) => [framework, store] as [Framework, StoreKind]));
+let serial = 0;
+/** Usernames unique per test: Redis runs share one server. */
+const user = (label: string) => `${label}.${process.pid}.${++serial}.${Math.random().toString(36).slice(2, 8)}`;
+
+describe.each(combos)("security on %s with the %s store", (framework, kind) => {
+  let app: Booted;
+  let store: Store;
+  const start = async (settings: Parameters<typeof boot>[2] = {}) => {
+    store = kind === "memory" ? switchableMemoryStore() : await redisStore(kind, inject("redisUrl"));
+    app = await boot(framework, store, settings);
+    return app;
+  };
+  beforeEach(async () => {
+    await start();
+  });
+  afterEach(async () => {
+    await app.close();
+  });
+
+  describe("POST /login as another user", () => {
+    it("starts the new user with empty data: nothing of the previous user's session carries over", async () => {
+      const client = app.client();
+      expect((await client.call("POST", "/login", { username: user("alice") })).status).toBe(200);
+      await client.call("PATCH", "/preferences", { address: "1 Main St", card: "4242" });
+      await client.call("POST", "/cart", { sku: "mug", qty: 2 });
+      const bob = user("bob");
+      expect((await client.call("POST", "/login", { username: bob })).status).toBe(200);
+      const me = await client.call("GET", "/me");
+      expect(me.body).toMatchObject({ username: bob });
+      expect(me.body.cart).toEqual({});
+      expect(me.body.preferences).toEqual({});
+    });
+
+    it("keeps the data of a session already bound to the same user", async () => {
+      const client = app.client();
+      const alice = user("alice");
+      await client.call("POST", "/login", { username: alice });
+      await client.call("POST", "/cart", { sku: "mug", qty: 2 });
+      await client.call("POST", "/login", { username: alice });
+      expect((await client.call("GET", "/me")).body.cart).toEqual({ mug: 2 });
+    });
+  });
+});
