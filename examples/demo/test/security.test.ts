@@ -50,4 +50,19 @@ describe.each(combos)("security on %s with the %s store", (framework, kind) => {
       expect((await client.call("GET", "/me")).body.cart).toEqual({ mug: 2 });
     });
   });
+
+  describe("parallel PATCH /preferences", () => {
+    it("never grows a session past limits.maxFields: the writes beyond it answer 413", async () => {
+      const client = app.client();
+      await client.call("POST", "/login", { username: user("ada") });
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, (_, writer) =>
+          client.call("PATCH", "/preferences", Object.fromEntries(Array.from({ length: 40 }, (_, n) => [`w${writer}_${n}`, n]))),
+        ),
+      );
+      expect(answers.map((answer) => answer.status).sort()).toEqual([200, 200, 200, 413, 413, 413, 413, 413]);
+      const me = await client.call("GET", "/me");
+      expect(Object.keys(me.body.preferences)).toHaveLength(120); // 128 fields, username and tenant included
+    });
+  });
 });

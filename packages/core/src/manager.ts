@@ -411,6 +411,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       lastSeenAt: renew ? now : record.lastSeenAt,
       expiresAt: renew ? policy.expiresAt(now, absoluteExpiresAt) : record.expiresAt,
       ...indexArgs,
+      limits, // judged again by the store, atomically: parallel requests cannot grow a session past them
     };
     if (state.login !== null) {
       change.absoluteExpiresAt = absoluteExpiresAt;

@@ -1,7 +1,7 @@
 import type { SessionRecord } from "./driver.js";
 import { SessionError } from "./errors.js";
 import type { Limits } from "./values.js";
-import { checkFieldName, parseValue, serializeValue } from "./values.js";
+import { checkFieldName, fieldSize, limitError, parseValue, serializeValue } from "./values.js";
 
 /** Session data: any object type whose values are JSON values. */
 export type SessionData = object;
@@ -260,19 +260,12 @@ export class Session<T extends SessionData = UntypedData> {
 
   #checkLimits(field: string, text: string): void {
     const state = this.#state;
-    const { maxBytes, maxFields } = state.limits;
-    if (!state.texts.has(field) && state.texts.size + 1 > maxFields) {
-      throw new SessionError("PAYLOAD_TOO_LARGE", `a session holds at most ${maxFields} fields (limits.maxFields)`);
-    }
-    let size = field.length + text.length;
+    let size = fieldSize(field, text);
     for (const [name, value] of state.texts) {
-      if (name !== field) size += name.length + value.length;
+      if (name !== field) size += fieldSize(name, value);
     }
-    if (size > maxBytes) {
-      throw new SessionError(
-        "PAYLOAD_TOO_LARGE",
-        `the session would hold ${size} characters of data, more than limits.maxBytes (${maxBytes})`,
-      );
-    }
+    const added = !state.texts.has(field);
+    const error = limitError(state.limits, { count: state.texts.size + (added ? 1 : 0), grown: added }, { size, grown: true });
+    if (error) throw error;
   }
 }

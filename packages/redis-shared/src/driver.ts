@@ -110,8 +110,8 @@ function changeArgs(change: SessionChange, indexUser: string | null, score: stri
   return args;
 }
 
-/** The field counts (nSet, nRemove, nIncrement), the nSpecs count, and the body: fields then index specs. */
-function fieldArgs(change: SessionChange): { counts: string[]; specCount: string; body: string[] } {
+/** The field counts (nSet, nRemove, nIncrement), the nSpecs count, the limits, and the body: fields then index specs. */
+function fieldArgs(change: SessionChange): { counts: string[]; specCount: string; limits: string[]; body: string[] } {
   const set = Object.entries(change.set);
   const increments = Object.entries(change.increment);
   const body: string[] = [];
@@ -123,6 +123,7 @@ function fieldArgs(change: SessionChange): { counts: string[]; specCount: string
   return {
     counts: [String(set.length), String(change.remove.length), String(increments.length)],
     specCount: String(specs.length / 3),
+    limits: change.limits ? [String(change.limits.maxFields), String(change.limits.maxBytes)] : ["", ""],
     body,
   };
 }
@@ -314,7 +315,13 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
       const fields = fieldArgs(change);
       return write("update", id, id, change, (args) => {
         args[0] = String(Date.now());
-        return script("update", scripts.update, [keys.session(id)], [...args, ...fields.counts, fields.specCount, ...fields.body]);
+        return script("update", scripts.update, [keys.session(id)], [
+          ...args,
+          ...fields.counts,
+          fields.specCount,
+          ...fields.limits,
+          ...fields.body,
+        ]);
       });
     },
 
@@ -329,6 +336,7 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
           ...fields.counts,
           rotation.keepData ? "1" : "0",
           fields.specCount,
+          ...fields.limits,
           ...fields.body,
         ]);
       });
