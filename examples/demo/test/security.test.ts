@@ -65,4 +65,18 @@ describe.each(combos)("security on %s with the %s store", (framework, kind) => {
       expect(Object.keys(me.body.preferences)).toHaveLength(120); // 128 fields, username and tenant included
     });
   });
+
+  describe("a tossed cookie in front of the real one", () => {
+    it("is skipped: the real session answers and no Set-Cookie clears it", async () => {
+      const client = app.client();
+      const username = user("ada");
+      await client.call("POST", "/login", { username });
+      const real = client.cookie!.slice("sess=".length);
+      const tossed = "A".repeat(real.length);
+      const answer = await app.client().call("GET", "/me", undefined, { cookie: `sess=${tossed}; sess=${real}` });
+      expect(answer.status).toBe(200);
+      expect(answer.body.username).toBe(username);
+      expect(answer.setCookie).toEqual([]);
+    });
+  });
 });

@@ -143,6 +143,8 @@ export interface SessionErrorWithHeaders extends SessionError {
 
 export const DEFAULT_OPERATION_TIMEOUT = 1000;
 const MAX_USER_AGENT = 256;
+/** Well-formed session cookie values of one request tried at most (one store call each). */
+const MAX_COOKIE_TOKENS = 4;
 
 type Source = "cookie" | "header";
 
@@ -220,19 +222,27 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     return maxSessions === undefined ? { userId } : { userId, maxSessions };
   }
 
-  function readToken(request: RequestInfo, secure: boolean): { token: string | null; source: Source | null } {
+  /**
+   * The request's well-formed tokens, in the order they are tried. A header that does not hold a
+   * sess token (Basic credentials, another service's bearer token) is ignored, so it never hides
+   * a cookie. Every well-formed cookie value is a candidate (at most MAX_COOKIE_TOKENS): without
+   * the `__Host-` prefix a sibling domain can toss a cookie of the same name in front of the real one.
+   */
+  function readTokens(request: RequestInfo, secure: boolean): { tokens: string[]; source: Source | null } {
     if (header) {
       const raw = request.header(header.name);
       if (raw !== undefined) {
         const value = header.bearer ? bearerValue(raw) : trimHttpWhitespace(raw);
-        return { token: isToken(value) ? value : null, source: "header" };
+        if (isToken(value)) return { tokens: [value], source: "header" };
       }
     }
     if (cookie) {
       const values = readCookie(request.header("cookie"), cookieName(cookie, secure));
-      if (values.length > 0) return { token: values.find(isToken) ?? null, source: "cookie" };
+      if (values.length > 0) {
+        return { tokens: [...new Set(values.filter(isToken))].slice(0, MAX_COOKIE_TOKENS), source: "cookie" };
+      }
     }
-    return { token: null, source: null };
+    return { tokens: [], source: null };
   }
 
   async function open(request: RequestInfo): Promise<OpenSession<T>> {
@@ -246,19 +256,23 @@ export function createSessionManager<T extends SessionData = UntypedData>(
           "for local HTTP development, set cookie.secure to \"auto\".",
       );
     }
-    const { token, source } = readToken(request, secure);
+    const { tokens, source } = readTokens(request, secure);
     let record: SessionRecord | null = null;
-    if (token !== null) {
-      const id = sessionIdOf(token);
-      record = await call("load", () => driver.load(id));
-      if (record !== null && (record.id !== id || policy.isExpired(record, clock()))) record = null;
-      const mismatch = record === null ? null : bindingMismatch(record, request);
-      if (record !== null && mismatch !== null) {
-        const ended = record.id;
-        await call("destroy", () => driver.destroy(ended));
-        record = null;
-        onEvent?.({ type: "binding-mismatch", sessionId: ended, reason: mismatch });
-      }
+    let token: string | null = null;
+    for (const candidate of tokens) {
+      const id = sessionIdOf(candidate);
+      const found = await call("load", () => driver.load(id));
+      if (found === null || found.id !== id || policy.isExpired(found, clock())) continue;
+      record = found;
+      token = candidate;
+      break;
+    }
+    const mismatch = record === null ? null : bindingMismatch(record, request);
+    if (record !== null && mismatch !== null) {
+      const ended = record.id;
+      await call("destroy", () => driver.destroy(ended));
+      record = null;
+      onEvent?.({ type: "binding-mismatch", sessionId: ended, reason: mismatch });
     }
     const state = createSessionState(record, limits, (field) =>
       warn(`stored field "${field}" of a session is not valid JSON; it reads as undefined`),

@@ -110,6 +110,26 @@ describe("manager.open", () => {
     });
   });
 
+  describe("when the cookie header carries several session cookies (a tossed cookie)", () => {
+    it("tries every well-formed value in order and uses the first that names a live session", async () => {
+      const token = await login("ada");
+      for (const cookie of [`sess=${newToken()}; sess=${token}`, `sess=${token}; sess=${newToken()}`, `sess=bad; sess=${newToken()}; sess=${token}`]) {
+        const { session, headers } = await run({ cookie });
+        expect(session.userId).toBe("ada");
+        expect(header(headers, "set-cookie")).toBeUndefined(); // no clearing cookie that would delete the real one
+      }
+    });
+
+    it("tries at most 4 values, so a request cannot make many store calls", async () => {
+      const token = await login("ada");
+      rec.calls.length = 0;
+      const tossed = Array.from({ length: 10 }, () => `sess=${newToken()}`).join("; ");
+      const { session } = await run({ cookie: `${tossed}; sess=${token}` });
+      expect(session.isNew).toBe(true);
+      expect(rec.methods()).toEqual(["load", "load", "load", "load"]);
+    });
+  });
+
   it("never adopts a well-formed token the server did not issue", async () => {
     const forged = newToken();
     const { headers } = await run({ cookie: `sess=${forged}` }, (s) => s.set("note", "hi"));
@@ -487,6 +507,33 @@ describe("header transport", () => {
     expect(header(first.headers, "set-cookie")).toBeUndefined();
     const second = await run({ authorization: `Bearer ${token}` }, () => {}, api);
     expect(second.session.userId).toBe("ada");
+  });
+
+  describe("when the Authorization header holds something other than a sess token", () => {
+    it.each([
+      ["Basic credentials", "Basic dXNlcjpwYXNz"],
+      ["another service's bearer token", "Bearer eyJhbGciOiJIUzI1NiJ9.e30.ZRrHA1JJJW8opsbCGfG_HACGpVUMN_a9IV7pAx_Zmeo"],
+      ["a malformed bearer token", `Bearer ${newToken().slice(1)}`],
+    ])("falls back to the cookie (%s)", async (_, authorization) => {
+      const both = makeManager({ header: true });
+      const first = await run({}, (s) => s.login("ada"), both);
+      const token = tokenFrom(header(first.headers, "set-cookie"));
+      const second = await run({ cookie: `sess=${token}`, authorization }, (s) => s.set("note", "x"), both);
+      expect(second.session.userId).toBe("ada");
+      expect(header(second.headers, "session-token")).toBeUndefined();
+      // A write that starts a session answers with a cookie, not a header the client never reads.
+      const fresh = await run({ authorization }, (s) => s.set("note", "x"), both);
+      expect(isToken(tokenFrom(header(fresh.headers, "set-cookie")))).toBe(true);
+      expect(header(fresh.headers, "session-token")).toBeUndefined();
+    });
+
+    it("still lets a sess bearer token win over the cookie", async () => {
+      const both = makeManager({ header: true });
+      const viaCookie = tokenFrom(header((await run({}, (s) => s.login("ada"), both)).headers, "set-cookie"));
+      const viaHeader = tokenFrom(header((await run({}, (s) => s.login("eve"), both)).headers, "set-cookie"));
+      const { session } = await run({ cookie: `sess=${viaCookie}`, authorization: `Bearer ${viaHeader}` }, () => {}, both);
+      expect(session.userId).toBe("eve");
+    });
   });
 
   it("reads a named header as the bare token", async () => {
