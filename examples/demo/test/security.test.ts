@@ -79,4 +79,19 @@ describe.each(combos)("security on %s with the %s store", (framework, kind) => {
       expect(answer.setCookie).toEqual([]);
     });
   });
+
+  describe("two parallel logins with one cookie", () => {
+    it("answer the loser 409 without a Set-Cookie, so the winner's new cookie stays", async () => {
+      const client = app.client();
+      await client.call("POST", "/cart", { sku: "mug" });
+      const username = user("ada");
+      const answers = await Promise.all([0, 1].map(() => client.call("POST", "/login", { username })));
+      const lost = answers.filter((answer) => answer.status !== 200);
+      for (const answer of lost) {
+        expect(answer.status).toBe(409);
+        expect(answer.setCookie).toEqual([]);
+      }
+      expect((await client.call("GET", "/me")).body.username).toBe(username);
+    });
+  });
 });

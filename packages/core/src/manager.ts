@@ -410,9 +410,12 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       state.record = null;
       const error: SessionErrorWithHeaders = new SessionError(
         "CONFLICT",
-        "the session ended (logged out, revoked or expired) while this request was using it; its changes were not saved",
+        "the session ended (logged out, revoked, expired or rotated by a parallel request) while this request was using it; its changes were not saved",
       );
-      error.headers = Object.fromEntries(clear(context));
+      // A rotation that lost usually lost to a parallel rotation of the same client, whose response
+      // carries the new cookie: a clearing cookie arriving after it would drop it. No cookie then;
+      // a dead token is cleared by the next request that finds no session under it.
+      if (state.rotate === null) error.headers = Object.fromEntries(clear(context));
       return error;
     };
     if (!renew && record.expiresAt <= now) throw ended();

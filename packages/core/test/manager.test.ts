@@ -286,6 +286,18 @@ describe("open.commit", () => {
     expect(header(headers, "set-cookie")).toMatch(/^sess=; .*Max-Age=0/);
   });
 
+  it("answers the loser of two parallel logins CONFLICT without a cookie that would drop the winner's", async () => {
+    const token = await login();
+    const [first, second] = await Promise.all([0, 1].map(() => manager.open(request({ cookie: `sess=${token}` }))));
+    first!.session.login("ada");
+    second!.session.regenerate();
+    const won = await first!.commit();
+    expect(tokenFrom(header(won.headers, "set-cookie"))).not.toBe(token);
+    const error = (await second!.commit().catch((e: unknown) => e)) as SessionError & { headers?: Record<string, string> };
+    expect(error.code).toBe("CONFLICT");
+    expect(error.headers?.["set-cookie"]).toBeUndefined();
+  });
+
   it("rejects with CONFLICT and a clearing cookie when the session ended during the request", async () => {
     const token = await login();
     const open = await manager.open(request({ cookie: `sess=${token}` }));
