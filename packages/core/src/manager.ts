@@ -282,11 +282,17 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     const context: CommitContext = { state, token: record ? token : null, source, secure, request };
     return {
       session,
-      commit: () => (result ??= commit(context)),
+      commit() {
+        state.committed = true;
+        return (result ??= commit(context));
+      },
       commitNow() {
         if (result) return null;
         const ready = settled(context);
-        if (ready) result = Promise.resolve(ready);
+        if (ready) {
+          state.committed = true;
+          result = Promise.resolve(ready);
+        }
         return ready;
       },
     };

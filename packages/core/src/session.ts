@@ -37,6 +37,8 @@ export interface SessionState {
   /** regenerate({ endOtherSessions: true }): end the user's other sessions after the write. */
   endOthers: boolean;
   destroyed: boolean;
+  /** The commit started (the response is on its way): later changes would be lost, so they throw. */
+  committed: boolean;
   /**
    * The first refused write of this request (bad value, limit exceeded). A request with one commits
    * nothing, so a session is never left half-updated.
@@ -58,6 +60,7 @@ export function createSessionState(record: SessionRecord | null, limits: Limits,
     login: null,
     endOthers: false,
     destroyed: false,
+    committed: false,
     refused: null,
     limits,
     onCorruptField,
@@ -233,6 +236,7 @@ export class Session<T extends SessionData = UntypedData> {
 
   /** Ends the session: deleted from the store at commit, and the cookie cleared. */
   destroy(): void {
+    this.#uncommitted();
     this.#state.destroyed = true;
   }
 
@@ -252,7 +256,17 @@ export class Session<T extends SessionData = UntypedData> {
     }
   }
 
+  #uncommitted(): void {
+    if (this.#state.committed) {
+      throw new SessionError(
+        "CONFLICT",
+        "the session was already committed (its response is being sent); this change would be lost: make it before sending the response",
+      );
+    }
+  }
+
   #writable(): void {
+    this.#uncommitted();
     if (this.#state.destroyed) {
       throw new SessionError("CONFLICT", "the session was destroyed in this request; it cannot be written");
     }

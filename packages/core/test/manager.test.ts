@@ -298,6 +298,26 @@ describe("open.commit", () => {
     expect(error.headers?.["set-cookie"]).toBeUndefined();
   });
 
+  it("throws CONFLICT for a change made once the commit started, instead of dropping it", async () => {
+    const token = await login();
+    for (const finish of ["commit", "commitNow"] as const) {
+      const open = await manager.open(request({ cookie: `sess=${token}` }));
+      if (finish === "commit") await open.commit();
+      else expect(open.commitNow()).not.toBeNull();
+      for (const change of [
+        () => open.session.set("note", "late"),
+        () => open.session.increment("visits"),
+        () => open.session.unset("note"),
+        () => open.session.regenerate(),
+        () => open.session.login("eve"),
+        () => open.session.destroy(),
+      ]) {
+        expect(change).toThrow(expect.objectContaining({ code: "CONFLICT", message: expect.stringMatching(/already committed/) }));
+      }
+      expect(open.session.get("username")).toBe("ada");
+    }
+  });
+
   it("rejects with CONFLICT and a clearing cookie when the session ended during the request", async () => {
     const token = await login();
     const open = await manager.open(request({ cookie: `sess=${token}` }));
