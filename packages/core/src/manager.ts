@@ -403,11 +403,13 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       const userAgent = recordUserAgent ? userAgentOf(context.request) : null;
       const ip = storedIp(context.request);
       const user = state.login === null ? null : binding(state.login);
+      await endOthers(state, null);
       const created = await call("create", () => driver.create(id, { fields, ...times, user, userAgent, ip, ...indexArgs }));
       if (!created) throw new SessionError("CONFLICT", "a new session id was already taken in the store; nothing was written");
       state.record = { id, fields, ...times, userId: state.login, userAgent, ip };
-      await endOthers(state, id);
-      return { headers: issue(context, token, times.expiresAt, now) };
+      const headers = issue(context, token, times.expiresAt, now);
+      await endOthersAfter(state, id, headers);
+      return { headers };
     }
 
     // Renewal is throttled for writes too: the expiry moves only when due, on rotation and on login.
@@ -443,6 +445,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     let token = context.token!;
     let id = record.id;
     let counters: Counters | null;
+    await endOthers(state, record.id);
     if (state.rotate) {
       token = newToken(tagOf(record.id));
       id = sessionIdOf(token);
@@ -469,15 +472,30 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       absoluteExpiresAt,
       userId: state.login ?? record.userId,
     };
-    await endOthers(state, id);
-    return { headers: renew ? issue(context, token, change.expiresAt, now) : [] };
+    const headers = renew ? issue(context, token, change.expiresAt, now) : [];
+    await endOthersAfter(state, id, headers);
+    return { headers };
   }
 
-  /** regenerate({ endOtherSessions: true }): after the write, the user's other sessions end. */
-  async function endOthers(state: SessionState, id: string): Promise<void> {
+  /**
+   * regenerate({ endOtherSessions: true }): the user's sessions other than `keepId` end. Run before
+   * the write (a failure then leaves the request's session as it was, not logged out) and again
+   * after it (`endOthersAfter`), for sessions started in between.
+   */
+  async function endOthers(state: SessionState, keepId: string | null): Promise<void> {
     const userId = state.login ?? state.record?.userId ?? null;
     if (!state.endOthers || userId === null) return;
-    await call("endUserSessions", () => driver.endUserSessions(userId, { exceptId: id }));
+    await call("endUserSessions", () => driver.endUserSessions(userId, keepId === null ? {} : { exceptId: keepId }));
+  }
+
+  /** The second `endOthers`, after the write: a failure carries the new token's headers, so the client keeps its session. */
+  async function endOthersAfter(state: SessionState, id: string, headers: ResponseHeaders): Promise<void> {
+    try {
+      await endOthers(state, id);
+    } catch (error) {
+      if (error instanceof SessionError) (error as SessionErrorWithHeaders).headers = Object.fromEntries(headers);
+      throw error;
+    }
   }
 
   return {

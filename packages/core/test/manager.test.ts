@@ -739,6 +739,43 @@ describe("session.regenerate({ endOtherSessions: true })", () => {
     expect((await run({ cookie: `sess=${bystander}` })).session.userId).toBe("eve");
   });
 
+  describe("when ending the other sessions fails", () => {
+    function failingEnd(failAt: (call: number) => boolean) {
+      let calls = 0;
+      const driver: SessionDriver = {
+        ...rec.driver,
+        endUserSessions: (userId, options) =>
+          failAt(++calls) ? Promise.reject(new Error("connection reset")) : rec.driver.endUserSessions(userId, options),
+      };
+      return makeManager({ driver });
+    }
+
+    it("ends the others before the rotation, so a failure leaves this session usable and rotated nothing", async () => {
+      const token = await login("ada");
+      const other = await login("ada");
+      const failing = failingEnd(() => true);
+      const open = await failing.open(request({ cookie: `sess=${token}` }));
+      open.session.regenerate({ endOtherSessions: true });
+      const error = (await open.commit().catch((e: unknown) => e)) as SessionError;
+      expect(error.code).toBe("STORE_UNAVAILABLE");
+      expect((await run({ cookie: `sess=${token}` })).session.userId).toBe("ada"); // not logged out
+      expect((await run({ cookie: `sess=${other}` })).session.userId).toBe("ada");
+    });
+
+    it("sends the new cookie with the error when the failure comes after the rotation", async () => {
+      const token = await login("ada");
+      const other = await login("ada");
+      const failing = failingEnd((call) => call > 1);
+      const open = await failing.open(request({ cookie: `sess=${token}` }));
+      open.session.regenerate({ endOtherSessions: true });
+      const error = (await open.commit().catch((e: unknown) => e)) as SessionError & { headers?: Record<string, string> };
+      expect(error.code).toBe("STORE_UNAVAILABLE");
+      const fresh = tokenFrom(error.headers?.["set-cookie"]);
+      expect((await run({ cookie: `sess=${fresh}` })).session.userId).toBe("ada");
+      expect((await run({ cookie: `sess=${other}` })).session.isNew).toBe(true); // ended by the first step
+    });
+  });
+
   it("ends nothing for a session without a user", async () => {
     const { headers } = await run({}, (s) => s.set("note", "x"));
     const token = tokenFrom(header(headers, "set-cookie"));
