@@ -94,4 +94,15 @@ describe.each(combos)("security on %s with the %s store", (framework, kind) => {
       expect((await client.call("GET", "/me")).body.username).toBe(username);
     });
   });
+
+  describe("malformed percent-encoding in a path", () => {
+    it.each([
+      ["DELETE", "/sessions/%ZZ"],
+      ["GET", "/admin/tenants/%E0%A4/count"],
+    ])("answers %s %s with 400, not a 500", async (method, path) => {
+      const answer = await app.client().call(method, path, undefined, { authorization: "Bearer admin-secret" });
+      expect(answer.status).toBe(400);
+      expect(answer.body.error).toMatch(/percent-encoding/);
+    });
+  });
 });
