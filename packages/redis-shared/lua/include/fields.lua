@@ -1,8 +1,11 @@
 -- The per-field part of update-1 and rotate-2. The field arguments sit in ARGV as nSet
 -- field/value pairs from setAt, nRemove field names from removeAt and nIncrement field/delta
 -- pairs from incrAt.
+-- A safe integer in canonical decimal (no sign on 0, no leading zeros); the sign is not a digit.
 local function isInteger(s)
-  return s == '0' or (string.match(s, '^%-?[1-9]%d*$') ~= nil and #s <= 16)
+  if s == '0' then return true end
+  local digits = string.match(s, '^%-?([1-9]%d*)$')
+  return digits ~= nil and #digits <= 16 and tonumber(digits) <= 9007199254740991
 end
 
 -- Checks every increment before anything is written (Redis does not roll a script back): the
@@ -69,15 +72,17 @@ local function overLimit(source, pending, maxFieldsText, maxBytesText)
   return nil
 end
 
--- Writes the sets, removes and increments to `key`; returns {field, value, ...} of the increments.
+-- Writes the sets, removes and increments to `key`; returns {field, value text, ...} of the increments.
 local function applyFields(key, nSet, nRemove, nIncr, setAt, removeAt, incrAt)
   for j = 0, nSet - 1 do redis.call('HSET', key, ARGV[setAt + 2 * j], ARGV[setAt + 2 * j + 1]) end
   for j = 0, nRemove - 1 do redis.call('HDEL', key, ARGV[removeAt + j]) end
   local counters = {}
   for j = 0, nIncr - 1 do
     local field = ARGV[incrAt + 2 * j]
+    redis.call('HINCRBY', key, field, ARGV[incrAt + 2 * j + 1])
     counters[#counters + 1] = field
-    counters[#counters + 1] = redis.call('HINCRBY', key, field, ARGV[incrAt + 2 * j + 1])
+    -- The stored text, not HINCRBY's integer reply: clients differ in how they parse integers near 2^53.
+    counters[#counters + 1] = redis.call('HGET', key, field)
   end
   return counters
 end
