@@ -12,6 +12,8 @@
  *
  * Field names are validated by core before they reach a driver: 1..128 characters, never starting
  * with `$` (reserved for the driver's own metadata), never `__proto__`, `constructor` or `prototype`.
+ * Field names, user ids and prefix-index values are well-formed UTF-16 (no lone surrogate, which a
+ * UTF-8 store would turn into U+FFFD, making two strings one).
  * Field values are JSON text; a driver stores and returns them unchanged.
  */
 

@@ -19,7 +19,7 @@ import type { SessionData, SessionState, UntypedData } from "./session.js";
 import { Session, createSessionState, hasFieldChanges } from "./session.js";
 import { isSessionId, isToken, newToken, sessionIdOf, tagOf } from "./token.js";
 import type { LimitOptions } from "./values.js";
-import { createLimits } from "./values.js";
+import { checkWellFormed, createLimits } from "./values.js";
 
 export interface HeaderOptions {
   /**
@@ -339,6 +339,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     if (typeof value !== "string") {
       throw new SessionError("VALUE_INVALID", `index "${spec.name}" lists field-name suffixes: query it by a string, got ${describe(value)}`);
     }
+    checkWellFormed(`the value index "${spec.name}" is queried by`, value);
     return value;
   }
 
@@ -520,16 +521,19 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       }
       return call("findIndex", () => driver.findIndex(spec.name, text, { offset, limit }));
     },
-    listUserSessions(userId) {
+    async listUserSessions(userId) {
+      checkWellFormed("the user id", userId);
       return call("listUserSessions", () => driver.listUserSessions(userId));
     },
-    endUserSessions(userId, endOptions = {}) {
+    async endUserSessions(userId, endOptions = {}) {
+      checkWellFormed("the user id", userId);
       const exceptId = endOptions.exceptId ?? undefined;
       return call("endUserSessions", () => driver.endUserSessions(userId, exceptId === undefined ? {} : { exceptId }));
     },
     async endSession(id, endOptions = {}) {
       if (!isSessionId(id)) return false;
       if (endOptions.userId !== undefined) {
+        checkWellFormed("the user id", endOptions.userId);
         const record = await call("load", () => driver.load(id));
         if (record === null || record.userId !== endOptions.userId) return false;
       }

@@ -1,7 +1,7 @@
 import type { SessionRecord } from "./driver.js";
 import { SessionError } from "./errors.js";
 import type { Limits } from "./values.js";
-import { checkFieldName, fieldSize, limitError, parseValue, serializeValue } from "./values.js";
+import { checkFieldName, checkWellFormed, fieldSize, limitError, parseValue, serializeValue } from "./values.js";
 
 /** Session data: any object type whose values are JSON values. */
 export type SessionData = object;
@@ -229,6 +229,7 @@ export class Session<T extends SessionData = UntypedData> {
     if (typeof userId !== "string" || userId.length === 0 || userId.length > 256) {
       throw new SessionError("VALUE_INVALID", "login needs a user id of 1 to 256 characters");
     }
+    checkWellFormed("the user id", userId);
     const current = this.userId;
     this.regenerate(current !== null && current !== userId ? { ...options, keepData: false } : options);
     this.#state.login = userId;

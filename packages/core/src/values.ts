@@ -59,11 +59,24 @@ export function limitError(
 
 const FORBIDDEN_NAMES = new Set(["__proto__", "constructor", "prototype"]);
 
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Throws VALUE_INVALID when `text` is not well-formed UTF-16 (holds a lone surrogate): a UTF-8 store
+ * turns every lone surrogate into U+FFFD, so two different user ids (or field names) would meet.
+ */
+export function checkWellFormed(what: string, text: string): void {
+  if (LONE_SURROGATE.test(text)) {
+    throw new SessionError("VALUE_INVALID", `${what} is not well-formed Unicode: it holds a lone surrogate (U+D800 to U+DFFF)`);
+  }
+}
+
 /** Throws VALUE_INVALID unless `name` may be a session field name. */
 export function checkFieldName(name: unknown): asserts name is string {
   if (typeof name !== "string" || name.length === 0 || name.length > MAX_FIELD_NAME_LENGTH) {
     throw new SessionError("VALUE_INVALID", `a session field name must be a string of 1 to ${MAX_FIELD_NAME_LENGTH} characters`);
   }
+  checkWellFormed("a session field name", name);
   if (name.charCodeAt(0) === 36 /* $ */) {
     throw new SessionError("VALUE_INVALID", `session field names starting with "$" are reserved: ${JSON.stringify(name)}`);
   }

@@ -577,6 +577,38 @@ describe("header transport", () => {
   });
 });
 
+describe("strings that are not well-formed Unicode", () => {
+  // A UTF-8 store turns each lone surrogate into U+FFFD: "eve\uDBFF" and "eve\uDBFE" would be one user there.
+  const lone = ["eve\uDBFF", "\uDC00eve", "e\uD800ve"];
+
+  it.each(lone)("are refused as user ids with VALUE_INVALID, before any store call (%j)", async (userId) => {
+    await login("eve\uFFFD");
+    rec.calls.length = 0;
+    const open = await manager.open(request());
+    expect(() => open.session.login(userId)).toThrow(expect.objectContaining({ code: "VALUE_INVALID" }));
+    await expect(manager.endUserSessions(userId)).rejects.toMatchObject({ code: "VALUE_INVALID" });
+    await expect(manager.listUserSessions(userId)).rejects.toMatchObject({ code: "VALUE_INVALID" });
+    await expect(manager.endSession(sessionIdOf(newToken()), { userId })).rejects.toMatchObject({ code: "VALUE_INVALID" });
+    expect(rec.calls).toEqual([]);
+    expect(await manager.listUserSessions("eve\uFFFD")).toHaveLength(1);
+  });
+
+  it.each(lone)("are refused as field names and prefix-index values (%j)", async (text) => {
+    const indexed = makeManager({ indexes: { cart: { fieldPrefix: "cart:" } } });
+    const open = await indexed.open(request());
+    expect(() => open.session.set(text as "note", "x")).toThrow(expect.objectContaining({ code: "VALUE_INVALID" }));
+    await expect(indexed.count("cart", text)).rejects.toMatchObject({ code: "VALUE_INVALID" });
+  });
+
+  it("accepts well-formed text outside the BMP", async () => {
+    const open = await manager.open(request());
+    open.session.login("eve😀");
+    open.session.set("note😀" as "note", "x");
+    await open.commit();
+    expect(await manager.listUserSessions("eve😀")).toHaveLength(1);
+  });
+});
+
 describe("manager.endSession", () => {
   it("ends a session by its public id only for its own user", async () => {
     await login("ada");
