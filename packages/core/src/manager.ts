@@ -192,6 +192,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
 
   let closed = false;
   let warnedInsecure = false;
+  let warnedProxy = false;
 
   async function call<V>(operation: string, run: () => Promise<V>): Promise<V> {
     if (closed) throw new SessionError("CLOSED", "the session manager was closed");
@@ -254,6 +255,13 @@ export function createSessionManager<T extends SessionData = UntypedData>(
         "the session cookie is Secure but this request came over plain HTTP: browsers drop Secure cookies set over HTTP, " +
           "so sessions will not stick. Behind a TLS-terminating proxy, enable the adapter's trustProxy option; " +
           "for local HTTP development, set cookie.secure to \"auto\".",
+      );
+    }
+    if (cookie?.secure === "auto" && !request.secure && !warnedProxy && /^\s*https\s*(,|$)/i.test(request.header("x-forwarded-proto") ?? "")) {
+      warnedProxy = true;
+      warn(
+        "a request came with X-Forwarded-Proto: https but is treated as plain HTTP, so the session cookie is issued " +
+          "without Secure. Behind a TLS-terminating proxy, enable the adapter's trustProxy option.",
       );
     }
     const { tokens, source } = readTokens(request, secure);

@@ -169,6 +169,19 @@ describe("manager.open", () => {
     expect(error.message).not.toMatch(/sess=/);
   });
 
+  it("warns once when requests say X-Forwarded-Proto: https but the adapter does not trust the proxy", async () => {
+    const proxied = makeManager();
+    await proxied.open(request({ "x-forwarded-proto": "https" }));
+    await proxied.open(request({ "x-forwarded-proto": "https, http" }));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/X-Forwarded-Proto: https.*trustProxy/s);
+    const direct = makeManager();
+    await direct.open(request({ "x-forwarded-proto": "http" }));
+    await direct.open(request({ "x-forwarded-proto": "https" }, true)); // trusted: the adapter made it secure
+    await makeManager({ cookie: { secure: false } }).open(request({ "x-forwarded-proto": "https" }));
+    expect(warnings).toEqual([]);
+  });
+
   it("warns once when a Secure cookie is configured and requests arrive over plain HTTP", async () => {
     const strict = makeManager({ cookie: { secure: true } });
     await strict.open(request({}));
