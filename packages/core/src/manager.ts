@@ -52,10 +52,10 @@ export interface SessionManagerOptions extends ExpirationOptions {
   indexes?: Record<string, IndexDefinition>;
   /**
    * Binds a session to the device that created it: a request whose user agent (with `userAgent`)
-   * or IPv4 prefix (with `ipPrefix`, in bits, e.g. 24) differs ends the session and is served as
-   * having none. Default off.
+   * or network (with `ipPrefix`: IPv4 prefix bits, e.g. 24; IPv6 addresses by `ipv6Prefix` bits,
+   * default 64) differs ends the session and is served as having none. Default off.
    */
-  bind?: { userAgent?: boolean; ipPrefix?: number };
+  bind?: { userAgent?: boolean; ipPrefix?: number; ipv6Prefix?: number };
   /** Security events: a binding mismatch that ended a session. Default: none reported. */
   onEvent?: (event: SessionEvent) => void;
   /** Where warnings go (insecure cookie setup, unreadable stored field). Default `console.warn`. */
@@ -143,6 +143,8 @@ export interface SessionErrorWithHeaders extends SessionError {
 
 export const DEFAULT_OPERATION_TIMEOUT = 1000;
 const MAX_USER_AGENT = 256;
+/** IPv6 networks are compared by this many leading bits unless `bind.ipv6Prefix` says otherwise. */
+const DEFAULT_IPV6_PREFIX = 64;
 /** Well-formed session cookie values of one request tried at most (one store call each). */
 const MAX_COOKIE_TOKENS = 4;
 
@@ -180,6 +182,10 @@ export function createSessionManager<T extends SessionData = UntypedData>(
   }
   if (bindIpPrefix !== undefined && (!Number.isSafeInteger(bindIpPrefix) || bindIpPrefix < 1 || bindIpPrefix > 32)) {
     throw configError("bind.ipPrefix", `expected IPv4 prefix bits from 1 to 32, got ${describe(bindIpPrefix)}`);
+  }
+  const bindIpv6Prefix = options.bind?.ipv6Prefix ?? DEFAULT_IPV6_PREFIX;
+  if (!Number.isSafeInteger(bindIpv6Prefix) || bindIpv6Prefix < 1 || bindIpv6Prefix > 128) {
+    throw configError("bind.ipv6Prefix", `expected IPv6 prefix bits from 1 to 128, got ${describe(bindIpv6Prefix)}`);
   }
   const onEvent = options.onEvent;
 
@@ -314,15 +320,16 @@ export function createSessionManager<T extends SessionData = UntypedData>(
   function storedIp(request: RequestInfo): string | null {
     const ip = request.ip ?? null;
     if (recordIp || ip === null) return ip;
-    return bindIpPrefix === undefined ? null : ipPrefixOf(ip, bindIpPrefix);
+    return bindIpPrefix === undefined ? null : ipPrefixOf(ip, bindIpPrefix, bindIpv6Prefix);
   }
 
   /** Why a loaded session may not be used by this request, or null. Sessions stored without the data are not judged. */
   function bindingMismatch(record: SessionRecord, request: RequestInfo): "user-agent" | "ip" | null {
-    if (bindUserAgent && record.userAgent !== null && userAgentOf(request) !== record.userAgent) return "user-agent";
+    if (bindUserAgent && record.userAgent !== null && (userAgentOf(request) ?? "") !== record.userAgent) return "user-agent";
     if (bindIpPrefix !== undefined && record.ip !== null) {
       const ip = request.ip;
-      if (ip === undefined || ipPrefixOf(ip, bindIpPrefix) !== ipPrefixOf(record.ip, bindIpPrefix)) return "ip";
+      const prefix = (address: string) => ipPrefixOf(address, bindIpPrefix, bindIpv6Prefix);
+      if (ip === undefined || prefix(ip) !== prefix(record.ip)) return "ip";
     }
     return null;
   }
@@ -409,7 +416,8 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       const id = sessionIdOf(token);
       const times = policy.start(now);
       const fields = Object.fromEntries(state.texts);
-      const userAgent = recordUserAgent ? userAgentOf(context.request) : null;
+      // Bound to the user agent, a request without one records "" so a later one with a user agent differs.
+      const userAgent = recordUserAgent ? (userAgentOf(context.request) ?? (bindUserAgent ? "" : null)) : null;
       const ip = storedIp(context.request);
       const user = state.login === null ? null : binding(state.login);
       await endOthers(state, null);
@@ -582,16 +590,56 @@ function createHeaderConfig(options: HeaderOptions | boolean | undefined): Heade
 
 /**
  * The network part of an address: the first `bits` bits of an IPv4 address ("203.0.113.0/24"),
- * IPv4-mapped IPv6 included; any other address is kept whole (compared exactly).
+ * IPv4-mapped IPv6 included, or the first `bits6` bits of an IPv6 address, every group written
+ * out ("2001:db8:0:0:0:0:0:0/64"; a zone "%eth0" is dropped). Anything else is kept whole
+ * (compared exactly), a stored network included.
  */
-export function ipPrefixOf(ip: string, bits: number): string {
+export function ipPrefixOf(ip: string, bits: number, bits6 = DEFAULT_IPV6_PREFIX): string {
   const address = ip.startsWith("::ffff:") ? ip.slice(7) : ip;
-  const parts = address.split(".");
-  if (parts.length !== 4 || !parts.every((part) => /^\d{1,3}$/.test(part) && Number(part) <= 255)) return address;
-  const value = parts.reduce((sum, part) => sum * 256 + Number(part), 0);
+  const value = ipv4Value(address);
+  if (value === null) {
+    const groups = ipv6Groups(address);
+    if (groups === null) return address;
+    const masked = groups.map((group, i) => {
+      const kept = Math.min(16, Math.max(0, bits6 - 16 * i));
+      return group & ((0xffff << (16 - kept)) & 0xffff);
+    });
+    return `${masked.map((group) => group.toString(16)).join(":")}/${bits6}`;
+  }
   const network = bits === 32 ? value : value - (value % 2 ** (32 - bits));
   const octets = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256);
   return `${octets.join(".")}/${bits}`;
+}
+
+/** A dotted-quad IPv4 address as a number, or null. */
+function ipv4Value(address: string): number | null {
+  const parts = address.split(".");
+  if (parts.length !== 4 || !parts.every((part) => /^\d{1,3}$/.test(part) && Number(part) <= 255)) return null;
+  return parts.reduce((sum, part) => sum * 256 + Number(part), 0);
+}
+
+/** The eight 16-bit groups of an IPv6 address ("::" and a trailing dotted quad expanded), or null. */
+function ipv6Groups(address: string): number[] | null {
+  let text = address.split("%")[0]!;
+  const tail: number[] = [];
+  if (text.includes(".")) {
+    const at = text.lastIndexOf(":");
+    const value = ipv4Value(text.slice(at + 1));
+    if (at < 0 || value === null) return null;
+    tail.push(Math.floor(value / 65536), value % 65536);
+    text = text.slice(0, at);
+    if (text.endsWith(":")) text += ":";
+  }
+  const halves = text.split("::");
+  if (halves.length > 2) return null;
+  const groupsOf = (half: string | undefined) => (half ? half.split(":") : []);
+  const left = groupsOf(halves[0]);
+  const right = groupsOf(halves[1]);
+  if (![...left, ...right].every((group) => /^[0-9a-f]{1,4}$/i.test(group))) return null;
+  const missing = 8 - left.length - right.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
+  const parse = (groups: string[]) => groups.map((group) => parseInt(group, 16));
+  return [...parse(left), ...Array<number>(halves.length === 1 ? 0 : missing).fill(0), ...parse(right), ...tail];
 }
 
 /** The credentials of `Bearer <token>`; only SP and HTAB count as white space around them. */

@@ -869,6 +869,14 @@ describe("bind", () => {
     expect((await opened(on, { cookie: `sess=${token}`, "user-agent": "browser/1" })).open.session.isNew).toBe(true);
   });
 
+  it("judges a session created without a User-Agent header: a request with one ends it", async () => {
+    const { on, events } = bound({ userAgent: true });
+    const token = await started(on, {});
+    expect((await opened(on, { cookie: `sess=${token}` })).open.session.isNew).toBe(false);
+    expect((await opened(on, { cookie: `sess=${token}`, "user-agent": "curl/8" })).open.session.isNew).toBe(true);
+    expect(events).toEqual([{ type: "binding-mismatch", sessionId: sessionIdOf(token), reason: "user-agent" }]);
+  });
+
   it("keeps a session used from the same IPv4 prefix and ends it from another", async () => {
     const { on, events } = bound({ ipPrefix: 24 });
     const token = await started(on, {}, "203.0.113.7");
@@ -877,6 +885,25 @@ describe("bind", () => {
     expect((await opened(on, { cookie: `sess=${token}` }, "::ffff:203.0.113.200")).open.session.isNew).toBe(false);
     expect((await opened(on, { cookie: `sess=${token}` }, "198.51.100.7")).open.session.isNew).toBe(true);
     expect(events).toEqual([{ type: "binding-mismatch", sessionId: sessionIdOf(token), reason: "ip" }]);
+  });
+
+  it("compares IPv6 addresses by their /64 network and stores only that network", async () => {
+    const { on, events } = bound({ ipPrefix: 24 });
+    const token = await started(on, {}, "2001:db8:aa:bb:1:2:3:4");
+    expect((await rec.driver.load(sessionIdOf(token)))?.ip).toBe("2001:db8:aa:bb:0:0:0:0/64");
+    expect((await opened(on, { cookie: `sess=${token}` }, "2001:db8:aa:bb::99")).open.session.isNew).toBe(false);
+    expect((await opened(on, { cookie: `sess=${token}` }, "2001:DB8:AA:BB:ffff:ffff:ffff:ffff%eth0")).open.session.isNew).toBe(false);
+    expect((await opened(on, { cookie: `sess=${token}` }, "2001:db8:aa:bc::1")).open.session.isNew).toBe(true);
+    expect(events).toEqual([{ type: "binding-mismatch", sessionId: sessionIdOf(token), reason: "ip" }]);
+  });
+
+  it("takes the IPv6 prefix length from bind.ipv6Prefix", async () => {
+    const { on } = bound({ ipPrefix: 24, ipv6Prefix: 48 });
+    const token = await started(on, {}, "2001:db8:aa:bb::1");
+    expect((await rec.driver.load(sessionIdOf(token)))?.ip).toBe("2001:db8:aa:0:0:0:0:0/48");
+    expect((await opened(on, { cookie: `sess=${token}` }, "2001:db8:aa:cc::1")).open.session.isNew).toBe(false);
+    expect((await opened(on, { cookie: `sess=${token}` }, "2001:db8:ab::1")).open.session.isNew).toBe(true);
+    expect(() => makeManager({ bind: { ipPrefix: 24, ipv6Prefix: 129 } })).toThrow(/bind.ipv6Prefix/);
   });
 
   it("stores the full address when recordDevice.ip is on and still compares by prefix", async () => {
