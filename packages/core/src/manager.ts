@@ -405,7 +405,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     const now = clock();
 
     if (state.destroyed) {
-      if (record) await call("destroy", () => driver.destroy(record.id));
+      if (record && !(await call("destroy", () => driver.destroy(record.id)))) await endRotated(record);
       state.record = null;
       return { headers: clear(context) };
     }
@@ -492,6 +492,20 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     const headers = renew ? issue(context, token, change.expiresAt, now) : [];
     await endOthersAfter(state, id, headers);
     return { headers };
+  }
+
+  /**
+   * A destroy that found nothing: a parallel request may have rotated the session away. A bound
+   * session is found again in its user's sessions by what rotation keeps (slot tag, creation time)
+   * and ended, so a logout that raced a rotation still ends the session. (An anonymous session
+   * cannot be found again; its rotation lives on.)
+   */
+  async function endRotated(record: SessionRecord): Promise<void> {
+    const userId = record.userId;
+    if (userId === null) return;
+    const sessions = await call("listUserSessions", () => driver.listUserSessions(userId));
+    const moved = sessions.find((meta) => tagOf(meta.id) === tagOf(record.id) && meta.createdAt === record.createdAt);
+    if (moved) await call("destroy", () => driver.destroy(moved.id));
   }
 
   /**

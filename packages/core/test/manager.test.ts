@@ -331,6 +331,18 @@ describe("open.commit", () => {
     }
   });
 
+  it("ends the rotated session when a logout raced a rotation of it", async () => {
+    const token = await login("ada");
+    const bystander = await login("ada");
+    const [logout, rotation] = await Promise.all([0, 1].map(() => manager.open(request({ cookie: `sess=${token}` }))));
+    rotation!.session.regenerate();
+    const rotated = tokenFrom(header((await rotation!.commit()).headers, "set-cookie"));
+    logout!.session.destroy();
+    expect(header((await logout!.commit()).headers, "set-cookie")).toMatch(/^sess=; /);
+    expect((await run({ cookie: `sess=${rotated}` })).session.isNew).toBe(true);
+    expect((await run({ cookie: `sess=${bystander}` })).session.userId).toBe("ada");
+  });
+
   it("rejects with CONFLICT and a clearing cookie when the session ended during the request", async () => {
     const token = await login();
     const open = await manager.open(request({ cookie: `sess=${token}` }));
