@@ -3,25 +3,12 @@
  * is the attack (or the careful user's move) and the outcome sess promises.
  */
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
-import type { Store } from "../src/store.js";
-import { boot, frameworks, redisStore, switchableMemoryStore, type Booted, type Framework, type StoreKind } from "./harness.js";
-
-const stores: StoreKind[] = ["memory", "ioredis", "node-redis"];
-const combos = frameworks.flatMap((framework) => stores.map((store) => [framework, store] as [Framework, StoreKind]));
-let serial = 0;
-/** Usernames unique per test: Redis runs share one server. */
-const user = (label: string) => `${label}.${process.pid}.${++serial}.${Math.random().toString(36).slice(2, 8)}`;
+import { bootWith, combos, uniqueUser as user, type Booted } from "./harness.js";
 
 describe.each(combos)("security on %s with the %s store", (framework, kind) => {
   let app: Booted;
-  let store: Store;
-  const start = async (settings: Parameters<typeof boot>[2] = {}) => {
-    store = kind === "memory" ? switchableMemoryStore() : await redisStore(kind, inject("redisUrl"));
-    app = await boot(framework, store, settings);
-    return app;
-  };
   beforeEach(async () => {
-    await start();
+    app = await bootWith(framework, kind, inject("redisUrl"));
   });
   afterEach(async () => {
     await app.close();
