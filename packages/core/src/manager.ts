@@ -431,7 +431,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
 
     // Renewal is throttled for writes too: the expiry moves only when due, on rotation and on login.
     const renew = state.rotate !== null || state.login !== null || policy.isRenewalDue(record, now);
-    const ended = (): SessionError => {
+    const ended = (rotated = false): SessionError => {
       state.record = null;
       const error: SessionErrorWithHeaders = new SessionError(
         "CONFLICT",
@@ -440,7 +440,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       // A rotation that lost usually lost to a parallel rotation of the same client, whose response
       // carries the new cookie: a clearing cookie arriving after it would drop it. No cookie then;
       // a dead token is cleared by the next request that finds no session under it.
-      if (state.rotate === null) error.headers = Object.fromEntries(clear(context));
+      if (state.rotate === null && !rotated) error.headers = Object.fromEntries(clear(context));
       return error;
     };
     if (!renew && record.expiresAt <= now) throw ended();
@@ -472,9 +472,12 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       counters = await call("update", () => driver.update(record.id, change));
     }
     if (counters === null) {
-      if (wantsWrite) throw ended();
+      // Rotated away by a parallel request of the same client: its response carries the new cookie,
+      // which a clearing cookie arriving later would drop.
+      const rotated = state.rotate === null && (await rotatedTo(record)) !== null;
+      if (wantsWrite) throw ended(rotated);
       state.record = null;
-      return { headers: clear(context) };
+      return { headers: rotated ? [] : clear(context) };
     }
     for (const [field, value] of Object.entries(counters)) {
       state.texts.set(field, String(value));
@@ -501,11 +504,16 @@ export function createSessionManager<T extends SessionData = UntypedData>(
    * cannot be found again; its rotation lives on.)
    */
   async function endRotated(record: SessionRecord): Promise<void> {
+    const moved = await rotatedTo(record);
+    if (moved !== null) await call("destroy", () => driver.destroy(moved.id));
+  }
+
+  /** The live session a bound session was rotated to (same slot tag and creation time), or null. */
+  async function rotatedTo(record: SessionRecord): Promise<SessionMeta | null> {
     const userId = record.userId;
-    if (userId === null) return;
+    if (userId === null) return null;
     const sessions = await call("listUserSessions", () => driver.listUserSessions(userId));
-    const moved = sessions.find((meta) => tagOf(meta.id) === tagOf(record.id) && meta.createdAt === record.createdAt);
-    if (moved) await call("destroy", () => driver.destroy(moved.id));
+    return sessions.find((meta) => tagOf(meta.id) === tagOf(record.id) && meta.createdAt === record.createdAt) ?? null;
   }
 
   /**

@@ -331,6 +331,18 @@ describe("open.commit", () => {
     }
   });
 
+  it("answers a write that lost to a parallel login CONFLICT without a clearing cookie", async () => {
+    const token = await login();
+    const [write, rotation] = await Promise.all([0, 1].map(() => manager.open(request({ cookie: `sess=${token}` }))));
+    rotation!.session.login("ada");
+    const rotated = tokenFrom(header((await rotation!.commit()).headers, "set-cookie"));
+    write!.session.set("note", "late");
+    const error = (await write!.commit().catch((e: unknown) => e)) as SessionError & { headers?: Record<string, string> };
+    expect(error.code).toBe("CONFLICT");
+    expect(error.headers?.["set-cookie"]).toBeUndefined();
+    expect((await run({ cookie: `sess=${rotated}` })).session.userId).toBe("ada");
+  });
+
   it("ends the rotated session when a logout raced a rotation of it", async () => {
     const token = await login("ada");
     const bystander = await login("ada");
