@@ -80,6 +80,17 @@ describe.each(combos)("security on %s with the %s store", (framework, kind) => {
       }
       expect((await client.call("GET", "/me")).body.username).toBe(username);
     });
+
+    it("answer a parallel write that lost to the login 409 without a Set-Cookie", async () => {
+      const client = app.client();
+      const username = user("ada");
+      await client.call("POST", "/login", { username });
+      for (let round = 0; round < 5; round += 1) {
+        const answers = await Promise.all([client.call("POST", "/cart", { sku: "mug" }), client.call("POST", "/login", { username })]);
+        for (const answer of answers.filter((each) => each.status === 409)) expect(answer.setCookie).toEqual([]);
+        expect((await client.call("GET", "/me")).body.username).toBe(username);
+      }
+    });
   });
 
   describe("malformed percent-encoding in a path", () => {
