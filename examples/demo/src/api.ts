@@ -291,7 +291,7 @@ export function createDemo(settings: Omit<Settings, "port" | "host" | "redisUrl"
           continue;
         }
         const params: Record<string, string> = {};
-        for (const [key, value] of Object.entries(found.groups ?? {})) params[key] = decodeURIComponent(value);
+        for (const [key, value] of Object.entries(found.groups ?? {})) params[key] = decodePathSegment(value);
         return { route, params };
       }
       throw allowed ? new HttpError(405, "method not allowed") : new HttpError(404, "not found");
@@ -335,6 +335,15 @@ export async function readJson(body: AsyncIterable<Uint8Array> | null): Promise<
     return JSON.parse(text) as unknown;
   } catch {
     throw new HttpError(400, "request body is not valid JSON");
+  }
+}
+
+/** A path parameter, percent-decoded; malformed encoding (`%ZZ`, a cut UTF-8 sequence) is the client's error. */
+function decodePathSegment(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new HttpError(400, "the path holds malformed percent-encoding");
   }
 }
 

@@ -1,20 +1,12 @@
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
-import type { Store } from "../src/store.js";
-import { boot, frameworks, redisStore, switchableMemoryStore, type Booted, type Framework, type StoreKind } from "./harness.js";
+import { boot, bootWith, combos, frameworks, switchableMemoryStore, uniqueUser as user, type Booted } from "./harness.js";
 
-const stores: StoreKind[] = ["memory", "ioredis", "node-redis"];
-const combos = frameworks.flatMap((framework) => stores.map((store) => [framework, store] as [Framework, StoreKind]));
 const ADMIN = { authorization: "Bearer admin-secret" };
-let serial = 0;
-/** Usernames unique per test: Redis runs share one server. */
-const user = (label: string) => `${label}.${process.pid}.${++serial}.${Math.random().toString(36).slice(2, 8)}`;
 
 describe.each(combos)("demo API on %s with the %s store", (framework, kind) => {
   let app: Booted;
-  let store: Store;
   const start = async (settings: Parameters<typeof boot>[2] = {}) => {
-    store = kind === "memory" ? switchableMemoryStore() : await redisStore(kind, inject("redisUrl"));
-    app = await boot(framework, store, settings);
+    app = await bootWith(framework, kind, inject("redisUrl"), settings);
     return app;
   };
   beforeEach(async () => {

@@ -20,6 +20,21 @@ export type StoreKind = "memory" | "ioredis" | "node-redis";
 export const quiet = () => undefined;
 
 export const frameworks: Framework[] = ["express", "koa", "fastify", "hono"];
+export const storeKinds: StoreKind[] = ["memory", "ioredis", "node-redis"];
+/** Every adapter with every store. */
+export const combos = frameworks.flatMap((framework) => storeKinds.map((store) => [framework, store] as [Framework, StoreKind]));
+
+let serial = 0;
+/** A username unique per test: Redis runs share one server. */
+export function uniqueUser(label: string): string {
+  return `${label}.${process.pid}.${++serial}.${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Boots the demo on `framework` with a fresh store of `kind` (Redis at `redisUrl`, a random prefix). */
+export async function bootWith(framework: Framework, kind: StoreKind, redisUrl: string, settings: Partial<typeof defaults> = {}): Promise<Booted> {
+  const store = kind === "memory" ? switchableMemoryStore() : await redisStore(kind, redisUrl);
+  return boot(framework, store, settings);
+}
 
 export async function listener(framework: Framework, demo: Demo): Promise<RequestListener> {
   if (framework === "express") return createExpressApp(demo, quiet);

@@ -4,7 +4,7 @@
  * A driver stores sessions by session id (never by token). Every method is required and returns
  * a Promise. "Not found" resolves to `null` or `false`; a driver throws only when the store fails
  * (core wraps that into `STORE_UNAVAILABLE`) or, with a `SessionError`, for a refused value
- * (`VALUE_INVALID`: increment of a non-integer field).
+ * (`VALUE_INVALID`: increment of a non-integer field; `PAYLOAD_TOO_LARGE`: a write beyond `limits`).
  *
  * Times are absolute milliseconds since the epoch, decided by core's expiration policy. A driver
  * never invents an expiry: it stores the one it is given. A write whose `expiresAt` is not in the
@@ -12,6 +12,8 @@
  *
  * Field names are validated by core before they reach a driver: 1..128 characters, never starting
  * with `$` (reserved for the driver's own metadata), never `__proto__`, `constructor` or `prototype`.
+ * Field names, user ids and prefix-index values are well-formed UTF-16 (no lone surrogate, which a
+ * UTF-8 store would turn into U+FFFD, making two strings one).
  * Field values are JSON text; a driver stores and returns them unchanged.
  */
 
@@ -96,6 +98,19 @@ export interface SessionChange {
   user?: UserBinding | null;
   /** The manager's declared indexes; memberships are recomputed from the stored fields. Absent or empty: none. */
   indexes?: readonly IndexSpec[];
+  /**
+   * Bounds on the session's user fields, judged atomically against what the store holds: a write
+   * that would leave more than `maxFields` fields, or more than `maxBytes` UTF-8 bytes of field names
+   * plus values, is refused with a `SessionError` `PAYLOAD_TOO_LARGE`, writing nothing, unless it
+   * does not grow that count or size. Absent: no bound.
+   */
+  limits?: FieldLimits;
+}
+
+/** See `SessionChange.limits`. */
+export interface FieldLimits {
+  maxFields: number;
+  maxBytes: number;
 }
 
 /** A new session for insert-only creation. */

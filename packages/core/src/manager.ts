@@ -19,7 +19,7 @@ import type { SessionData, SessionState, UntypedData } from "./session.js";
 import { Session, createSessionState, hasFieldChanges } from "./session.js";
 import { isSessionId, isToken, newToken, sessionIdOf, tagOf } from "./token.js";
 import type { LimitOptions } from "./values.js";
-import { createLimits } from "./values.js";
+import { checkWellFormed, createLimits } from "./values.js";
 
 export interface HeaderOptions {
   /**
@@ -52,10 +52,10 @@ export interface SessionManagerOptions extends ExpirationOptions {
   indexes?: Record<string, IndexDefinition>;
   /**
    * Binds a session to the device that created it: a request whose user agent (with `userAgent`)
-   * or IPv4 prefix (with `ipPrefix`, in bits, e.g. 24) differs ends the session and is served as
-   * having none. Default off.
+   * or network (with `ipPrefix`: IPv4 prefix bits, e.g. 24; IPv6 addresses by `ipv6Prefix` bits,
+   * default 64) differs ends the session and is served as having none. Default off.
    */
-  bind?: { userAgent?: boolean; ipPrefix?: number };
+  bind?: { userAgent?: boolean; ipPrefix?: number; ipv6Prefix?: number };
   /** Security events: a binding mismatch that ended a session. Default: none reported. */
   onEvent?: (event: SessionEvent) => void;
   /** Where warnings go (insecure cookie setup, unreadable stored field). Default `console.warn`. */
@@ -143,6 +143,10 @@ export interface SessionErrorWithHeaders extends SessionError {
 
 export const DEFAULT_OPERATION_TIMEOUT = 1000;
 const MAX_USER_AGENT = 256;
+/** IPv6 networks are compared by this many leading bits unless `bind.ipv6Prefix` says otherwise. */
+const DEFAULT_IPV6_PREFIX = 64;
+/** Well-formed session cookie values of one request tried at most (one store call each). */
+const MAX_COOKIE_TOKENS = 4;
 
 type Source = "cookie" | "header";
 
@@ -179,6 +183,10 @@ export function createSessionManager<T extends SessionData = UntypedData>(
   if (bindIpPrefix !== undefined && (!Number.isSafeInteger(bindIpPrefix) || bindIpPrefix < 1 || bindIpPrefix > 32)) {
     throw configError("bind.ipPrefix", `expected IPv4 prefix bits from 1 to 32, got ${describe(bindIpPrefix)}`);
   }
+  const bindIpv6Prefix = options.bind?.ipv6Prefix ?? DEFAULT_IPV6_PREFIX;
+  if (!Number.isSafeInteger(bindIpv6Prefix) || bindIpv6Prefix < 1 || bindIpv6Prefix > 128) {
+    throw configError("bind.ipv6Prefix", `expected IPv6 prefix bits from 1 to 128, got ${describe(bindIpv6Prefix)}`);
+  }
   const onEvent = options.onEvent;
 
   const cookie: CookieConfig | null = options.cookie === false ? null : createCookieConfig(options.cookie);
@@ -190,6 +198,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
 
   let closed = false;
   let warnedInsecure = false;
+  let warnedProxy = false;
 
   async function call<V>(operation: string, run: () => Promise<V>): Promise<V> {
     if (closed) throw new SessionError("CLOSED", "the session manager was closed");
@@ -220,19 +229,27 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     return maxSessions === undefined ? { userId } : { userId, maxSessions };
   }
 
-  function readToken(request: RequestInfo, secure: boolean): { token: string | null; source: Source | null } {
+  /**
+   * The request's well-formed tokens, in the order they are tried. A header that does not hold a
+   * sess token (Basic credentials, another service's bearer token) is ignored, so it never hides
+   * a cookie. Every well-formed cookie value is a candidate (at most MAX_COOKIE_TOKENS): without
+   * the `__Host-` prefix a sibling domain can toss a cookie of the same name in front of the real one.
+   */
+  function readTokens(request: RequestInfo, secure: boolean): { tokens: string[]; source: Source | null } {
     if (header) {
       const raw = request.header(header.name);
       if (raw !== undefined) {
         const value = header.bearer ? bearerValue(raw) : trimHttpWhitespace(raw);
-        return { token: isToken(value) ? value : null, source: "header" };
+        if (isToken(value)) return { tokens: [value], source: "header" };
       }
     }
     if (cookie) {
       const values = readCookie(request.header("cookie"), cookieName(cookie, secure));
-      if (values.length > 0) return { token: values.find(isToken) ?? null, source: "cookie" };
+      if (values.length > 0) {
+        return { tokens: [...new Set(values.filter(isToken))].slice(0, MAX_COOKIE_TOKENS), source: "cookie" };
+      }
     }
-    return { token: null, source: null };
+    return { tokens: [], source: null };
   }
 
   async function open(request: RequestInfo): Promise<OpenSession<T>> {
@@ -246,19 +263,30 @@ export function createSessionManager<T extends SessionData = UntypedData>(
           "for local HTTP development, set cookie.secure to \"auto\".",
       );
     }
-    const { token, source } = readToken(request, secure);
+    if (cookie?.secure === "auto" && !request.secure && !warnedProxy && /^\s*https\s*(,|$)/i.test(request.header("x-forwarded-proto") ?? "")) {
+      warnedProxy = true;
+      warn(
+        "a request came with X-Forwarded-Proto: https but is treated as plain HTTP, so the session cookie is issued " +
+          "without Secure. Behind a TLS-terminating proxy, enable the adapter's trustProxy option.",
+      );
+    }
+    const { tokens, source } = readTokens(request, secure);
     let record: SessionRecord | null = null;
-    if (token !== null) {
-      const id = sessionIdOf(token);
-      record = await call("load", () => driver.load(id));
-      if (record !== null && (record.id !== id || policy.isExpired(record, clock()))) record = null;
-      const mismatch = record === null ? null : bindingMismatch(record, request);
-      if (record !== null && mismatch !== null) {
-        const ended = record.id;
-        await call("destroy", () => driver.destroy(ended));
-        record = null;
-        onEvent?.({ type: "binding-mismatch", sessionId: ended, reason: mismatch });
-      }
+    let token: string | null = null;
+    for (const candidate of tokens) {
+      const id = sessionIdOf(candidate);
+      const found = await call("load", () => driver.load(id));
+      if (found === null || found.id !== id || policy.isExpired(found, clock())) continue;
+      record = found;
+      token = candidate;
+      break;
+    }
+    const mismatch = record === null ? null : bindingMismatch(record, request);
+    if (record !== null && mismatch !== null) {
+      const ended = record.id;
+      await call("destroy", () => driver.destroy(ended));
+      record = null;
+      onEvent?.({ type: "binding-mismatch", sessionId: ended, reason: mismatch });
     }
     const state = createSessionState(record, limits, (field) =>
       warn(`stored field "${field}" of a session is not valid JSON; it reads as undefined`),
@@ -268,11 +296,17 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     const context: CommitContext = { state, token: record ? token : null, source, secure, request };
     return {
       session,
-      commit: () => (result ??= commit(context)),
+      commit() {
+        state.committed = true;
+        return (result ??= commit(context));
+      },
       commitNow() {
         if (result) return null;
         const ready = settled(context);
-        if (ready) result = Promise.resolve(ready);
+        if (ready) {
+          state.committed = true;
+          result = Promise.resolve(ready);
+        }
         return ready;
       },
     };
@@ -286,15 +320,16 @@ export function createSessionManager<T extends SessionData = UntypedData>(
   function storedIp(request: RequestInfo): string | null {
     const ip = request.ip ?? null;
     if (recordIp || ip === null) return ip;
-    return bindIpPrefix === undefined ? null : ipPrefixOf(ip, bindIpPrefix);
+    return bindIpPrefix === undefined ? null : ipPrefixOf(ip, bindIpPrefix, bindIpv6Prefix);
   }
 
   /** Why a loaded session may not be used by this request, or null. Sessions stored without the data are not judged. */
   function bindingMismatch(record: SessionRecord, request: RequestInfo): "user-agent" | "ip" | null {
-    if (bindUserAgent && record.userAgent !== null && userAgentOf(request) !== record.userAgent) return "user-agent";
+    if (bindUserAgent && record.userAgent !== null && (userAgentOf(request) ?? "") !== record.userAgent) return "user-agent";
     if (bindIpPrefix !== undefined && record.ip !== null) {
       const ip = request.ip;
-      if (ip === undefined || ipPrefixOf(ip, bindIpPrefix) !== ipPrefixOf(record.ip, bindIpPrefix)) return "ip";
+      const prefix = (address: string) => ipPrefixOf(address, bindIpPrefix, bindIpv6Prefix);
+      if (ip === undefined || prefix(ip) !== prefix(record.ip)) return "ip";
     }
     return null;
   }
@@ -319,6 +354,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     if (typeof value !== "string") {
       throw new SessionError("VALUE_INVALID", `index "${spec.name}" lists field-name suffixes: query it by a string, got ${describe(value)}`);
     }
+    checkWellFormed(`the value index "${spec.name}" is queried by`, value);
     return value;
   }
 
@@ -369,7 +405,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     const now = clock();
 
     if (state.destroyed) {
-      if (record) await call("destroy", () => driver.destroy(record.id));
+      if (record && !(await call("destroy", () => driver.destroy(record.id)))) await endRotated(record);
       state.record = null;
       return { headers: clear(context) };
     }
@@ -380,25 +416,31 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       const id = sessionIdOf(token);
       const times = policy.start(now);
       const fields = Object.fromEntries(state.texts);
-      const userAgent = recordUserAgent ? userAgentOf(context.request) : null;
+      // Bound to the user agent, a request without one records "" so a later one with a user agent differs.
+      const userAgent = recordUserAgent ? (userAgentOf(context.request) ?? (bindUserAgent ? "" : null)) : null;
       const ip = storedIp(context.request);
       const user = state.login === null ? null : binding(state.login);
+      await endOthers(state, null);
       const created = await call("create", () => driver.create(id, { fields, ...times, user, userAgent, ip, ...indexArgs }));
       if (!created) throw new SessionError("CONFLICT", "a new session id was already taken in the store; nothing was written");
       state.record = { id, fields, ...times, userId: state.login, userAgent, ip };
-      await endOthers(state, id);
-      return { headers: issue(context, token, times.expiresAt, now) };
+      const headers = issue(context, token, times.expiresAt, now);
+      await endOthersAfter(state, id, headers);
+      return { headers };
     }
 
     // Renewal is throttled for writes too: the expiry moves only when due, on rotation and on login.
     const renew = state.rotate !== null || state.login !== null || policy.isRenewalDue(record, now);
-    const ended = (): SessionError => {
+    const ended = (rotated = false): SessionError => {
       state.record = null;
       const error: SessionErrorWithHeaders = new SessionError(
         "CONFLICT",
-        "the session ended (logged out, revoked or expired) while this request was using it; its changes were not saved",
+        "the session ended (logged out, revoked, expired or rotated by a parallel request) while this request was using it; its changes were not saved",
       );
-      error.headers = Object.fromEntries(clear(context));
+      // A rotation that lost usually lost to a parallel rotation of the same client, whose response
+      // carries the new cookie: a clearing cookie arriving after it would drop it. No cookie then;
+      // a dead token is cleared by the next request that finds no session under it.
+      if (state.rotate === null && !rotated) error.headers = Object.fromEntries(clear(context));
       return error;
     };
     if (!renew && record.expiresAt <= now) throw ended();
@@ -411,6 +453,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       lastSeenAt: renew ? now : record.lastSeenAt,
       expiresAt: renew ? policy.expiresAt(now, absoluteExpiresAt) : record.expiresAt,
       ...indexArgs,
+      limits, // judged again by the store, atomically: parallel requests cannot grow a session past them
     };
     if (state.login !== null) {
       change.absoluteExpiresAt = absoluteExpiresAt;
@@ -419,6 +462,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     let token = context.token!;
     let id = record.id;
     let counters: Counters | null;
+    await endOthers(state, record.id);
     if (state.rotate) {
       token = newToken(tagOf(record.id));
       id = sessionIdOf(token);
@@ -428,9 +472,12 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       counters = await call("update", () => driver.update(record.id, change));
     }
     if (counters === null) {
-      if (wantsWrite) throw ended();
+      // Rotated away by a parallel request of the same client: its response carries the new cookie,
+      // which a clearing cookie arriving later would drop.
+      const rotated = state.rotate === null && (await rotatedTo(record)) !== null;
+      if (wantsWrite) throw ended(rotated);
       state.record = null;
-      return { headers: clear(context) };
+      return { headers: rotated ? [] : clear(context) };
     }
     for (const [field, value] of Object.entries(counters)) {
       state.texts.set(field, String(value));
@@ -445,15 +492,49 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       absoluteExpiresAt,
       userId: state.login ?? record.userId,
     };
-    await endOthers(state, id);
-    return { headers: renew ? issue(context, token, change.expiresAt, now) : [] };
+    const headers = renew ? issue(context, token, change.expiresAt, now) : [];
+    await endOthersAfter(state, id, headers);
+    return { headers };
   }
 
-  /** regenerate({ endOtherSessions: true }): after the write, the user's other sessions end. */
-  async function endOthers(state: SessionState, id: string): Promise<void> {
+  /**
+   * A destroy that found nothing: a parallel request may have rotated the session away. A bound
+   * session is found again in its user's sessions by what rotation keeps (slot tag, creation time)
+   * and ended, so a logout that raced a rotation still ends the session. (An anonymous session
+   * cannot be found again; its rotation lives on.)
+   */
+  async function endRotated(record: SessionRecord): Promise<void> {
+    const moved = await rotatedTo(record);
+    if (moved !== null) await call("destroy", () => driver.destroy(moved.id));
+  }
+
+  /** The live session a bound session was rotated to (same slot tag and creation time), or null. */
+  async function rotatedTo(record: SessionRecord): Promise<SessionMeta | null> {
+    const userId = record.userId;
+    if (userId === null) return null;
+    const sessions = await call("listUserSessions", () => driver.listUserSessions(userId));
+    return sessions.find((meta) => tagOf(meta.id) === tagOf(record.id) && meta.createdAt === record.createdAt) ?? null;
+  }
+
+  /**
+   * regenerate({ endOtherSessions: true }): the user's sessions other than `keepId` end. Run before
+   * the write (a failure then leaves the request's session as it was, not logged out) and again
+   * after it (`endOthersAfter`), for sessions started in between.
+   */
+  async function endOthers(state: SessionState, keepId: string | null): Promise<void> {
     const userId = state.login ?? state.record?.userId ?? null;
     if (!state.endOthers || userId === null) return;
-    await call("endUserSessions", () => driver.endUserSessions(userId, { exceptId: id }));
+    await call("endUserSessions", () => driver.endUserSessions(userId, keepId === null ? {} : { exceptId: keepId }));
+  }
+
+  /** The second `endOthers`, after the write: a failure carries the new token's headers, so the client keeps its session. */
+  async function endOthersAfter(state: SessionState, id: string, headers: ResponseHeaders): Promise<void> {
+    try {
+      await endOthers(state, id);
+    } catch (error) {
+      if (error instanceof SessionError) (error as SessionErrorWithHeaders).headers = Object.fromEntries(headers);
+      throw error;
+    }
   }
 
   return {
@@ -478,16 +559,19 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       }
       return call("findIndex", () => driver.findIndex(spec.name, text, { offset, limit }));
     },
-    listUserSessions(userId) {
+    async listUserSessions(userId) {
+      checkWellFormed("the user id", userId);
       return call("listUserSessions", () => driver.listUserSessions(userId));
     },
-    endUserSessions(userId, endOptions = {}) {
+    async endUserSessions(userId, endOptions = {}) {
+      checkWellFormed("the user id", userId);
       const exceptId = endOptions.exceptId ?? undefined;
       return call("endUserSessions", () => driver.endUserSessions(userId, exceptId === undefined ? {} : { exceptId }));
     },
     async endSession(id, endOptions = {}) {
       if (!isSessionId(id)) return false;
       if (endOptions.userId !== undefined) {
+        checkWellFormed("the user id", endOptions.userId);
         const record = await call("load", () => driver.load(id));
         if (record === null || record.userId !== endOptions.userId) return false;
       }
@@ -528,16 +612,56 @@ function createHeaderConfig(options: HeaderOptions | boolean | undefined): Heade
 
 /**
  * The network part of an address: the first `bits` bits of an IPv4 address ("203.0.113.0/24"),
- * IPv4-mapped IPv6 included; any other address is kept whole (compared exactly).
+ * IPv4-mapped IPv6 included, or the first `bits6` bits of an IPv6 address, every group written
+ * out ("2001:db8:0:0:0:0:0:0/64"; a zone "%eth0" is dropped). Anything else is kept whole
+ * (compared exactly), a stored network included.
  */
-export function ipPrefixOf(ip: string, bits: number): string {
+export function ipPrefixOf(ip: string, bits: number, bits6 = DEFAULT_IPV6_PREFIX): string {
   const address = ip.startsWith("::ffff:") ? ip.slice(7) : ip;
-  const parts = address.split(".");
-  if (parts.length !== 4 || !parts.every((part) => /^\d{1,3}$/.test(part) && Number(part) <= 255)) return address;
-  const value = parts.reduce((sum, part) => sum * 256 + Number(part), 0);
+  const value = ipv4Value(address);
+  if (value === null) {
+    const groups = ipv6Groups(address);
+    if (groups === null) return address;
+    const masked = groups.map((group, i) => {
+      const kept = Math.min(16, Math.max(0, bits6 - 16 * i));
+      return group & ((0xffff << (16 - kept)) & 0xffff);
+    });
+    return `${masked.map((group) => group.toString(16)).join(":")}/${bits6}`;
+  }
   const network = bits === 32 ? value : value - (value % 2 ** (32 - bits));
   const octets = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256);
   return `${octets.join(".")}/${bits}`;
+}
+
+/** A dotted-quad IPv4 address as a number, or null. */
+function ipv4Value(address: string): number | null {
+  const parts = address.split(".");
+  if (parts.length !== 4 || !parts.every((part) => /^\d{1,3}$/.test(part) && Number(part) <= 255)) return null;
+  return parts.reduce((sum, part) => sum * 256 + Number(part), 0);
+}
+
+/** The eight 16-bit groups of an IPv6 address ("::" and a trailing dotted quad expanded), or null. */
+function ipv6Groups(address: string): number[] | null {
+  let text = address.split("%")[0]!;
+  const tail: number[] = [];
+  if (text.includes(".")) {
+    const at = text.lastIndexOf(":");
+    const value = ipv4Value(text.slice(at + 1));
+    if (at < 0 || value === null) return null;
+    tail.push(Math.floor(value / 65536), value % 65536);
+    text = text.slice(0, at);
+    if (text.endsWith(":")) text += ":";
+  }
+  const halves = text.split("::");
+  if (halves.length > 2) return null;
+  const groupsOf = (half: string | undefined) => (half ? half.split(":") : []);
+  const left = groupsOf(halves[0]);
+  const right = groupsOf(halves[1]);
+  if (![...left, ...right].every((group) => /^[0-9a-f]{1,4}$/i.test(group))) return null;
+  const missing = 8 - left.length - right.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
+  const parse = (groups: string[]) => groups.map((group) => parseInt(group, 16));
+  return [...parse(left), ...Array<number>(halves.length === 1 ? 0 : missing).fill(0), ...parse(right), ...tail];
 }
 
 /** The credentials of `Bearer <token>`; only SP and HTAB count as white space around them. */

@@ -30,6 +30,7 @@ import type {
 } from "./driver.js";
 import { SessionError, configError } from "./errors.js";
 import { membershipOf, membershipsOf } from "./indexes.js";
+import { fieldSize, limitError } from "./values.js";
 import { tagOf } from "./token.js";
 
 export interface MemoryDriverOptions {
@@ -263,6 +264,22 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
     return counters;
   }
 
+  /** Throws PAYLOAD_TOO_LARGE when the change would grow `fields` past `change.limits`. */
+  function checkLimits(fields: Map<string, string>, change: SessionChange, counters: Counters): void {
+    if (change.limits === undefined) return;
+    const after = new Map(fields);
+    applyFields(after, change, counters);
+    const sizeOf = (map: Map<string, string>) => {
+      let size = 0;
+      for (const [name, text] of map) size += fieldSize(name, text);
+      return size;
+    };
+    const before = sizeOf(fields);
+    const size = sizeOf(after);
+    const error = limitError(change.limits, { count: after.size, grown: after.size > fields.size }, { size, grown: size > before });
+    if (error) throw error;
+  }
+
   function applyFields(fields: Map<string, string>, change: SessionChange, counters: Counters): void {
     for (const [name, value] of Object.entries(change.set)) fields.set(name, value);
     for (const name of change.remove) fields.delete(name);
@@ -319,6 +336,7 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
       const entry = live(id, now);
       if (entry === undefined) return null;
       const counters = countersOf(entry.fields, change);
+      checkLimits(entry.fields, change, counters);
       if (change.expiresAt <= now) {
         drop(id, entry);
         return counters;
@@ -341,6 +359,7 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
       if (from === undefined || fromId === toId || live(toId, now) !== undefined) return null;
       const fields = rotation.keepData ? new Map(from.fields) : new Map<string, string>();
       const counters = countersOf(fields, rotation);
+      checkLimits(fields, rotation, counters);
       drop(fromId, from);
       if (rotation.expiresAt <= now) return counters;
       applyFields(fields, rotation, counters);

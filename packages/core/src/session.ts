@@ -1,7 +1,7 @@
 import type { SessionRecord } from "./driver.js";
 import { SessionError } from "./errors.js";
 import type { Limits } from "./values.js";
-import { checkFieldName, parseValue, serializeValue } from "./values.js";
+import { checkFieldName, checkWellFormed, fieldSize, limitError, parseValue, serializeValue } from "./values.js";
 
 /** Session data: any object type whose values are JSON values. */
 export type SessionData = object;
@@ -37,6 +37,8 @@ export interface SessionState {
   /** regenerate({ endOtherSessions: true }): end the user's other sessions after the write. */
   endOthers: boolean;
   destroyed: boolean;
+  /** The commit started (the response is on its way): later changes would be lost, so they throw. */
+  committed: boolean;
   /**
    * The first refused write of this request (bad value, limit exceeded). A request with one commits
    * nothing, so a session is never left half-updated.
@@ -58,6 +60,7 @@ export function createSessionState(record: SessionRecord | null, limits: Limits,
     login: null,
     endOthers: false,
     destroyed: false,
+    committed: false,
     refused: null,
     limits,
     onCorruptField,
@@ -218,19 +221,23 @@ export class Session<T extends SessionData = UntypedData> {
   }
 
   /**
-   * Logs `userId` in: a new token (data kept unless `keepData: false`), the session bound to the
-   * user, and the absolute lifetime counted from now.
+   * Logs `userId` in: a new token, the session bound to the user, and the absolute lifetime counted
+   * from now. Data is kept (an anonymous cart survives the login) unless `keepData: false`, and never
+   * when the session is bound to another user: then the new user starts with empty data.
    */
   login(userId: string, options: { keepData?: boolean } = {}): void {
     if (typeof userId !== "string" || userId.length === 0 || userId.length > 256) {
       throw new SessionError("VALUE_INVALID", "login needs a user id of 1 to 256 characters");
     }
-    this.regenerate(options);
+    checkWellFormed("the user id", userId);
+    const current = this.userId;
+    this.regenerate(current !== null && current !== userId ? { ...options, keepData: false } : options);
     this.#state.login = userId;
   }
 
   /** Ends the session: deleted from the store at commit, and the cookie cleared. */
   destroy(): void {
+    this.#uncommitted();
     this.#state.destroyed = true;
   }
 
@@ -250,7 +257,17 @@ export class Session<T extends SessionData = UntypedData> {
     }
   }
 
+  #uncommitted(): void {
+    if (this.#state.committed) {
+      throw new SessionError(
+        "CONFLICT",
+        "the session was already committed (its response is being sent); this change would be lost: make it before sending the response",
+      );
+    }
+  }
+
   #writable(): void {
+    this.#uncommitted();
     if (this.#state.destroyed) {
       throw new SessionError("CONFLICT", "the session was destroyed in this request; it cannot be written");
     }
@@ -258,19 +275,12 @@ export class Session<T extends SessionData = UntypedData> {
 
   #checkLimits(field: string, text: string): void {
     const state = this.#state;
-    const { maxBytes, maxFields } = state.limits;
-    if (!state.texts.has(field) && state.texts.size + 1 > maxFields) {
-      throw new SessionError("PAYLOAD_TOO_LARGE", `a session holds at most ${maxFields} fields (limits.maxFields)`);
-    }
-    let size = field.length + text.length;
+    let size = fieldSize(field, text);
     for (const [name, value] of state.texts) {
-      if (name !== field) size += name.length + value.length;
+      if (name !== field) size += fieldSize(name, value);
     }
-    if (size > maxBytes) {
-      throw new SessionError(
-        "PAYLOAD_TOO_LARGE",
-        `the session would hold ${size} characters of data, more than limits.maxBytes (${maxBytes})`,
-      );
-    }
+    const added = !state.texts.has(field);
+    const error = limitError(state.limits, { count: state.texts.size + (added ? 1 : 0), grown: added }, { size, grown: true });
+    if (error) throw error;
   }
 }

@@ -2,7 +2,7 @@ import { SessionError, configError } from "./errors.js";
 
 /** Bounds on what one session may hold. */
 export interface LimitOptions {
-  /** Maximum size of a session's data: field names plus their JSON text, in UTF-16 code units. Default 65,536. */
+  /** Maximum size of a session's data: field names plus their JSON text, in UTF-8 bytes. Default 65,536. */
   maxBytes?: number;
   /** Maximum number of fields in a session. Default 128. */
   maxFields?: number;
@@ -30,13 +30,53 @@ export function createLimits(options: LimitOptions = {}): Limits {
   return { maxBytes, maxFields };
 }
 
+/** What a field counts towards `limits.maxBytes`: its name and JSON text, in UTF-8 bytes. */
+export function fieldSize(name: string, text: string): number {
+  return Buffer.byteLength(name) + Buffer.byteLength(text);
+}
+
+/**
+ * The PAYLOAD_TOO_LARGE error of a session that would hold `count` fields or `size` bytes, or null
+ * when both are within `limits`. `grown`: whether the write grows that measure (a write that does
+ * not grow a session already over a lowered limit is let through).
+ */
+export function limitError(
+  limits: Limits,
+  fields: { count: number; grown: boolean },
+  bytes: { size: number; grown: boolean },
+): SessionError | null {
+  if (fields.grown && fields.count > limits.maxFields) {
+    return new SessionError("PAYLOAD_TOO_LARGE", `a session holds at most ${limits.maxFields} fields (limits.maxFields)`);
+  }
+  if (bytes.grown && bytes.size > limits.maxBytes) {
+    return new SessionError(
+      "PAYLOAD_TOO_LARGE",
+      `the session would hold ${bytes.size} bytes of data, more than limits.maxBytes (${limits.maxBytes})`,
+    );
+  }
+  return null;
+}
+
 const FORBIDDEN_NAMES = new Set(["__proto__", "constructor", "prototype"]);
+
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Throws VALUE_INVALID when `text` is not well-formed UTF-16 (holds a lone surrogate): a UTF-8 store
+ * turns every lone surrogate into U+FFFD, so two different user ids (or field names) would meet.
+ */
+export function checkWellFormed(what: string, text: string): void {
+  if (LONE_SURROGATE.test(text)) {
+    throw new SessionError("VALUE_INVALID", `${what} is not well-formed Unicode: it holds a lone surrogate (U+D800 to U+DFFF)`);
+  }
+}
 
 /** Throws VALUE_INVALID unless `name` may be a session field name. */
 export function checkFieldName(name: unknown): asserts name is string {
   if (typeof name !== "string" || name.length === 0 || name.length > MAX_FIELD_NAME_LENGTH) {
     throw new SessionError("VALUE_INVALID", `a session field name must be a string of 1 to ${MAX_FIELD_NAME_LENGTH} characters`);
   }
+  checkWellFormed("a session field name", name);
   if (name.charCodeAt(0) === 36 /* $ */) {
     throw new SessionError("VALUE_INVALID", `session field names starting with "$" are reserved: ${JSON.stringify(name)}`);
   }

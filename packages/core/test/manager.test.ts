@@ -110,6 +110,26 @@ describe("manager.open", () => {
     });
   });
 
+  describe("when the cookie header carries several session cookies (a tossed cookie)", () => {
+    it("tries every well-formed value in order and uses the first that names a live session", async () => {
+      const token = await login("ada");
+      for (const cookie of [`sess=${newToken()}; sess=${token}`, `sess=${token}; sess=${newToken()}`, `sess=bad; sess=${newToken()}; sess=${token}`]) {
+        const { session, headers } = await run({ cookie });
+        expect(session.userId).toBe("ada");
+        expect(header(headers, "set-cookie")).toBeUndefined(); // no clearing cookie that would delete the real one
+      }
+    });
+
+    it("tries at most 4 values, so a request cannot make many store calls", async () => {
+      const token = await login("ada");
+      rec.calls.length = 0;
+      const tossed = Array.from({ length: 10 }, () => `sess=${newToken()}`).join("; ");
+      const { session } = await run({ cookie: `${tossed}; sess=${token}` });
+      expect(session.isNew).toBe(true);
+      expect(rec.methods()).toEqual(["load", "load", "load", "load"]);
+    });
+  });
+
   it("never adopts a well-formed token the server did not issue", async () => {
     const forged = newToken();
     const { headers } = await run({ cookie: `sess=${forged}` }, (s) => s.set("note", "hi"));
@@ -147,6 +167,19 @@ describe("manager.open", () => {
     expect(error.code).toBe("STORE_UNAVAILABLE");
     expect(error.cause).toBe(cause);
     expect(error.message).not.toMatch(/sess=/);
+  });
+
+  it("warns once when requests say X-Forwarded-Proto: https but the adapter does not trust the proxy", async () => {
+    const proxied = makeManager();
+    await proxied.open(request({ "x-forwarded-proto": "https" }));
+    await proxied.open(request({ "x-forwarded-proto": "https, http" }));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/X-Forwarded-Proto: https.*trustProxy/s);
+    const direct = makeManager();
+    await direct.open(request({ "x-forwarded-proto": "http" }));
+    await direct.open(request({ "x-forwarded-proto": "https" }, true)); // trusted: the adapter made it secure
+    await makeManager({ cookie: { secure: false } }).open(request({ "x-forwarded-proto": "https" }));
+    expect(warnings).toEqual([]);
   });
 
   it("warns once when a Secure cookie is configured and requests arrive over plain HTTP", async () => {
@@ -264,6 +297,62 @@ describe("open.commit", () => {
     const { session, headers } = await run({ cookie: `sess=${token}` });
     expect(session.isNew).toBe(true);
     expect(header(headers, "set-cookie")).toMatch(/^sess=; .*Max-Age=0/);
+  });
+
+  it("answers the loser of two parallel logins CONFLICT without a cookie that would drop the winner's", async () => {
+    const token = await login();
+    const [first, second] = await Promise.all([0, 1].map(() => manager.open(request({ cookie: `sess=${token}` }))));
+    first!.session.login("ada");
+    second!.session.regenerate();
+    const won = await first!.commit();
+    expect(tokenFrom(header(won.headers, "set-cookie"))).not.toBe(token);
+    const error = (await second!.commit().catch((e: unknown) => e)) as SessionError & { headers?: Record<string, string> };
+    expect(error.code).toBe("CONFLICT");
+    expect(error.headers?.["set-cookie"]).toBeUndefined();
+  });
+
+  it("throws CONFLICT for a change made once the commit started, instead of dropping it", async () => {
+    const token = await login();
+    for (const finish of ["commit", "commitNow"] as const) {
+      const open = await manager.open(request({ cookie: `sess=${token}` }));
+      if (finish === "commit") await open.commit();
+      else expect(open.commitNow()).not.toBeNull();
+      for (const change of [
+        () => open.session.set("note", "late"),
+        () => open.session.increment("visits"),
+        () => open.session.unset("note"),
+        () => open.session.regenerate(),
+        () => open.session.login("eve"),
+        () => open.session.destroy(),
+      ]) {
+        expect(change).toThrow(expect.objectContaining({ code: "CONFLICT", message: expect.stringMatching(/already committed/) }));
+      }
+      expect(open.session.get("username")).toBe("ada");
+    }
+  });
+
+  it("answers a write that lost to a parallel login CONFLICT without a clearing cookie", async () => {
+    const token = await login();
+    const [write, rotation] = await Promise.all([0, 1].map(() => manager.open(request({ cookie: `sess=${token}` }))));
+    rotation!.session.login("ada");
+    const rotated = tokenFrom(header((await rotation!.commit()).headers, "set-cookie"));
+    write!.session.set("note", "late");
+    const error = (await write!.commit().catch((e: unknown) => e)) as SessionError & { headers?: Record<string, string> };
+    expect(error.code).toBe("CONFLICT");
+    expect(error.headers?.["set-cookie"]).toBeUndefined();
+    expect((await run({ cookie: `sess=${rotated}` })).session.userId).toBe("ada");
+  });
+
+  it("ends the rotated session when a logout raced a rotation of it", async () => {
+    const token = await login("ada");
+    const bystander = await login("ada");
+    const [logout, rotation] = await Promise.all([0, 1].map(() => manager.open(request({ cookie: `sess=${token}` }))));
+    rotation!.session.regenerate();
+    const rotated = tokenFrom(header((await rotation!.commit()).headers, "set-cookie"));
+    logout!.session.destroy();
+    expect(header((await logout!.commit()).headers, "set-cookie")).toMatch(/^sess=; /);
+    expect((await run({ cookie: `sess=${rotated}` })).session.isNew).toBe(true);
+    expect((await run({ cookie: `sess=${bystander}` })).session.userId).toBe("ada");
   });
 
   it("rejects with CONFLICT and a clearing cookie when the session ended during the request", async () => {
@@ -489,12 +578,71 @@ describe("header transport", () => {
     expect(second.session.userId).toBe("ada");
   });
 
+  describe("when the Authorization header holds something other than a sess token", () => {
+    it.each([
+      ["Basic credentials", "Basic dXNlcjpwYXNz"],
+      ["another service's bearer token", "Bearer eyJhbGciOiJIUzI1NiJ9.e30.ZRrHA1JJJW8opsbCGfG_HACGpVUMN_a9IV7pAx_Zmeo"],
+      ["a malformed bearer token", `Bearer ${newToken().slice(1)}`],
+    ])("falls back to the cookie (%s)", async (_, authorization) => {
+      const both = makeManager({ header: true });
+      const first = await run({}, (s) => s.login("ada"), both);
+      const token = tokenFrom(header(first.headers, "set-cookie"));
+      const second = await run({ cookie: `sess=${token}`, authorization }, (s) => s.set("note", "x"), both);
+      expect(second.session.userId).toBe("ada");
+      expect(header(second.headers, "session-token")).toBeUndefined();
+      // A write that starts a session answers with a cookie, not a header the client never reads.
+      const fresh = await run({ authorization }, (s) => s.set("note", "x"), both);
+      expect(isToken(tokenFrom(header(fresh.headers, "set-cookie")))).toBe(true);
+      expect(header(fresh.headers, "session-token")).toBeUndefined();
+    });
+
+    it("still lets a sess bearer token win over the cookie", async () => {
+      const both = makeManager({ header: true });
+      const viaCookie = tokenFrom(header((await run({}, (s) => s.login("ada"), both)).headers, "set-cookie"));
+      const viaHeader = tokenFrom(header((await run({}, (s) => s.login("eve"), both)).headers, "set-cookie"));
+      const { session } = await run({ cookie: `sess=${viaCookie}`, authorization: `Bearer ${viaHeader}` }, () => {}, both);
+      expect(session.userId).toBe("eve");
+    });
+  });
+
   it("reads a named header as the bare token", async () => {
     const api = makeManager({ cookie: false, header: { name: "X-Session" } });
     const first = await run({}, (s) => s.set("note", "n"), api);
     const token = header(first.headers, "session-token")!;
     const second = await run({ "x-session": token }, () => {}, api);
     expect(second.session.get("note")).toBe("n");
+  });
+});
+
+describe("strings that are not well-formed Unicode", () => {
+  // A UTF-8 store turns each lone surrogate into U+FFFD: "eve\uDBFF" and "eve\uDBFE" would be one user there.
+  const lone = ["eve\uDBFF", "\uDC00eve", "e\uD800ve"];
+
+  it.each(lone)("are refused as user ids with VALUE_INVALID, before any store call (%j)", async (userId) => {
+    await login("eve\uFFFD");
+    rec.calls.length = 0;
+    const open = await manager.open(request());
+    expect(() => open.session.login(userId)).toThrow(expect.objectContaining({ code: "VALUE_INVALID" }));
+    await expect(manager.endUserSessions(userId)).rejects.toMatchObject({ code: "VALUE_INVALID" });
+    await expect(manager.listUserSessions(userId)).rejects.toMatchObject({ code: "VALUE_INVALID" });
+    await expect(manager.endSession(sessionIdOf(newToken()), { userId })).rejects.toMatchObject({ code: "VALUE_INVALID" });
+    expect(rec.calls).toEqual([]);
+    expect(await manager.listUserSessions("eve\uFFFD")).toHaveLength(1);
+  });
+
+  it.each(lone)("are refused as field names and prefix-index values (%j)", async (text) => {
+    const indexed = makeManager({ indexes: { cart: { fieldPrefix: "cart:" } } });
+    const open = await indexed.open(request());
+    expect(() => open.session.set(text as "note", "x")).toThrow(expect.objectContaining({ code: "VALUE_INVALID" }));
+    await expect(indexed.count("cart", text)).rejects.toMatchObject({ code: "VALUE_INVALID" });
+  });
+
+  it("accepts well-formed text outside the BMP", async () => {
+    const open = await manager.open(request());
+    open.session.login("eve😀");
+    open.session.set("note😀" as "note", "x");
+    await open.commit();
+    expect(await manager.listUserSessions("eve😀")).toHaveLength(1);
   });
 });
 
@@ -660,6 +808,43 @@ describe("session.regenerate({ endOtherSessions: true })", () => {
     expect((await run({ cookie: `sess=${bystander}` })).session.userId).toBe("eve");
   });
 
+  describe("when ending the other sessions fails", () => {
+    function failingEnd(failAt: (call: number) => boolean) {
+      let calls = 0;
+      const driver: SessionDriver = {
+        ...rec.driver,
+        endUserSessions: (userId, options) =>
+          failAt(++calls) ? Promise.reject(new Error("connection reset")) : rec.driver.endUserSessions(userId, options),
+      };
+      return makeManager({ driver });
+    }
+
+    it("ends the others before the rotation, so a failure leaves this session usable and rotated nothing", async () => {
+      const token = await login("ada");
+      const other = await login("ada");
+      const failing = failingEnd(() => true);
+      const open = await failing.open(request({ cookie: `sess=${token}` }));
+      open.session.regenerate({ endOtherSessions: true });
+      const error = (await open.commit().catch((e: unknown) => e)) as SessionError;
+      expect(error.code).toBe("STORE_UNAVAILABLE");
+      expect((await run({ cookie: `sess=${token}` })).session.userId).toBe("ada"); // not logged out
+      expect((await run({ cookie: `sess=${other}` })).session.userId).toBe("ada");
+    });
+
+    it("sends the new cookie with the error when the failure comes after the rotation", async () => {
+      const token = await login("ada");
+      const other = await login("ada");
+      const failing = failingEnd((call) => call > 1);
+      const open = await failing.open(request({ cookie: `sess=${token}` }));
+      open.session.regenerate({ endOtherSessions: true });
+      const error = (await open.commit().catch((e: unknown) => e)) as SessionError & { headers?: Record<string, string> };
+      expect(error.code).toBe("STORE_UNAVAILABLE");
+      const fresh = tokenFrom(error.headers?.["set-cookie"]);
+      expect((await run({ cookie: `sess=${fresh}` })).session.userId).toBe("ada");
+      expect((await run({ cookie: `sess=${other}` })).session.isNew).toBe(true); // ended by the first step
+    });
+  });
+
   it("ends nothing for a session without a user", async () => {
     const { headers } = await run({}, (s) => s.set("note", "x"));
     const token = tokenFrom(header(headers, "set-cookie"));
@@ -708,6 +893,14 @@ describe("bind", () => {
     expect((await opened(on, { cookie: `sess=${token}`, "user-agent": "browser/1" })).open.session.isNew).toBe(true);
   });
 
+  it("judges a session created without a User-Agent header: a request with one ends it", async () => {
+    const { on, events } = bound({ userAgent: true });
+    const token = await started(on, {});
+    expect((await opened(on, { cookie: `sess=${token}` })).open.session.isNew).toBe(false);
+    expect((await opened(on, { cookie: `sess=${token}`, "user-agent": "curl/8" })).open.session.isNew).toBe(true);
+    expect(events).toEqual([{ type: "binding-mismatch", sessionId: sessionIdOf(token), reason: "user-agent" }]);
+  });
+
   it("keeps a session used from the same IPv4 prefix and ends it from another", async () => {
     const { on, events } = bound({ ipPrefix: 24 });
     const token = await started(on, {}, "203.0.113.7");
@@ -716,6 +909,25 @@ describe("bind", () => {
     expect((await opened(on, { cookie: `sess=${token}` }, "::ffff:203.0.113.200")).open.session.isNew).toBe(false);
     expect((await opened(on, { cookie: `sess=${token}` }, "198.51.100.7")).open.session.isNew).toBe(true);
     expect(events).toEqual([{ type: "binding-mismatch", sessionId: sessionIdOf(token), reason: "ip" }]);
+  });
+
+  it("compares IPv6 addresses by their /64 network and stores only that network", async () => {
+    const { on, events } = bound({ ipPrefix: 24 });
+    const token = await started(on, {}, "2001:db8:aa:bb:1:2:3:4");
+    expect((await rec.driver.load(sessionIdOf(token)))?.ip).toBe("2001:db8:aa:bb:0:0:0:0/64");
+    expect((await opened(on, { cookie: `sess=${token}` }, "2001:db8:aa:bb::99")).open.session.isNew).toBe(false);
+    expect((await opened(on, { cookie: `sess=${token}` }, "2001:DB8:AA:BB:ffff:ffff:ffff:ffff%eth0")).open.session.isNew).toBe(false);
+    expect((await opened(on, { cookie: `sess=${token}` }, "2001:db8:aa:bc::1")).open.session.isNew).toBe(true);
+    expect(events).toEqual([{ type: "binding-mismatch", sessionId: sessionIdOf(token), reason: "ip" }]);
+  });
+
+  it("takes the IPv6 prefix length from bind.ipv6Prefix", async () => {
+    const { on } = bound({ ipPrefix: 24, ipv6Prefix: 48 });
+    const token = await started(on, {}, "2001:db8:aa:bb::1");
+    expect((await rec.driver.load(sessionIdOf(token)))?.ip).toBe("2001:db8:aa:0:0:0:0:0/48");
+    expect((await opened(on, { cookie: `sess=${token}` }, "2001:db8:aa:cc::1")).open.session.isNew).toBe(false);
+    expect((await opened(on, { cookie: `sess=${token}` }, "2001:db8:ab::1")).open.session.isNew).toBe(true);
+    expect(() => makeManager({ bind: { ipPrefix: 24, ipv6Prefix: 129 } })).toThrow(/bind.ipv6Prefix/);
   });
 
   it("stores the full address when recordDevice.ip is on and still compares by prefix", async () => {

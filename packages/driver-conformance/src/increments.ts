@@ -24,6 +24,18 @@ export function incrementTests(context: SuiteContext): void {
         expect((await driver.load(id))?.fields).toEqual({ credits: "-2", debt: "-2" });
       });
 
+      it("counts down to the safe integer bound, at or below -10^15 as well", async () => {
+        const driver = context.driver();
+        const id = await stored(context, { fields: { low: "-1000000000000000", lower: "-9007199254740990" } });
+        expect(await driver.update(id, newChange(harness, { increment: { low: -1, lower: -1 } }))).toEqual({
+          low: -1000000000000001,
+          lower: -9007199254740991,
+        });
+        expect(await driver.update(id, newChange(harness, { increment: { low: 1 } }))).toEqual({ low: -1000000000000000 });
+        await expectSessionError(driver.update(id, newChange(harness, { increment: { lower: -1 } })), "VALUE_INVALID");
+        expect((await driver.load(id))?.fields).toEqual({ low: "-1000000000000000", lower: "-9007199254740991" });
+      });
+
       it("applies the other parts of the same change", async () => {
         const driver = context.driver();
         const id = await stored(context, { fields: { n: "1", gone: "true" } });

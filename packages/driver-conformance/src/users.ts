@@ -7,7 +7,9 @@ import {
   liveIds,
   metaOf,
   newChange,
+  newRotation,
   newUserId,
+  rotationTargetOf,
   stored,
 } from "./context.js";
 
@@ -234,6 +236,24 @@ export function userTests(context: SuiteContext): void {
       await driver.update(late, newChange(harness, { user: { userId, maxSessions: 2 } }));
       expect(await listedIds(userId)).toEqual([late, fourth]);
       expect(await liveIds(driver, [first, second, third, fourth, late])).toEqual([fourth, late]);
+    });
+
+    it("ends nobody and lists nothing new when a binding rotation fails", async () => {
+      const driver = context.driver();
+      const userId = newUserId();
+      const bound = await stored(context, { user: { userId, maxSessions: 1 } });
+      const anonymous = await stored(context);
+      const taken = await stored(context, {}, rotationTargetOf(anonymous));
+      const login = newRotation(harness, { user: { userId, maxSessions: 1 }, absoluteExpiresAt: harness.now() + 2 * HOUR });
+      expect(await driver.rotate(anonymous, taken, login)).toBeNull();
+      expect(await liveIds(driver, [bound, anonymous, taken])).toEqual([bound, anonymous, taken]);
+      expect(await listedIds(userId)).toEqual([bound]);
+      expect((await driver.load(taken))?.userId).toBeNull();
+      // The failed rotation left nothing behind that a later login would count or end.
+      const next = rotationTargetOf(anonymous);
+      expect(await driver.rotate(anonymous, next, login)).toEqual({});
+      expect(await listedIds(userId)).toEqual([next]);
+      expect(await liveIds(driver, [bound, taken, next])).toEqual([taken, next]);
     });
 
     it("does not count or end other users' sessions", async () => {

@@ -145,6 +145,30 @@ describe.each(frameworks)("sessionMiddleware on %s", (_label, express) => {
       const ended = await sessions.logoutEverywhere(req);
       res.json({ ended });
     });
+    app.post("/set-after-send", (req, res) => {
+      res.json({ ok: true });
+      try {
+        sessions.of(req).set("name", "late");
+      } catch (error) {
+        errors.push(error);
+      }
+    });
+    app.post("/logout-after-end", (req, res) => {
+      res.status(204).end();
+      try {
+        sessions.logout(req);
+      } catch (error) {
+        errors.push(error);
+      }
+    });
+    app.post("/logout-then-throw", (req) => {
+      sessions.logout(req);
+      throw new Error("handler failed after logout");
+    });
+    app.post("/login-then-throw", (req) => {
+      sessions.login(req, "ada");
+      throw new Error("handler failed after login");
+    });
     app.use((error: unknown, _req: unknown, res: express5.Response, _next: unknown) => {
       errors.push(error);
       const status = error instanceof SessionError ? error.status : 500;
@@ -330,6 +354,37 @@ describe.each(frameworks)("sessionMiddleware on %s", (_label, express) => {
     const response = await fetch(`${url}/logout-everywhere`, { method: "POST", headers: { cookie: a } });
     expect(await json(response)).toEqual({ ended: 1 });
     expect((await json(await fetch(`${url}/read`, { headers: { cookie: b } }))).name).toBeNull();
+  });
+
+  it("throws CONFLICT for a change made after the response was sent, instead of dropping it", async () => {
+    const { app, errors } = build();
+    const url = await listen(app);
+    const cookie = cookieOf(await fetch(`${url}/json`, { method: "POST" }))!;
+    expect((await fetch(`${url}/set-after-send`, { method: "POST", headers: { cookie } })).status).toBe(200);
+    expect((await fetch(`${url}/logout-after-end`, { method: "POST", headers: { cookie } })).status).toBe(204);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(errors).toEqual([
+      expect.objectContaining({ code: "CONFLICT", message: expect.stringMatching(/already committed/) }),
+      expect.objectContaining({ code: "CONFLICT", message: expect.stringMatching(/already committed/) }),
+    ]);
+    expect((await json(await fetch(`${url}/read`, { headers: { cookie } }))).name).toBe("json");
+  });
+
+  it("still ends the session when the handler throws after logout, and rotates after login", async () => {
+    const { app } = build();
+    const url = await listen(app);
+    const cookie = cookieOf(await fetch(`${url}/json`, { method: "POST" }))!;
+    const failed = await fetch(`${url}/logout-then-throw`, { method: "POST", headers: { cookie } });
+    expect(failed.status).toBe(500);
+    expect(failed.headers.getSetCookie()[0]).toMatch(/^sess=; /);
+    expect((await json(await fetch(`${url}/read`, { headers: { cookie } }))).name).toBeNull();
+    const other = cookieOf(await fetch(`${url}/json`, { method: "POST" }))!;
+    const login = await fetch(`${url}/login-then-throw`, { method: "POST", headers: { cookie: other } });
+    expect(login.status).toBe(500);
+    const rotated = cookieOf(login)!;
+    expect(rotated).not.toBe(other);
+    expect((await json(await fetch(`${url}/read`, { headers: { cookie: other } }))).name).toBeNull();
+    expect((await json(await fetch(`${url}/read`, { headers: { cookie: rotated } }))).name).toBe("json");
   });
 
   it("never opens a session for routes mounted before it", async () => {

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   appendResponseHeaders,
   createAdapterCore,
+  type ResponseHeaders,
   type SessionData,
   type SessionHelpers,
   type SessionMiddlewareOptions,
@@ -31,12 +32,38 @@ export function sessionMiddleware<T extends SessionData = UntypedData>(
   const adapter = createAdapterCore<SessionContext, T>(options, "context");
   const middleware = async (ctx: SessionContext, next: () => Promise<unknown>): Promise<void> => {
     const opened = await adapter.open(ctx, ctx.req, ctx.ip);
-    await next();
+    try {
+      await next();
+    } catch (error) {
+      // Committed anyway, as on Express (whose error response commits): a logout() or regenerate()
+      // before the throw takes effect, and the error carries the session's headers.
+      const committed = await Promise.resolve(opened.commitNow() ?? opened.commit()).then(
+        (result) => result.headers,
+        () => null, // the handler's error is the one to report
+      );
+      if (committed !== null) carryHeaders(error, committed);
+      throw error;
+    }
     // A failed commit throws; Koa's error handling sends the error's `headers` (the clearing cookie).
     const { headers } = opened.commitNow() ?? (await opened.commit());
     appendResponseHeaders(ctx.res, headers);
   };
   return Object.assign(middleware, adapter.helpers);
+}
+
+/**
+ * Adds the session's headers to a thrown error's `headers` (Koa's error handling sends only those:
+ * it clears the response's own), joining a Set-Cookie the error already carries.
+ */
+function carryHeaders(error: unknown, headers: ResponseHeaders): void {
+  if (headers.length === 0 || error === null || typeof error !== "object") return;
+  const target = error as { headers?: Record<string, string | string[]> };
+  const carried: Record<string, string | string[]> = { ...target.headers };
+  for (const [name, value] of headers) {
+    const previous = name === "set-cookie" ? carried[name] : undefined;
+    carried[name] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
+  }
+  target.headers = carried;
 }
 
 export {

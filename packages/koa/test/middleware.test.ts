@@ -141,6 +141,14 @@ describe.each(frameworks)("sessionMiddleware on %s", (_label, Koa) => {
           sessions.logout(ctx);
           ctx.status = 204;
           return;
+        case "POST /throw":
+          throw new Error("handler failed");
+        case "POST /logout-then-throw":
+          sessions.logout(ctx);
+          throw new Error("handler failed after logout");
+        case "POST /login-then-throw":
+          sessions.login(ctx, "ada");
+          throw new Error("handler failed after login");
         case "POST /logout-everywhere":
           ctx.body = { ended: await sessions.logoutEverywhere(ctx) };
           return;
@@ -220,6 +228,35 @@ describe.each(frameworks)("sessionMiddleware on %s", (_label, Koa) => {
     expect(response.status).toBe(409);
     expect(response.headers.get("x-handler")).toBeNull();
     expect(response.headers.getSetCookie()[0]).toMatch(/^sess=; Path=\/; HttpOnly; SameSite=Lax; Max-Age=0/);
+  });
+
+  it("reports the handler's own error when the handler throws without touching the session", async () => {
+    const { app, errors } = build();
+    const url = await listen(app);
+    const response = await fetch(`${url}/throw`, { method: "POST" });
+    expect(response.status).toBe(500);
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(errors).toEqual([expect.objectContaining({ message: "handler failed" })]);
+  });
+
+  it.each([
+    ["the app's error middleware", true],
+    ["Koa's default error handling", false],
+  ])("still ends the session when the handler throws after logout, and rotates after login (%s)", async (_, handler) => {
+    const { app } = build({}, handler);
+    const url = await listen(app);
+    const cookie = cookieOf(await fetch(`${url}/body`, { method: "POST" }))!;
+    const failed = await fetch(`${url}/logout-then-throw`, { method: "POST", headers: { cookie } });
+    expect(failed.status).toBe(500);
+    expect(failed.headers.getSetCookie()[0]).toMatch(/^sess=; /);
+    expect((await json(await fetch(`${url}/read`, { headers: { cookie } }))).name).toBeNull();
+    const other = cookieOf(await fetch(`${url}/body`, { method: "POST" }))!;
+    const login = await fetch(`${url}/login-then-throw`, { method: "POST", headers: { cookie: other } });
+    expect(login.status).toBe(500);
+    const rotated = cookieOf(login)!;
+    expect(rotated).not.toBe(other);
+    expect((await json(await fetch(`${url}/read`, { headers: { cookie: other } }))).name).toBeNull();
+    expect((await json(await fetch(`${url}/read`, { headers: { cookie: rotated } }))).name).toBe("body");
   });
 
   it("marks the cookie Secure with the __Host- prefix behind a trusted proxy only", async () => {

@@ -4,7 +4,8 @@
 --             binding score, expectation, write id, nSet, nRemove, nIncrement)
 -- ARGV[13] keepData: "1" moves the user fields, "0" keeps only the metadata
 -- ARGV[14] nSpecs
--- from ARGV[15]: nSet field/value pairs, nRemove field names, nIncrement field/delta pairs, nSpecs
+-- ARGV[15] maxFields  ARGV[16] maxBytes: as update-1 (of the data under KEYS[2] after the write)
+-- from ARGV[17]: nSet field/value pairs, nRemove field names, nIncrement field/delta pairs, nSpecs
 --          index spec triples (see include/indexes.lua)
 -- Effects  the expiry and last renewal never move earlier (the later of stored and given is kept);
 --          the memberships ($i) move with the session; with specs they are recomputed from the
@@ -17,6 +18,7 @@
 --          {-1, field} increment of a non-integer value: nothing written
 --          {-2}        the expectation no longer holds: nothing written, retry
 --          {-3}        something already exists under KEYS[2]: nothing written
+--          {-4, measure, value, limit}  as update-1: nothing written
 --          {1, previousUserId, {{}, old, {}}} when the binding lost to newer logins of that user (a
 --                      tombstone for this binding under KEYS[2], or the $ev marker) or the expiry
 --                      passed: KEYS[1] is deleted
@@ -34,7 +36,7 @@ local now, expiresAt = tonumber(ARGV[1]), tonumber(ARGV[2])
 local userOp, userId, writeId = ARGV[5], ARGV[6], ARGV[9]
 local binding = userId .. '|' .. ARGV[7]
 local nSet, nRemove, nIncr, nSpecs = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[14])
-local setAt = 15
+local setAt = 17
 local removeAt = setAt + 2 * nSet
 local incrAt = removeAt + nRemove
 local specAt = incrAt + 2 * nIncr
@@ -66,6 +68,8 @@ local keepData = ARGV[13] == '1'
 
 local pending, refused = pendingFields(keepData and from or nil, nSet, nRemove, nIncr, setAt, removeAt, incrAt)
 if not pending then return {-1, refused} end
+local measure, value, limit = overLimit(keepData and from or nil, pending, ARGV[15], ARGV[16])
+if measure then return {-4, measure, value, limit} end
 
 if expiresAt <= now then
   redis.call('DEL', from)

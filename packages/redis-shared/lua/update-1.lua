@@ -6,7 +6,9 @@
 -- ARGV[6]  user id (bind)       ARGV[7] index score of this binding (eviction marker check)
 -- ARGV[8]  expectation "<$a>|<$u>" as read before indexing, or "" for none
 -- ARGV[9]  write id of this driver call (see include/writes.lua), or "" for none
--- ARGV[10] nSet  ARGV[11] nRemove  ARGV[12] nIncrement  ARGV[13] nSpecs, then from ARGV[14]:
+-- ARGV[10] nSet  ARGV[11] nRemove  ARGV[12] nIncrement  ARGV[13] nSpecs
+-- ARGV[14] maxFields  ARGV[15] maxBytes: limits on the user fields after the write ("" for none;
+--          see include/fields.lua), then from ARGV[16]:
 --          nSet field/value pairs, nRemove field names, nIncrement field/delta pairs, nSpecs index
 --          spec triples (see include/indexes.lua)
 -- Effects  the stored expiry and last renewal never move earlier (the later of stored and given is kept);
@@ -24,6 +26,8 @@
 --          {0}         no live session under KEYS[1] (missing, tombstone, foreign type): nothing written
 --          {-1, field} increment of a non-integer value or out of the safe integer range: nothing written
 --          {-2}        the expectation no longer holds (concurrent login): nothing written, retry
+--          {-4, "fields" or "bytes", value after the write, limit}  the write would grow the
+--                      session past ARGV[14] or ARGV[15]: nothing written
 -- include: indexes.lua
 -- include: expiry.lua
 -- include: fields.lua
@@ -33,7 +37,7 @@ local now, expiresAt = tonumber(ARGV[1]), tonumber(ARGV[2])
 if redis.call('TYPE', key).ok ~= 'hash' or redis.call('HEXISTS', key, '$c') == 0 then return {0} end
 local userOp, userId, writeId = ARGV[5], ARGV[6], ARGV[9]
 local nSet, nRemove, nIncr, nSpecs = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
-local setAt = 14
+local setAt = 16
 local removeAt = setAt + 2 * nSet
 local incrAt = removeAt + nRemove
 local specAt = incrAt + 2 * nIncr
@@ -56,6 +60,8 @@ if ARGV[8] ~= '' and ((redis.call('HGET', key, '$a') or '') .. '|' .. prevUser) 
 
 local pending, refused = pendingFields(key, nSet, nRemove, nIncr, setAt, removeAt, incrAt)
 if not pending then return {-1, refused} end
+local measure, value, limit = overLimit(key, pending, ARGV[14], ARGV[15])
+if measure then return {-4, measure, value, limit} end
 
 if expiresAt <= now then
   redis.call('DEL', key)

@@ -110,8 +110,8 @@ function changeArgs(change: SessionChange, indexUser: string | null, score: stri
   return args;
 }
 
-/** The field counts (nSet, nRemove, nIncrement), the nSpecs count, and the body: fields then index specs. */
-function fieldArgs(change: SessionChange): { counts: string[]; specCount: string; body: string[] } {
+/** The field counts (nSet, nRemove, nIncrement), the nSpecs count, the limits, and the body: fields then index specs. */
+function fieldArgs(change: SessionChange): { counts: string[]; specCount: string; limits: string[]; body: string[] } {
   const set = Object.entries(change.set);
   const increments = Object.entries(change.increment);
   const body: string[] = [];
@@ -123,6 +123,7 @@ function fieldArgs(change: SessionChange): { counts: string[]; specCount: string
   return {
     counts: [String(set.length), String(change.remove.length), String(increments.length)],
     specCount: String(specs.length / 3),
+    limits: change.limits ? [String(change.limits.maxFields), String(change.limits.maxBytes)] : ["", ""],
     body,
   };
 }
@@ -172,14 +173,19 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
     return { a, u: u ?? "" };
   }
 
-  /** Index step of a binding: add the id to the user's index, then end whatever the limit evicted. */
-  async function index(operation: string, userId: string, id: string, score: number | string, max?: number): Promise<void> {
-    const reply = await script(operation, scripts.index, [keys.user(userId)], [
-      String(Date.now()),
-      id,
-      String(score),
-      max === undefined ? "" : String(max),
-    ]);
+  /** Index step of a binding, before its write: the id joins the user's index (nothing is evicted yet). */
+  async function index(operation: string, userId: string, id: string, score: number | string): Promise<void> {
+    await script(operation, scripts.index, [keys.user(userId)], [String(Date.now()), id, String(score), ""]);
+  }
+
+  /**
+   * Limit step of a binding, after its write succeeded: ends the user's oldest other sessions beyond
+   * `max`. After the write, so a binding whose write fails ends nobody; a binding evicted meanwhile
+   * by a newer one (not listed any more) evicts nobody either.
+   */
+  async function enforce(operation: string, userId: string, id: string, max: number | undefined): Promise<void> {
+    if (max === undefined) return;
+    const reply = await script(operation, scripts.index, [keys.user(userId)], [String(Date.now()), id, "", String(max)]);
     await Promise.all(evictedEntries(reply).map((entry) => kill(operation, userId, entry.id, entry.score)));
   }
 
@@ -221,7 +227,8 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
 
   /**
    * Shared body of update and rotate: index first (so a live session is never missing from its
-   * user's index), then the atomic write, then removal of entries the write made stale.
+   * user's index), then the atomic write, then the per-user limit and removal of entries the write
+   * made stale. A rotation that writes nothing takes its new id out of the index again.
    */
   async function write(
     operation: string,
@@ -250,11 +257,26 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
         if (score === "") score = current.a;
         if (binding === undefined) indexUser = current.u === "" ? null : current.u;
       }
-      if (indexUser !== null) await index(operation, indexUser, toId, score, binding?.maxSessions);
+      if (indexUser !== null) await index(operation, indexUser, toId, score);
+      // The new id of a rotation that wrote nothing is in no session: out of the index again.
+      const withdraw = () => (moving && indexUser !== null ? unindex(operation, indexUser, [toId]) : undefined);
       const args = changeArgs(change, indexUser, score, expectation, writeId);
-      const outcome: WriteOutcome = writeOutcome(await send(args), operation);
-      if (outcome.kind === "retry") continue;
-      if (outcome.kind !== "written") return null;
+      const reply = await send(args);
+      let outcome: WriteOutcome;
+      try {
+        outcome = writeOutcome(reply, operation);
+      } catch (error) {
+        await withdraw(); // a refused value: nothing was written
+        throw error;
+      }
+      if (outcome.kind === "retry") {
+        if (attempt === MAX_ATTEMPTS - 1) await withdraw();
+        continue;
+      }
+      if (outcome.kind !== "written") {
+        await withdraw();
+        return null;
+      }
       const previous = outcome.previousUserId;
       const finalUser = binding === undefined ? previous : binding === null ? null : binding.userId;
       await Promise.all([
@@ -262,6 +284,7 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
           ? unindex(operation, previous, [fromId])
           : undefined,
         relist(operation, fromId, toId, outcome.memberships.expiresAt ?? change.expiresAt, outcome.memberships),
+        binding ? enforce(operation, binding.userId, toId, binding.maxSessions) : undefined,
       ]);
       return outcome.counters;
     }
@@ -292,9 +315,7 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
 
     async create(id, session: NewSession) {
       begin("create");
-      if (session.user) {
-        await index("create", session.user.userId, id, session.absoluteExpiresAt, session.user.maxSessions);
-      }
+      if (session.user) await index("create", session.user.userId, id, session.absoluteExpiresAt);
       const binding = session.user ? `${session.user.userId}|${String(session.absoluteExpiresAt)}` : "";
       const specs = specArgs(session.indexes);
       const args = [String(Date.now()), String(session.expiresAt), binding, newWriteId(), String(specs.length / 3), ...specs];
@@ -305,7 +326,11 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
       if (session.ip !== null) args.push("$ip", session.ip);
       for (const [name, value] of Object.entries(session.fields)) args.push(name, value);
       const outcome = createOutcome(await script("create", scripts.create, [keys.session(id)], args));
-      await relist("create", id, id, session.expiresAt, { added: outcome.memberships, removed: [], current: [] });
+      const user = session.user;
+      await Promise.all([
+        relist("create", id, id, session.expiresAt, { added: outcome.memberships, removed: [], current: [] }),
+        user && (outcome.created ? enforce("create", user.userId, id, user.maxSessions) : unindex("create", user.userId, [id])),
+      ]);
       return outcome.created;
     },
 
@@ -314,7 +339,13 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
       const fields = fieldArgs(change);
       return write("update", id, id, change, (args) => {
         args[0] = String(Date.now());
-        return script("update", scripts.update, [keys.session(id)], [...args, ...fields.counts, fields.specCount, ...fields.body]);
+        return script("update", scripts.update, [keys.session(id)], [
+          ...args,
+          ...fields.counts,
+          fields.specCount,
+          ...fields.limits,
+          ...fields.body,
+        ]);
       });
     },
 
@@ -329,6 +360,7 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
           ...fields.counts,
           rotation.keepData ? "1" : "0",
           fields.specCount,
+          ...fields.limits,
           ...fields.body,
         ]);
       });

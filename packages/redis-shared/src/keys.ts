@@ -6,7 +6,9 @@
  *   index entry <prefix>:v1:x:{<sha256(name "\0" value)>}  sorted set, member = session id, score = expiresAt
  *
  * `<tag>` is the session's stable slot tag (`tagOf(id)`, its first 8 characters, kept by rotation),
- * so a session's old and new keys hash to the same cluster slot. The user index carries its own
+ * so a session's old and new keys hash to the same cluster slot. It is also the token's first 8
+ * characters: 48 random bits, public and outside the token's 256 secret bits; the rest of the key is
+ * the SHA-256 of the whole token, so nothing in a key authenticates. The user index carries its own
  * tag (the base64url SHA-256 of the user id), so it usually lives in another slot: nothing ever
  * touches a session key and a user key in one command or script. Each secondary-index entry (one
  * per declared index name and value) has its own tag too, and is likewise only ever touched alone.

@@ -44,6 +44,15 @@ const WRITE_CODES: Record<number, (reply: unknown[], operation: string) => Write
     );
   },
   [-2]: () => ({ kind: "retry" }),
+  [-4]: (reply, operation) => {
+    const [measure, value, limit] = [text(reply[1]), text(reply[2]), text(reply[3])];
+    throw new SessionError(
+      "PAYLOAD_TOO_LARGE",
+      measure === "fields"
+        ? `${operation} refused: the session would hold ${value} fields, more than limits.maxFields (${limit}); nothing was written`
+        : `${operation} refused: the session would hold ${value} bytes of data, more than limits.maxBytes (${limit}); nothing was written`,
+    );
+  },
   [-3]: () => ({ kind: "taken" }),
 };
 

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { newToken, sessionIdOf, tagOf } from "@sess/core";
 import { createKeySchema } from "../src/index.js";
@@ -21,6 +22,15 @@ describe("createKeySchema", () => {
     expect(hashTagOf(keys.session(id))).toBe(tagOf(id));
     expect(hashTagOf(keys.session(rotated))).toBe(hashTagOf(keys.session(id)));
     expect(keys.session(rotated)).not.toBe(keys.session(id));
+  });
+
+  it("holds exactly the tag and the SHA-256 of the whole token, never the token's secret part", () => {
+    const token = newToken();
+    const key = createKeySchema("app").session(sessionIdOf(token));
+    const digest = createHash("sha256").update(token).digest("base64url");
+    expect(key).toBe(`app:v1:s:{${token.slice(0, 8)}}${digest}`);
+    const secret = token.slice(8);
+    for (let at = 0; at + 8 <= secret.length; at += 1) expect(key).not.toContain(secret.slice(at, at + 8));
   });
 
   it("builds the user index key from a hash of the user id, with its own tag", () => {

@@ -155,7 +155,7 @@ describe("update-1 with a write id", () => {
     expect(await client.hgetall(keys.session(id))).toEqual(before);
     // The same arguments under a new write id are a new write.
     const again = (await replay(first, "another-id-1")) as unknown[];
-    expect(again.slice(3)).toEqual(["n", 12]);
+    expect(again.slice(3)).toEqual(["n", "12"]); // counters are answered as the stored text
     expect((await driver.load(id))?.fields.n).toBe("12");
   });
 

@@ -1,8 +1,11 @@
 -- The per-field part of update-1 and rotate-2. The field arguments sit in ARGV as nSet
 -- field/value pairs from setAt, nRemove field names from removeAt and nIncrement field/delta
 -- pairs from incrAt.
+-- A safe integer in canonical decimal (no sign on 0, no leading zeros); the sign is not a digit.
 local function isInteger(s)
-  return s == '0' or (string.match(s, '^%-?[1-9]%d*$') ~= nil and #s <= 16)
+  if s == '0' then return true end
+  local digits = string.match(s, '^%-?([1-9]%d*)$')
+  return digits ~= nil and #digits <= 16 and tonumber(digits) <= 9007199254740991
 end
 
 -- Checks every increment before anything is written (Redis does not roll a script back): the
@@ -26,15 +29,60 @@ local function pendingFields(source, nSet, nRemove, nIncr, setAt, removeAt, incr
   return pending
 end
 
--- Writes the sets, removes and increments to `key`; returns {field, value, ...} of the increments.
+-- Checks limits.maxFields / limits.maxBytes (ARGV texts, "" for no bound) against what `source`
+-- (nil: an empty hash) holds with `pending` applied. User fields are the names not starting with
+-- "$"; bytes are names plus values (Lua lengths are bytes). A write that does not grow the count
+-- (or the size) passes even when the session is over a lowered limit.
+-- Returns nil, or the measure that is exceeded ("fields" or "bytes"), its value after the write and the limit.
+local function overLimit(source, pending, maxFieldsText, maxBytesText)
+  if maxFieldsText == '' and maxBytesText == '' then return nil end
+  local grows = false
+  for _, value in pairs(pending) do
+    if value then grows = true end
+  end
+  if not grows then return nil end
+  local sizes, fields, bytes = {}, 0, 0
+  if source then
+    local all = redis.call('HGETALL', source)
+    for j = 1, #all, 2 do
+      local name = all[j]
+      if string.byte(name, 1) ~= 36 then -- "$": the driver's metadata
+        local size = #name + #all[j + 1]
+        sizes[name] = size
+        fields = fields + 1
+        bytes = bytes + size
+      end
+    end
+  end
+  local newFields, newBytes = fields, bytes
+  for name, value in pairs(pending) do
+    local old = sizes[name]
+    if old then
+      newFields = newFields - 1
+      newBytes = newBytes - old
+    end
+    if value then
+      newFields = newFields + 1
+      newBytes = newBytes + #name + #value
+    end
+  end
+  local maxFields, maxBytes = tonumber(maxFieldsText), tonumber(maxBytesText)
+  if maxFields and newFields > maxFields and newFields > fields then return 'fields', newFields, maxFields end
+  if maxBytes and newBytes > maxBytes and newBytes > bytes then return 'bytes', newBytes, maxBytes end
+  return nil
+end
+
+-- Writes the sets, removes and increments to `key`; returns {field, value text, ...} of the increments.
 local function applyFields(key, nSet, nRemove, nIncr, setAt, removeAt, incrAt)
   for j = 0, nSet - 1 do redis.call('HSET', key, ARGV[setAt + 2 * j], ARGV[setAt + 2 * j + 1]) end
   for j = 0, nRemove - 1 do redis.call('HDEL', key, ARGV[removeAt + j]) end
   local counters = {}
   for j = 0, nIncr - 1 do
     local field = ARGV[incrAt + 2 * j]
+    redis.call('HINCRBY', key, field, ARGV[incrAt + 2 * j + 1])
     counters[#counters + 1] = field
-    counters[#counters + 1] = redis.call('HINCRBY', key, field, ARGV[incrAt + 2 * j + 1])
+    -- The stored text, not HINCRBY's integer reply: clients differ in how they parse integers near 2^53.
+    counters[#counters + 1] = redis.call('HGET', key, field)
   end
   return counters
 end
