@@ -22,4 +22,12 @@ export default tseslint.config(
     files: ["**/*.js", "**/*.mjs"],
     languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly", setTimeout: "readonly" } },
   },
+  {
+    // The demo's web page runs in the browser.
+    files: ["examples/demo/public/**/*.js"],
+    languageOptions: {
+      sourceType: "script",
+      globals: { document: "readonly", fetch: "readonly", FormData: "readonly", setInterval: "readonly", clearInterval: "readonly" },
+    },
+  },
 );

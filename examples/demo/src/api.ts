@@ -11,6 +11,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { SessionError, createSessionManager, type IndexPage, type Session, type SessionManager } from "@sess/core";
+import { pageRoutes, type Asset } from "./page.js";
 import type { Settings } from "./settings.js";
 import type { Store } from "./store.js";
 
@@ -35,7 +36,10 @@ export class HttpError extends Error {
 
 export interface Reply {
   status: number;
+  /** Sent as JSON. */
   body?: unknown;
+  /** A file of the web page, sent as is (see page.ts). */
+  asset?: Asset;
 }
 
 export interface Call {
@@ -100,6 +104,7 @@ export function createDemo(settings: Omit<Settings, "port" | "host" | "redisUrl"
   };
 
   const routes: Route[] = [
+    ...pageRoutes(),
     {
       method: "GET",
       path: "/health",

@@ -1,5 +1,6 @@
 import Koa from "koa";
 import { sessionMiddleware } from "@sess/koa";
+import { assetHeaders } from "./page.js";
 import { errorReply, readJson, type Demo, type DemoData, type Reply } from "./api.js";
 
 /** The demo API on Koa: sessionless routes answer before the session middleware runs. */
@@ -15,7 +16,10 @@ export function createKoaApp(demo: Demo, log: (line: string) => void = console.e
   });
   const send = (ctx: Koa.Context, reply: Reply) => {
     ctx.status = reply.status;
-    if (reply.body !== undefined) ctx.body = reply.body;
+    if (reply.asset) {
+      ctx.set(assetHeaders(reply.asset));
+      ctx.body = reply.asset.text;
+    } else if (reply.body !== undefined) ctx.body = reply.body;
   };
 
   app.use(async (ctx, next) => {

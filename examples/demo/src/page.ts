@@ -1,0 +1,37 @@
+/**
+ * The demo's web page: three static files from `public/`, read once and served by every framework
+ * through the route table (no build step). The page talks to the JSON API with fetch.
+ */
+import { readFileSync } from "node:fs";
+import type { Reply, Route } from "./api.js";
+
+/** A static file of the page, sent as is. */
+export interface Asset {
+  type: string;
+  text: string;
+}
+
+const FILES: Array<[path: string, file: string, type: string]> = [
+  ["/", "index.html", "text/html; charset=utf-8"],
+  ["/app.js", "app.js", "text/javascript; charset=utf-8"],
+  ["/app.css", "app.css", "text/css; charset=utf-8"],
+];
+
+/** The page loads only its own script and style, cannot be framed, and is always revalidated. */
+export function assetHeaders(asset: Asset): Record<string, string> {
+  return {
+    "content-type": asset.type,
+    "content-security-policy": "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-cache",
+  };
+}
+
+export function pageRoutes(): Route[] {
+  const folder = new URL("../public/", import.meta.url);
+  return FILES.map(([path, file, type]) => {
+    const reply: Reply = { status: 200, asset: { type, text: readFileSync(new URL(file, folder), "utf8") } };
+    return { method: "GET", path, session: false, handle: async () => reply };
+  });
+}
