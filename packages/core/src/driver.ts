@@ -183,6 +183,12 @@ export interface SessionDriver {
    */
   findIndex(name: string, value: string, page: { offset: number; limit: number }): Promise<IndexPage>;
 
+  /**
+   * Optional: resolves when the store answers a no-op (Redis PING), rejects when it cannot. Used by
+   * `manager.health()`; a driver without it is checked by loading a session id that cannot exist.
+   */
+  ping?(): Promise<void>;
+
   /** Releases what the driver opened itself. A client passed in by the application is left open. */
   close(): Promise<void>;
 }

@@ -51,7 +51,9 @@ export {
   type SessionErrorWithHeaders,
   type SessionEvent,
   type IndexValue,
+  type StoreHealth,
 } from "./manager.js";
+export { CHANNELS, type ChannelName, type StoreOperation, type StoreTrace } from "./tracing.js";
 export { createIndexSpecs, type IndexDefinition } from "./indexes.js";
 export {
   createAdapterCore,

@@ -10,13 +10,14 @@ import {
   serializeSessionCookie,
   trimHttpWhitespace,
 } from "./cookie.js";
-import { SessionError, configError, toStoreError } from "./errors.js";
+import { SessionError, configError, toStoreError, type SessionErrorCode } from "./errors.js";
 import type { ExpirationOptions, ExpirationPolicy } from "./expiration.js";
 import { checkDuration, createExpirationPolicy, describe } from "./expiration.js";
 import type { IndexDefinition } from "./indexes.js";
 import { DEFAULT_PAGE, MAX_PAGE, createIndexSpecs } from "./indexes.js";
 import type { SessionData, SessionState, UntypedData } from "./session.js";
 import { Session, createSessionState, hasFieldChanges } from "./session.js";
+import { type StoreOperation, traced } from "./tracing.js";
 import { isSessionId, isToken, newToken, sessionIdOf, tagOf } from "./token.js";
 import type { LimitOptions } from "./values.js";
 import { checkWellFormed, createLimits } from "./values.js";
@@ -128,8 +129,23 @@ export interface SessionManager<T extends SessionData> {
    * following page's `offset`.
    */
   find(index: string, value: IndexValue, page?: { offset?: number; limit?: number }): Promise<IndexPage>;
+  /**
+   * Whether the store answers, and how fast: the driver's `ping()` (a session id that cannot exist
+   * is read where the driver has none), under the operation deadline. Never touches a session;
+   * never rejects (a failure is `ok: false`).
+   */
+  health(): Promise<StoreHealth>;
   /** Closes the driver; later calls reject with CLOSED. */
   close(): Promise<void>;
+}
+
+/** What `health()` found. */
+export interface StoreHealth {
+  ok: boolean;
+  /** Milliseconds the store took to answer (or to fail). */
+  latency: number;
+  /** Why the store is not healthy. */
+  error?: SessionErrorCode;
 }
 
 /**
@@ -200,8 +216,13 @@ export function createSessionManager<T extends SessionData = UntypedData>(
   let warnedInsecure = false;
   let warnedProxy = false;
 
-  async function call<V>(operation: string, run: () => Promise<V>): Promise<V> {
-    if (closed) throw new SessionError("CLOSED", "the session manager was closed");
+  /** Runs one store operation under the deadline, traced on its diagnostics channel (see tracing.ts). */
+  function call<V>(operation: StoreOperation, run: () => Promise<V>, sessionId: string | null = null): Promise<V> {
+    if (closed) return Promise.reject(new SessionError("CLOSED", "the session manager was closed"));
+    return traced(operation, driver.name, sessionId, () => withDeadline(operation, run));
+  }
+
+  async function withDeadline<V>(operation: StoreOperation | "health", run: () => Promise<V>): Promise<V> {
     let timer: NodeJS.Timeout | undefined;
     let pending: Promise<V>;
     try {
@@ -275,7 +296,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     let token: string | null = null;
     for (const candidate of tokens) {
       const id = sessionIdOf(candidate);
-      const found = await call("load", () => driver.load(id));
+      const found = await call("load", () => driver.load(id), id);
       if (found === null || found.id !== id || policy.isExpired(found, clock())) continue;
       record = found;
       token = candidate;
@@ -284,7 +305,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     const mismatch = record === null ? null : bindingMismatch(record, request);
     if (record !== null && mismatch !== null) {
       const ended = record.id;
-      await call("destroy", () => driver.destroy(ended));
+      await call("destroy", () => driver.destroy(ended), ended);
       record = null;
       onEvent?.({ type: "binding-mismatch", sessionId: ended, reason: mismatch });
     }
@@ -405,7 +426,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     const now = clock();
 
     if (state.destroyed) {
-      if (record && !(await call("destroy", () => driver.destroy(record.id)))) await endRotated(record);
+      if (record && !(await call("destroy", () => driver.destroy(record.id), record.id))) await endRotated(record);
       state.record = null;
       return { headers: clear(context) };
     }
@@ -421,7 +442,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       const ip = storedIp(context.request);
       const user = state.login === null ? null : binding(state.login);
       await endOthers(state, null);
-      const created = await call("create", () => driver.create(id, { fields, ...times, user, userAgent, ip, ...indexArgs }));
+      const created = await call("create", () => driver.create(id, { fields, ...times, user, userAgent, ip, ...indexArgs }), id);
       if (!created) throw new SessionError("CONFLICT", "a new session id was already taken in the store; nothing was written");
       state.record = { id, fields, ...times, userId: state.login, userAgent, ip };
       const headers = issue(context, token, times.expiresAt, now);
@@ -467,9 +488,9 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       token = newToken(tagOf(record.id));
       id = sessionIdOf(token);
       const rotation = { ...change, keepData: state.rotate.keepData };
-      counters = await call("rotate", () => driver.rotate(record.id, id, rotation));
+      counters = await call("rotate", () => driver.rotate(record.id, id, rotation), record.id);
     } else {
-      counters = await call("update", () => driver.update(record.id, change));
+      counters = await call("update", () => driver.update(record.id, change), record.id);
     }
     if (counters === null) {
       // Rotated away by a parallel request of the same client: its response carries the new cookie,
@@ -505,7 +526,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
    */
   async function endRotated(record: SessionRecord): Promise<void> {
     const moved = await rotatedTo(record);
-    if (moved !== null) await call("destroy", () => driver.destroy(moved.id));
+    if (moved !== null) await call("destroy", () => driver.destroy(moved.id), moved.id);
   }
 
   /** The live session a bound session was rotated to (same slot tag and creation time), or null. */
@@ -572,10 +593,21 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       if (!isSessionId(id)) return false;
       if (endOptions.userId !== undefined) {
         checkWellFormed("the user id", endOptions.userId);
-        const record = await call("load", () => driver.load(id));
+        const record = await call("load", () => driver.load(id), id);
         if (record === null || record.userId !== endOptions.userId) return false;
       }
-      return call("destroy", () => driver.destroy(id));
+      return call("endSession", () => driver.destroy(id), id);
+    },
+    async health() {
+      const started = performance.now();
+      const latency = () => Math.round((performance.now() - started) * 100) / 100;
+      try {
+        if (closed) throw new SessionError("CLOSED", "the session manager was closed");
+        await withDeadline("health", () => (driver.ping ? driver.ping() : driver.load(sessionIdOf(newToken())).then(() => undefined)));
+        return { ok: true, latency: latency() };
+      } catch (error) {
+        return { ok: false, latency: latency(), error: error instanceof SessionError ? error.code : "STORE_UNAVAILABLE" };
+      }
     },
     async close() {
       if (closed) return;

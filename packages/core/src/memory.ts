@@ -422,6 +422,10 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
       };
     },
 
+    async ping(): Promise<void> {
+      begin();
+    },
+
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
