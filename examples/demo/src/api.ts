@@ -11,7 +11,8 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { SessionError, createSessionManager, type IndexPage, type Session, type SessionManager } from "@sess/core";
-import { pageRoutes, type Asset } from "./page.js";
+import { createMetrics } from "./metrics.js";
+import { pageRoutes } from "./page.js";
 import type { Settings } from "./settings.js";
 import type { Store } from "./store.js";
 
@@ -38,8 +39,8 @@ export interface Reply {
   status: number;
   /** Sent as JSON. */
   body?: unknown;
-  /** A file of the web page, sent as is (see page.ts). */
-  asset?: Asset;
+  /** Sent as is, with the content type (the web page's files, /metrics). */
+  text?: { type: string; content: string };
 }
 
 export interface Call {
@@ -103,6 +104,7 @@ export function createDemo(settings: Omit<Settings, "port" | "host" | "redisUrl"
     return handle(call);
   };
 
+  const metrics = settings.metrics ? createMetrics() : null;
   const routes: Route[] = [
     ...pageRoutes(),
     {
@@ -110,7 +112,10 @@ export function createDemo(settings: Omit<Settings, "port" | "host" | "redisUrl"
       path: "/health",
       session: false,
       async handle() {
-        return (await store.ping()) ? { status: 200, body: { ok: true, store: store.kind } } : { status: 503, body: { ok: false } };
+        const health = await manager.health();
+        return health.ok
+          ? { status: 200, body: { ok: true, store: store.kind, latency: health.latency } }
+          : { status: 503, body: { ok: false } };
       },
     },
     {
@@ -279,6 +284,17 @@ export function createDemo(settings: Omit<Settings, "port" | "host" | "redisUrl"
     },
   ];
 
+  if (metrics !== null) {
+    routes.push({
+      method: "GET",
+      path: "/metrics",
+      session: false,
+      async handle() {
+        return { status: 200, text: { type: "text/plain; version=0.0.4; charset=utf-8", content: await metrics.render() } };
+      },
+    });
+  }
+
   const compiled = routes.map((route) => ({ route, pattern: compile(route.path) }));
 
   return {
@@ -302,6 +318,7 @@ export function createDemo(settings: Omit<Settings, "port" | "host" | "redisUrl"
       throw allowed ? new HttpError(405, "method not allowed") : new HttpError(404, "not found");
     },
     async close() {
+      await metrics?.close();
       await manager.close();
       await store.close();
     },

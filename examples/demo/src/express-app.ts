@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from "express";
 import { sessionMiddleware } from "@sess/express";
-import { assetHeaders } from "./page.js";
+import { textHeaders } from "./page.js";
 import { errorReply, readJson, type Demo, type DemoData, type Reply, type Route } from "./api.js";
 
 /** The demo API on Express: sessionless routes answer before the session middleware runs. */
@@ -16,7 +16,7 @@ export function createExpressApp(demo: Demo, log: (line: string) => void = conso
     body: () => readJson(req),
   });
   const send = (res: Response, reply: Reply) => {
-    if (reply.asset) res.status(reply.status).set(assetHeaders(reply.asset)).send(reply.asset.text);
+    if (reply.text) res.status(reply.status).set(textHeaders(reply.text.type)).send(reply.text.content);
     else if (reply.body === undefined) res.status(reply.status).end();
     else res.status(reply.status).json(reply.body);
   };

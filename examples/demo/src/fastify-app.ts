@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { sessionPlugin } from "@sess/fastify";
-import { assetHeaders } from "./page.js";
+import { textHeaders } from "./page.js";
 import { errorReply, readJson, type Demo, type DemoData, type Reply, type Route } from "./api.js";
 
 /**
@@ -22,8 +22,8 @@ export async function createFastifyApp(demo: Demo, log: (line: string) => void =
     body: () => readJson(request.raw),
   });
   const send = (reply: FastifyReply, answer: Reply) =>
-    answer.asset
-      ? reply.code(answer.status).headers(assetHeaders(answer.asset)).send(answer.asset.text)
+    answer.text
+      ? reply.code(answer.status).headers(textHeaders(answer.text.type)).send(answer.text.content)
       : reply.code(answer.status).send(answer.body);
 
   app.removeAllContentTypeParsers();

@@ -1,6 +1,6 @@
 import { Hono, type Context } from "hono";
 import { sessionMiddleware, type SessionEnv } from "@sess/hono";
-import { assetHeaders } from "./page.js";
+import { textHeaders } from "./page.js";
 import { errorReply, readJson, type Demo, type DemoData, type Reply, type Route } from "./api.js";
 
 type Env = SessionEnv<DemoData> & { Variables: { route: { route: Route; params: Record<string, string> } } };
@@ -19,7 +19,7 @@ export function createHonoApp(demo: Demo, log: (line: string) => void = console.
     body: () => readJson(c.req.raw.body),
   });
   const send = (c: Context<Env>, reply: Reply) => {
-    if (reply.asset) return c.body(reply.asset.text, reply.status as 200, assetHeaders(reply.asset));
+    if (reply.text) return c.body(reply.text.content, reply.status as 200, textHeaders(reply.text.type));
     return reply.body === undefined ? c.body(null, reply.status as 204) : c.json(reply.body, reply.status as 200);
   };
 

@@ -1,6 +1,6 @@
 import Koa from "koa";
 import { sessionMiddleware } from "@sess/koa";
-import { assetHeaders } from "./page.js";
+import { textHeaders } from "./page.js";
 import { errorReply, readJson, type Demo, type DemoData, type Reply } from "./api.js";
 
 /** The demo API on Koa: sessionless routes answer before the session middleware runs. */
@@ -16,9 +16,9 @@ export function createKoaApp(demo: Demo, log: (line: string) => void = console.e
   });
   const send = (ctx: Koa.Context, reply: Reply) => {
     ctx.status = reply.status;
-    if (reply.asset) {
-      ctx.set(assetHeaders(reply.asset));
-      ctx.body = reply.asset.text;
+    if (reply.text) {
+      ctx.set(textHeaders(reply.text.type));
+      ctx.body = reply.text.content;
     } else if (reply.body !== undefined) ctx.body = reply.body;
   };
 

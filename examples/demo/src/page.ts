@@ -5,11 +5,6 @@
 import { readFileSync } from "node:fs";
 import type { Reply, Route } from "./api.js";
 
-/** A static file of the page, sent as is. */
-export interface Asset {
-  type: string;
-  text: string;
-}
 
 const FILES: Array<[path: string, file: string, type: string]> = [
   ["/", "index.html", "text/html; charset=utf-8"],
@@ -17,10 +12,10 @@ const FILES: Array<[path: string, file: string, type: string]> = [
   ["/app.css", "app.css", "text/css; charset=utf-8"],
 ];
 
-/** The page loads only its own script and style, cannot be framed, and is always revalidated. */
-export function assetHeaders(asset: Asset): Record<string, string> {
+/** The headers of a text reply: the page loads only its own script and style, cannot be framed, and is always revalidated. */
+export function textHeaders(type: string): Record<string, string> {
   return {
-    "content-type": asset.type,
+    "content-type": type,
     "content-security-policy": "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
@@ -31,7 +26,7 @@ export function assetHeaders(asset: Asset): Record<string, string> {
 export function pageRoutes(): Route[] {
   const folder = new URL("../public/", import.meta.url);
   return FILES.map(([path, file, type]) => {
-    const reply: Reply = { status: 200, asset: { type, text: readFileSync(new URL(file, folder), "utf8") } };
+    const reply: Reply = { status: 200, text: { type, content: readFileSync(new URL(file, folder), "utf8") } };
     return { method: "GET", path, session: false, handle: async () => reply };
   });
 }

@@ -14,6 +14,8 @@ export interface Settings {
   maxPerUser: number | undefined;
   adminToken: string | undefined;
   trustProxy: boolean;
+  /** Serve `GET /metrics` (Prometheus text format). */
+  metrics?: boolean;
   /** Milliseconds; the session manager's per-operation deadline. Unset → core's default (1000). */
   operationTimeout?: number;
   /** PEM text of the CA that signs the Redis server's certificate (`rediss://`). Unset → Node's default CAs. */
@@ -35,6 +37,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     maxPerUser: env.SESSION_MAX_PER_USER ? whole(env, "SESSION_MAX_PER_USER", 0, 1) : undefined,
     adminToken: env.ADMIN_TOKEN || undefined,
     trustProxy: env.TRUST_PROXY === "1" || env.TRUST_PROXY === "true",
+    metrics: env.METRICS === "1" || env.METRICS === "true",
     ...(env.SESSION_OPERATION_TIMEOUT ? { operationTimeout: whole(env, "SESSION_OPERATION_TIMEOUT", 1000, 1) } : {}),
     ...(env.REDIS_CA_FILE ? { redisCa: readFileSync(env.REDIS_CA_FILE, "utf8") } : {}),
   };

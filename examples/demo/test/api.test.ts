@@ -27,8 +27,33 @@ describe.each(combos)("demo API on %s with the %s store", (framework, kind) => {
     it("answers ok with the store kind and sets no cookie", async () => {
       const answer = await app.client().call("GET", "/health", undefined, { cookie: "sess=abc" });
       expect(answer.status).toBe(200);
-      expect(answer.body).toEqual({ ok: true, store: kind === "memory" ? "memory" : "redis" });
+      expect(answer.body).toEqual({ ok: true, store: kind === "memory" ? "memory" : "redis", latency: expect.any(Number) });
       expect(answer.setCookie).toEqual([]);
+    });
+  });
+
+  describe("GET /metrics", () => {
+    it("is not served unless METRICS is on", async () => {
+      expect((await app.client().call("GET", "/metrics")).status).toBe(404);
+    });
+
+    it("answers sess's metrics in the Prometheus text format, with no token and no session value", async () => {
+      await app.close();
+      await start({ metrics: true });
+      const { client } = await loggedIn();
+      expect((await client.call("POST", "/cart", { sku: "secret-sku-4242" })).status).toBe(200);
+      const response = await fetch(`${app.url}/metrics`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
+      const text = await response.text();
+      expect(text).toMatch(/^# TYPE sess_operations_total counter$/m);
+      expect(text).toMatch(/^sess_operations_total\{sess_operation="create",sess_outcome="ok"\} [1-9]\d*$/m);
+      expect(text).toMatch(/^sess_operations_total\{sess_operation="update",sess_outcome="ok"\} [1-9]\d*$/m);
+      expect(text).toMatch(/^sess_sessions_created_total [1-9]\d*$/m);
+      expect(text).toMatch(/^sess_store_duration_seconds_bucket\{sess_operation="load",sess_outcome="ok",le="\+Inf"\} [1-9]\d*$/m);
+      const token = client.cookie!.split("=")[1]!;
+      expect(text).not.toContain(token);
+      expect(text).not.toContain("secret-sku-4242");
     });
   });
 

@@ -83,6 +83,10 @@ export function switchableMemoryStore(): Store & { calls: number; down: boolean 
     endUserSessions: guard((u, o) => inner.endUserSessions(u, o)),
     countIndex: guard((n, v) => inner.countIndex(n, v)),
     findIndex: guard((n, v, p) => inner.findIndex(n, v, p)),
+    // Not counted in `calls`: a ping touches no session.
+    ping: async () => {
+      if (store.down) throw new Error("connection refused");
+    },
     close: () => inner.close(),
   };
   return store;
