@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { sessionPlugin } from "@sess/fastify";
 import { textHeaders } from "./page.js";
-import { errorReply, readJson, type Demo, type DemoData, type Reply, type Route } from "./api.js";
+import { HttpError, errorReply, readJson, type Demo, type DemoData, type Reply, type Route } from "./api.js";
 
 /**
  * The demo API on Fastify: one `onRequest` hook matches the route and answers sessionless routes
@@ -10,7 +10,21 @@ import { errorReply, readJson, type Demo, type DemoData, type Reply, type Route 
  */
 export async function createFastifyApp(demo: Demo, log: (line: string) => void = console.error): Promise<FastifyInstance> {
   const sessions = sessionPlugin<DemoData>({ manager: demo.manager, trustProxy: demo.trustProxy });
-  const app = Fastify({ logger: false });
+  const app = Fastify({
+    logger: false,
+    // Fastify's router refuses a malformed path (`%ZZ`) before any hook runs: answer it as the route
+    // table does on every other framework, with the demo's JSON error.
+    frameworkErrors: (error, request, reply) => {
+      let answer: Reply;
+      try {
+        demo.match(request.method, request.url);
+        answer = errorReply(error.statusCode !== undefined && error.statusCode < 500 ? new HttpError(error.statusCode, error.message) : error, log);
+      } catch (refused) {
+        answer = errorReply(refused, log);
+      }
+      void send(reply, answer);
+    },
+  });
   const routes = new WeakMap<FastifyRequest, { route: Route; params: Record<string, string> }>();
 
   const call = (request: FastifyRequest, params: Record<string, string>) => ({
