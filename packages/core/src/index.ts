@@ -46,6 +46,7 @@ export {
   type OpenSession,
   type RequestInfo,
   type CommitResult,
+  type CommitOutcome,
   type ResponseHeaders,
   type HeaderOptions,
   type SessionErrorWithHeaders,

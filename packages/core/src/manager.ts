@@ -101,13 +101,22 @@ export interface OpenSession<T extends SessionData> {
    * the handler and before the response headers are sent. Rejects with a SessionError; its
    * `headers` object (when present) should still be sent, e.g. to clear the cookie of an ended session.
    */
-  commit(): Promise<CommitResult>;
+  commit(outcome?: CommitOutcome): Promise<CommitResult>;
   /**
    * The commit done synchronously when it needs no store call (nothing written, renewal not due),
    * or null when it does (then `await commit()`). Lets an adapter send a read-only response without
    * waiting a turn of the event loop; `commit()` afterwards resolves the same result.
    */
-  commitNow(): CommitResult | null;
+  commitNow(outcome?: CommitOutcome): CommitResult | null;
+}
+
+/**
+ * How the request is being answered, as far as the adapter knows at commit. A request in which a
+ * write was refused (`VALUE_INVALID`, `PAYLOAD_TOO_LARGE`) and whose response is an error (`status`
+ * 400 or more) commits none of its changes; with a success response the refused call alone is left out.
+ */
+export interface CommitOutcome {
+  status?: number;
 }
 
 export interface SessionManager<T extends SessionData> {
@@ -317,13 +326,13 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     const context: CommitContext = { state, token: record ? token : null, source, secure, request };
     return {
       session,
-      commit() {
+      commit(outcome) {
         state.committed = true;
-        return (result ??= commit(context));
+        return (result ??= commit(context, outcome));
       },
-      commitNow() {
+      commitNow(outcome) {
         if (result) return null;
-        const ready = settled(context);
+        const ready = settled(context, outcome);
         if (ready) {
           state.committed = true;
           result = Promise.resolve(ready);
@@ -408,18 +417,18 @@ export function createSessionManager<T extends SessionData = UntypedData>(
   }
 
   /** The result of a commit that needs no store call, or null when it needs one. */
-  function settled(context: CommitContext): CommitResult | null {
+  function settled(context: CommitContext, outcome?: CommitOutcome): CommitResult | null {
     const { state } = context;
     const record = state.record;
     if (state.destroyed) return record ? null : { headers: clear(context) };
-    if (state.refused) return { headers: [] }; // a refused write drops the request's changes: never half a change
+    if (state.refused && (outcome?.status ?? 0) >= 400) return { headers: [] }; // an error response never hides half a change
     if (hasFieldChanges(state) || state.rotate !== null || state.login !== null) return null;
     if (record === null) return { headers: clear(context) }; // nothing to store; clears a token that matched no session
     return policy.isRenewalDue(record, clock()) ? null : { headers: [] };
   }
 
-  async function commit(context: CommitContext): Promise<CommitResult> {
-    const ready = settled(context);
+  async function commit(context: CommitContext, outcome?: CommitOutcome): Promise<CommitResult> {
+    const ready = settled(context, outcome);
     if (ready) return ready;
     const { state } = context;
     const record = state.record;

@@ -40,8 +40,9 @@ export interface SessionState {
   /** The commit started (the response is on its way): later changes would be lost, so they throw. */
   committed: boolean;
   /**
-   * The first refused write of this request (bad value, limit exceeded). A request with one commits
-   * nothing, so a session is never left half-updated.
+   * The first refused write of this request (bad value, limit exceeded). The refused call itself
+   * changed nothing; the request's other writes are committed unless its response is an error
+   * (status 400 or more), so an error response never hides half a change.
    */
   refused: SessionError | null;
   limits: Limits;
@@ -241,7 +242,7 @@ export class Session<T extends SessionData = UntypedData> {
     this.#state.destroyed = true;
   }
 
-  /** Records a refused write (the request then commits nothing) and returns the error to throw. */
+  /** Records a refused write (an error response then commits nothing) and returns the error to throw. */
   #refuse(error: SessionError): SessionError {
     this.#state.refused ??= error;
     return error;
@@ -283,4 +284,32 @@ export class Session<T extends SessionData = UntypedData> {
     const error = limitError(state.limits, { count: state.texts.size + (added ? 1 : 0), grown: added }, { size, grown: true });
     if (error) throw error;
   }
+}
+
+/**
+ * Assigning a property to a session (`req.session.role = "admin"`, the express-session habit) would
+ * add a plain JS property that is never stored. A proxy placed *behind* `Session.prototype` catches
+ * such an assignment and throws a TypeError that names `set()`, in strict and sloppy code alike;
+ * the metadata accessors (`id`, `userId`, …) get setters that throw too. Methods and accessors are
+ * found on `Session.prototype` before the proxy, so the hot path never reaches it.
+ */
+const assignmentGuard = new Proxy(Object.prototype, {
+  set(_target, property) {
+    const name = typeof property === "string" ? property : String(property);
+    throw new TypeError(
+      `session.${name} = … would not be saved: a sess session is not a plain object. ` +
+        `Use session.set(${JSON.stringify(name)}, value) to write and session.get(${JSON.stringify(name)}) to read.`,
+    );
+  },
+});
+Object.setPrototypeOf(Session.prototype, assignmentGuard);
+for (const [name, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(Session.prototype))) {
+  if (descriptor.get === undefined || descriptor.set !== undefined) continue;
+  const hint = name === "userId" ? "; bind a user with session.login(userId)" : "";
+  Object.defineProperty(Session.prototype, name, {
+    ...descriptor,
+    set() {
+      throw new TypeError(`session.${name} is read-only session metadata${hint}`);
+    },
+  });
 }

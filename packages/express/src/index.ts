@@ -64,10 +64,10 @@ function holdUntilCommitted(res: ServerResponse, opened: Pick<OpenSession<Sessio
     res.flushHeaders = original.flushHeaders;
   };
 
-  const hold = (call: () => void) => {
+  const hold = (call: () => void, status = res.statusCode) => {
     if (!started) {
       // Read-only requests (the common case) need no store call: send at once, nothing held.
-      const ready = opened.commitNow();
+      const ready = opened.commitNow({ status });
       if (ready) {
         restore();
         appendResponseHeaders(res, ready.headers);
@@ -78,7 +78,7 @@ function holdUntilCommitted(res: ServerResponse, opened: Pick<OpenSession<Sessio
     held.push(call);
     if (started) return;
     started = true;
-    opened.commit().then(
+    opened.commit({ status }).then(
       (result) => {
         restore();
         try {
@@ -102,9 +102,12 @@ function holdUntilCommitted(res: ServerResponse, opened: Pick<OpenSession<Sessio
   };
 
   res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-    hold(() => {
-      (original.writeHead as (...a: unknown[]) => ServerResponse).apply(res, mergeSetCookie(res, args));
-    });
+    hold(
+      () => {
+        (original.writeHead as (...a: unknown[]) => ServerResponse).apply(res, mergeSetCookie(res, args));
+      },
+      typeof args[0] === "number" ? args[0] : res.statusCode,
+    );
     return res;
   } as ServerResponse["writeHead"];
 

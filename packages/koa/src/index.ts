@@ -45,7 +45,8 @@ export function sessionMiddleware<T extends SessionData = UntypedData>(
       throw error;
     }
     // A failed commit throws; Koa's error handling sends the error's `headers` (the clearing cookie).
-    const { headers } = opened.commitNow() ?? (await opened.commit());
+    const outcome = { status: ctx.res.statusCode };
+    const { headers } = opened.commitNow(outcome) ?? (await opened.commit(outcome));
     appendResponseHeaders(ctx.res, headers);
   };
   return Object.assign(middleware, adapter.helpers);
