@@ -435,14 +435,24 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     const now = clock();
 
     if (state.destroyed) {
-      if (record && !(await call("destroy", () => driver.destroy(record.id), record.id))) await endRotated(record);
+      if (record) {
+        let deleted: boolean;
+        try {
+          deleted = await call("destroy", () => driver.destroy(record.id), record.id);
+        } catch (error) {
+          // The store could not delete it: the browser still forgets the token, and the app is told.
+          (error as SessionErrorWithHeaders).headers = Object.fromEntries(clear(context));
+          throw error;
+        }
+        if (!deleted) await endRotated(record);
+      }
       state.record = null;
       return { headers: clear(context) };
     }
 
     const wantsWrite = hasFieldChanges(state) || state.rotate !== null || state.login !== null;
     if (record === null) {
-      const token = newToken();
+      const token = state.next?.token ?? newToken();
       const id = sessionIdOf(token);
       const times = policy.start(now);
       const fields = Object.fromEntries(state.texts);
@@ -494,7 +504,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     let counters: Counters | null;
     await endOthers(state, record.id);
     if (state.rotate) {
-      token = newToken(tagOf(record.id));
+      token = state.next?.token ?? newToken(tagOf(record.id));
       id = sessionIdOf(token);
       const rotation = { ...change, keepData: state.rotate.keepData };
       counters = await call("rotate", () => driver.rotate(record.id, id, rotation), record.id);

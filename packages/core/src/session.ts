@@ -2,6 +2,7 @@ import type { SessionRecord } from "./driver.js";
 import { SessionError } from "./errors.js";
 import type { Limits } from "./values.js";
 import { checkFieldName, checkWellFormed, fieldSize, limitError, parseValue, serializeValue } from "./values.js";
+import { newToken, sessionIdOf, tagOf } from "./token.js";
 
 /** Session data: any object type whose values are JSON values. */
 export type SessionData = object;
@@ -32,6 +33,8 @@ export interface SessionState {
   increment: Map<string, number>;
   /** A new token was asked for (regenerate or login). */
   rotate: { keepData: boolean } | null;
+  /** The token (and its session id) the commit will issue, chosen by the first regenerate or login. */
+  next: { token: string; id: string } | null;
   /** login(): bind to this user and restart the absolute lifetime. */
   login: string | null;
   /** regenerate({ endOtherSessions: true }): end the user's other sessions after the write. */
@@ -58,6 +61,7 @@ export function createSessionState(record: SessionRecord | null, limits: Limits,
     remove: new Set(),
     increment: new Map(),
     rotate: null,
+    next: null,
     login: null,
     endOthers: false,
     destroyed: false,
@@ -84,9 +88,12 @@ export class Session<T extends SessionData = UntypedData> {
     this.#state = state;
   }
 
-  /** Public session id (safe to show and to pass to `endSession`); null until the session is stored. */
+  /**
+   * Public session id (safe to show and to pass to `endSession`); null until the session is stored.
+   * After `regenerate()` or `login()` it is already the id the commit moves the session to.
+   */
   get id(): string | null {
-    return this.#state.record?.id ?? null;
+    return this.#state.next?.id ?? this.#state.record?.id ?? null;
   }
 
   /** True until the session is first stored (at the end of the request that writes to it). */
@@ -144,7 +151,12 @@ export class Session<T extends SessionData = UntypedData> {
     return out as DeepReadonly<Partial<T>>;
   }
 
-  set<K extends FieldName<T>>(field: K, value: T[K]): void {
+  /** Writes a JSON value; `undefined` removes the field, as `unset(field)` does. */
+  set<K extends FieldName<T>>(field: K, value: T[K] | undefined): void {
+    if (value === undefined) {
+      this.unset(field);
+      return;
+    }
     this.#writable();
     this.#guard(() => checkFieldName(field));
     const text = this.#guard(() => serializeValue(field, value));
@@ -211,6 +223,10 @@ export class Session<T extends SessionData = UntypedData> {
     const keepData = options.keepData ?? true;
     const state = this.#state;
     state.rotate = { keepData: (state.rotate?.keepData ?? true) && keepData };
+    if (state.next === null) {
+      const token = state.record ? newToken(tagOf(state.record.id)) : newToken();
+      state.next = { token, id: sessionIdOf(token) };
+    }
     if (options.endOtherSessions === true) state.endOthers = true;
     if (!keepData) {
       for (const field of state.texts.keys()) state.remove.add(field);

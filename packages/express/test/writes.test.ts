@@ -35,7 +35,8 @@ function cookieOf(response: Response): string {
 }
 
 function build() {
-  const sessions = sessionMiddleware<Data>({ driver: createMemoryDriver(), limits: { maxBytes: 200 } });
+  const driver = createMemoryDriver();
+  const sessions = sessionMiddleware<Data>({ driver, limits: { maxBytes: 200 } });
   const app = express();
   const errors: unknown[] = [];
   app.use(sessions);
@@ -60,6 +61,10 @@ function build() {
     session.set("avatar", "x".repeat(500));
     res.json({ avatar: "saved" });
   });
+  app.post("/logout", (req, res) => {
+    sessions.logout(req);
+    res.status(204).end();
+  });
   app.get("/read", (req, res) => {
     res.json(sessions.of(req).all());
   });
@@ -67,7 +72,7 @@ function build() {
     errors.push(error);
     res.status(error instanceof SessionError ? error.status : 500).json({ error: (error as Error).message });
   });
-  return { app, errors };
+  return { app, errors, driver };
 }
 
 describe("req.session", () => {
@@ -103,5 +108,18 @@ describe("when a refused write reaches the error handler", () => {
     expect(response.status).toBe(413);
     expect((errors[0] as SessionError).code).toBe("PAYLOAD_TOO_LARGE");
     expect(response.headers.getSetCookie()).toEqual([]);
+  });
+});
+
+describe("logout when the store fails to delete the session", () => {
+  it("clears the cookie and reports STORE_UNAVAILABLE to the error handler", async () => {
+    const { app, errors, driver } = build();
+    const url = await listen(app);
+    const cookie = cookieOf(await fetch(`${url}/profile`, { method: "POST" }));
+    driver.destroy = () => Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:6379"));
+    const response = await fetch(`${url}/logout`, { method: "POST", headers: { cookie } });
+    expect(response.status).toBe(503);
+    expect(response.headers.getSetCookie()[0]).toMatch(/^sess=; .*Max-Age=0/);
+    expect(errors[0]).toMatchObject({ code: "STORE_UNAVAILABLE" });
   });
 });

@@ -2,8 +2,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   appendResponseHeaders,
   createAdapterCore,
+  type CommitResult,
   type ResponseHeaders,
   type SessionData,
+  type SessionErrorWithHeaders,
   type SessionHelpers,
   type SessionMiddlewareOptions,
   type UntypedData,
@@ -37,17 +39,27 @@ export function sessionMiddleware<T extends SessionData = UntypedData>(
     } catch (error) {
       // Committed anyway, as on Express (whose error response commits): a logout() or regenerate()
       // before the throw takes effect, and the error carries the session's headers.
-      const committed = await Promise.resolve(opened.commitNow() ?? opened.commit()).then(
+      // The error's status tells a refused write's request to commit none of its changes.
+      const failed = { status: typeof (error as { status?: unknown }).status === "number" ? (error as { status: number }).status : 500 };
+      const committed = await Promise.resolve(opened.commitNow(failed) ?? opened.commit(failed)).then(
         (result) => result.headers,
         () => null, // the handler's error is the one to report
       );
       if (committed !== null) carryHeaders(error, committed);
       throw error;
     }
-    // A failed commit throws; Koa's error handling sends the error's `headers` (the clearing cookie).
     const outcome = { status: ctx.res.statusCode };
-    const { headers } = opened.commitNow(outcome) ?? (await opened.commit(outcome));
-    appendResponseHeaders(ctx.res, headers);
+    let result: CommitResult;
+    try {
+      result = opened.commitNow(outcome) ?? (await opened.commit(outcome));
+    } catch (error) {
+      // The error's `headers` (the clearing cookie) go out with whatever error response the app
+      // sends; Koa's own error handling sets them again after clearing the response headers.
+      const headers = (error as SessionErrorWithHeaders).headers;
+      if (headers && !ctx.res.headersSent) appendResponseHeaders(ctx.res, Object.entries(headers));
+      throw error;
+    }
+    appendResponseHeaders(ctx.res, result.headers);
   };
   return Object.assign(middleware, adapter.helpers);
 }

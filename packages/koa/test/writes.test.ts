@@ -35,7 +35,8 @@ function cookieOf(response: Response): string {
 }
 
 function build() {
-  const sessions = sessionMiddleware<Data>({ driver: createMemoryDriver(), limits: { maxBytes: 200 } });
+  const driver = createMemoryDriver();
+  const sessions = sessionMiddleware<Data>({ driver, limits: { maxBytes: 200 } });
   const app = new Koa();
   app.silent = true;
   const errors: unknown[] = [];
@@ -66,11 +67,14 @@ function build() {
       session.set("name", "ada");
       session.set("avatar", "x".repeat(500));
       ctx.body = { avatar: "saved" };
+    } else if (ctx.path === "/logout") {
+      sessions.logout(ctx);
+      ctx.status = 204;
     } else {
       ctx.body = session.all();
     }
   });
-  return { app, errors };
+  return { app, errors, driver };
 }
 
 describe("ctx.session", () => {
@@ -106,5 +110,18 @@ describe("when a refused write reaches the error handler", () => {
     expect(response.status).toBe(413);
     expect((errors[0] as SessionError).code).toBe("PAYLOAD_TOO_LARGE");
     expect(response.headers.getSetCookie()).toEqual([]);
+  });
+});
+
+describe("logout when the store fails to delete the session", () => {
+  it("clears the cookie and reports STORE_UNAVAILABLE to the error handler", async () => {
+    const { app, errors, driver } = build();
+    const url = await listen(app);
+    const cookie = cookieOf(await fetch(`${url}/profile`, { method: "POST" }));
+    driver.destroy = () => Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:6379"));
+    const response = await fetch(`${url}/logout`, { method: "POST", headers: { cookie } });
+    expect(response.status).toBe(503);
+    expect(response.headers.getSetCookie()[0]).toMatch(/^sess=; .*Max-Age=0/);
+    expect(errors[0]).toMatchObject({ code: "STORE_UNAVAILABLE" });
   });
 });
