@@ -8,6 +8,7 @@ import type { TLSSocket } from "node:tls";
 import { SessionError, configError } from "./errors.js";
 import type { RequestInfo, ResponseHeaders, SessionManager, SessionManagerOptions } from "./manager.js";
 import { createSessionManager } from "./manager.js";
+import { ADAPTER_KEYS, checkOptionNames } from "./options.js";
 import type { Session, SessionData, UntypedData } from "./session.js";
 
 export interface AdapterOptions {
@@ -57,8 +58,13 @@ export function createAdapterCore<K extends object, T extends SessionData>(
   if (typeof trustProxy !== "boolean") {
     throw configError("trustProxy", `expected a boolean, got ${typeof trustProxy}`);
   }
+  checkOptionNames(options, null, ADAPTER_KEYS);
   let manager: SessionManager<T>;
   if (options.manager !== undefined) {
+    const extra = Object.keys(options).find((key) => !(ADAPTER_KEYS as readonly string[]).includes(key));
+    if (extra !== undefined) {
+      throw configError(extra, "with an existing manager the middleware takes only trustProxy: give the other options to createSessionManager(…)");
+    }
     manager = options.manager;
   } else {
     const { trustProxy: _trustProxy, manager: _manager, ...core } = options;

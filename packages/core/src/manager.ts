@@ -19,6 +19,7 @@ import type { SessionData, SessionState, UntypedData } from "./session.js";
 import { Session, createSessionState, hasFieldChanges } from "./session.js";
 import { type StoreOperation, traced } from "./tracing.js";
 import { isSessionId, isToken, newToken, sessionIdOf, tagOf } from "./token.js";
+import { checkOptionNames } from "./options.js";
 import type { LimitOptions } from "./values.js";
 import { checkWellFormed, createLimits } from "./values.js";
 
@@ -179,6 +180,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
   options: SessionManagerOptions,
 ): SessionManager<T> {
   if (options === null || typeof options !== "object") throw configError("options", "expected an object");
+  checkOptionNames(options, options.onWarning ?? ((message: string) => console.warn(`[sess] ${message}`)));
   const driver = options.driver;
   if (!driver || typeof driver.load !== "function" || typeof driver.update !== "function") {
     throw configError("driver", "expected a SessionDriver (createMemoryDriver(), createIoredisDriver(…), createNodeRedisDriver(…))");
