@@ -1,4 +1,5 @@
 export * from "./errors.js";
+export { sessionErrorResponse, type SessionErrorBody, type SessionErrorResponse } from "./error-response.js";
 export type * from "./driver.js";
 export {
   TOKEN_LENGTH,

@@ -555,7 +555,7 @@ describe("limits", () => {
     open.session.set("note", "x");
     open.session.set("cart", { a: 1 });
     expect(() => open.session.set("cart", { a: Number.NaN })).toThrow(expect.objectContaining({ code: "VALUE_INVALID" }));
-    expect(() => open.session.increment("note")).toThrow(expect.objectContaining({ code: "VALUE_INVALID" }));
+    expect(() => open.session.increment("note" as "visits")).toThrow(expect.objectContaining({ code: "VALUE_INVALID" }));
     expect(open.session.all()).toEqual({ note: "x", cart: { a: 1 } });
     await open.commit();
     expect(rec.methods()).toEqual(["create"]);

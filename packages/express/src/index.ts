@@ -147,9 +147,11 @@ function mergeSetCookie(res: ServerResponse, args: unknown[]): unknown[] {
   return [...args.slice(0, -1), headers];
 }
 
+export { sessionErrorHandler, type SessionErrorHandler } from "./errors.js";
 export {
   SessionError,
   isSessionError,
+  type SessionErrorBody,
   type AdapterOptions,
   type SessionMiddlewareOptions,
   type Session,

@@ -79,9 +79,11 @@ function carryHeaders(error: unknown, headers: ResponseHeaders): void {
   target.headers = carried;
 }
 
+export { sessionErrorHandler, type ErrorContext } from "./errors.js";
 export {
   SessionError,
   isSessionError,
+  type SessionErrorBody,
   type AdapterOptions,
   type SessionMiddlewareOptions,
   type Session,
