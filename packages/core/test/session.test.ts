@@ -18,7 +18,7 @@ describe("session property assignment", () => {
 
   it("throws the same TypeError in sloppy-mode code, where a non-extensible object would stay silent", async () => {
     const session = await openSession();
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- a Function body is sloppy-mode code
+    // A Function body is sloppy-mode code.
     const assign = new Function("session", "name", "session[name] = 'ada';") as (s: unknown, name: string) => void;
     expect(() => assign(session, "username")).toThrow(/session\.set\("username", value\)/);
     expect(() => assign(session, "userId")).toThrow(/read-only.*session\.login\(userId\)/);
