@@ -39,6 +39,7 @@ export {
   type Limits,
 } from "./values.js";
 export { Session, type SessionData, type UntypedData, type DeepReadonly } from "./session.js";
+export { SessionMap, type MapName, type MapValue } from "./map.js";
 export {
   createSessionManager,
   DEFAULT_OPERATION_TIMEOUT,

@@ -3,6 +3,8 @@ import { SessionError } from "./errors.js";
 import type { Limits } from "./values.js";
 import { checkFieldName, checkWellFormed, fieldSize, limitError, parseValue, serializeValue } from "./values.js";
 import { newToken, sessionIdOf, tagOf } from "./token.js";
+import type { MapName, MapSession, MapValue } from "./map.js";
+import { SessionMap } from "./map.js";
 
 /** Session data: any object type whose values are JSON values. */
 export type SessionData = object;
@@ -178,6 +180,22 @@ export class Session<T extends SessionData = UntypedData> {
     state.set.delete(field);
     state.increment.delete(field);
     state.remove.add(field);
+  }
+
+  /**
+   * A map field: the entries of a collection kept one session field each (`<name>:<key>`), so
+   * concurrent requests that change different entries keep each other's changes. Declare it in the
+   * session type as `` [k: `cart:${string}`]: number `` and use `session.map("cart").increment(sku)`.
+   */
+  map<P extends MapName<T>>(name: P): SessionMap<MapValue<T, P>> {
+    const fields: MapSession = {
+      get: (field) => this.get(field as FieldName<T>),
+      set: (field, value) => this.set(field as FieldName<T>, value as T[FieldName<T>]),
+      unset: (field) => this.unset(field as FieldName<T>),
+      increment: (field, by) => this.increment(field as CounterName<T>, by),
+      fieldNames: () => this.#state.texts.keys(),
+    };
+    return new SessionMap(fields, name);
   }
 
   /**
