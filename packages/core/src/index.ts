@@ -40,6 +40,7 @@ export {
 } from "./values.js";
 export { Session, type SessionData, type UntypedData, type DeepReadonly } from "./session.js";
 export { SessionMap, type MapName, type MapValue } from "./map.js";
+export { currentSession, runWithSession } from "./context.js";
 export {
   createSessionManager,
   DEFAULT_OPERATION_TIMEOUT,

@@ -25,7 +25,7 @@ const MANAGER_KEYS = [
 ] as const;
 
 /** What the adapters add to the manager options. */
-export const ADAPTER_KEYS = ["trustProxy", "manager"] as const;
+export const ADAPTER_KEYS = ["trustProxy", "manager", "asyncContext"] as const;
 
 const NESTED: Record<string, readonly string[]> = {
   cookie: ["name", "secure", "sameSite", "path", "domain", "hostPrefix", "persistent"],

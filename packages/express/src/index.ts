@@ -2,6 +2,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:
 import {
   appendResponseHeaders,
   createAdapterCore,
+  runWithSession,
   type OpenSession,
   type SessionData,
   type SessionErrorWithHeaders,
@@ -31,7 +32,8 @@ export function sessionMiddleware<T extends SessionData = UntypedData>(
     adapter.open(req, req, (req as { ip?: string }).ip).then(
       (opened) => {
         holdUntilCommitted(res, opened, next);
-        next();
+        if (adapter.asyncContext) runWithSession(opened.session, () => next());
+        else next();
       },
       (error: unknown) => next(error),
     );
@@ -151,6 +153,7 @@ export { sessionErrorHandler, type SessionErrorHandler } from "./errors.js";
 export {
   SessionError,
   isSessionError,
+  currentSession,
   type SessionErrorBody,
   type AdapterOptions,
   type SessionMiddlewareOptions,

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   appendResponseHeaders,
   createAdapterCore,
+  runWithSession,
   type CommitResult,
   type ResponseHeaders,
   type SessionData,
@@ -35,7 +36,8 @@ export function sessionMiddleware<T extends SessionData = UntypedData>(
   const middleware = async (ctx: SessionContext, next: () => Promise<unknown>): Promise<void> => {
     const opened = await adapter.open(ctx, ctx.req, ctx.ip);
     try {
-      await next();
+      if (adapter.asyncContext) await runWithSession(opened.session, next);
+      else await next();
     } catch (error) {
       // Committed anyway, as on Express (whose error response commits): a logout() or regenerate()
       // before the throw takes effect, and the error carries the session's headers.
@@ -83,6 +85,7 @@ export { sessionErrorHandler, type ErrorContext } from "./errors.js";
 export {
   SessionError,
   isSessionError,
+  currentSession,
   type SessionErrorBody,
   type AdapterOptions,
   type SessionMiddlewareOptions,
