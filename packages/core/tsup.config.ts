@@ -3,7 +3,8 @@ import { defineConfig } from "tsup";
 export default defineConfig({
   entry: { index: "src/index.ts", memory: "src/memory.ts" },
   format: ["esm", "cjs"],
-  dts: true,
+  // The declarations import node:http types: reference @types/node (a dependency) so a project without it still resolves them.
+  dts: { banner: "/// <reference types=\"node\" />" },
   clean: true,
   // One copy of shared modules (SessionError above all) for both entry points, in CJS too.
   splitting: true,
