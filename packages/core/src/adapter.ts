@@ -103,7 +103,18 @@ export function createAdapterCore<K extends object, T extends SessionData>(
   async function openInfo(key: K, request: RequestInfo) {
     const opened = await manager.open(request);
     sessions.set(key, opened.session);
-    (key as { session?: Session<T> }).session = opened.session;
+    const session = opened.session;
+    // Replacing it (`req.session = null`, the cookie-session / koa-session way to log out) would end nothing.
+    Object.defineProperty(key, "session", {
+      configurable: true,
+      enumerable: true,
+      get: () => session,
+      set: () => {
+        throw new TypeError(
+          `${where}.session cannot be replaced: to end the session call sessions.logout(${where === "context" ? "ctx" : "req"}); to write, session.set(name, value)`,
+        );
+      },
+    });
     return opened;
   }
 

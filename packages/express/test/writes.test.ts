@@ -44,6 +44,10 @@ function build() {
     (req as unknown as { session: Record<string, unknown> }).session.role = "admin";
     res.json({ ok: true });
   });
+  app.post("/replace", (req, res) => {
+    (req as unknown as { session: unknown }).session = null;
+    res.json({ ok: true });
+  });
   app.post("/profile", (req, res) => {
     const session = sessions.of(req);
     session.set("name", "ada");
@@ -84,6 +88,16 @@ describe("req.session", () => {
     expect(errors[0]).toBeInstanceOf(TypeError);
     expect((errors[0] as Error).message).toContain('session.set("role", value)');
     expect(response.headers.getSetCookie()).toEqual([]);
+  });
+});
+
+describe("req.session = null", () => {
+  it("throws a TypeError naming sessions.logout instead of silently ending nothing", async () => {
+    const { app, errors } = build();
+    const url = await listen(app);
+    const response = await fetch(`${url}/replace`, { method: "POST" });
+    expect(response.status).toBe(500);
+    expect((errors[0] as Error).message).toContain("sessions.logout(req)");
   });
 });
 

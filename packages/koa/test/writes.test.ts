@@ -52,7 +52,10 @@ function build() {
   app.use(sessions);
   app.use((ctx) => {
     const session = sessions.of(ctx);
-    if (ctx.path === "/assign") {
+    if (ctx.path === "/replace") {
+      (ctx as unknown as { session: unknown }).session = null;
+      ctx.body = { ok: true };
+    } else if (ctx.path === "/assign") {
       (ctx as unknown as { session: Record<string, unknown> }).session.role = "admin";
       ctx.body = { ok: true };
     } else if (ctx.path === "/profile") {
@@ -86,6 +89,16 @@ describe("ctx.session", () => {
     expect(errors[0]).toBeInstanceOf(TypeError);
     expect((errors[0] as Error).message).toContain('session.set("role", value)');
     expect(response.headers.getSetCookie()).toEqual([]);
+  });
+});
+
+describe("ctx.session = null", () => {
+  it("throws a TypeError naming sessions.logout instead of silently ending nothing", async () => {
+    const { app, errors } = build();
+    const url = await listen(app);
+    const response = await fetch(`${url}/replace`, { method: "POST" });
+    expect(response.status).toBe(500);
+    expect((errors[0] as Error).message).toContain("sessions.logout(ctx)");
   });
 });
 
