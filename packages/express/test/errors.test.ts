@@ -1,27 +1,8 @@
-import { once } from "node:events";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import express from "express";
-import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
 import { createMemoryDriver } from "@sess/core/memory";
 import { isSessionError, sessionErrorHandler, sessionMiddleware } from "../src/index.js";
-
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    server.close();
-    await once(server, "close");
-  }
-});
-
-async function listen(app: express.Express): Promise<string> {
-  const server = createServer(app);
-  servers.push(server);
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+import { cookieOf, listen } from "./server.js";
 
 function build() {
   const driver = createMemoryDriver();
@@ -54,7 +35,7 @@ describe("sessionErrorHandler()", () => {
   it("answers a store outage with 503, Retry-After, no-store and a JSON body without stack or internal detail", async () => {
     const { app, driver } = build();
     const url = await listen(app);
-    const cookie = (await fetch(`${url}/write`, { method: "POST" })).headers.getSetCookie()[0]!.split(";")[0]!;
+    const cookie = cookieOf(await fetch(`${url}/write`, { method: "POST" }));
     driver.load = () => Promise.reject(new Error("connect ECONNREFUSED 10.0.0.7:6379"));
     const response = await fetch(`${url}/write`, { method: "POST", headers: { cookie } });
     expect(response.status).toBe(503);
@@ -69,7 +50,7 @@ describe("sessionErrorHandler()", () => {
   it("sends the clearing cookie of a session that ended while the request used it", async () => {
     const { app } = build();
     const url = await listen(app);
-    const cookie = (await fetch(`${url}/write`, { method: "POST" })).headers.getSetCookie()[0]!.split(";")[0]!;
+    const cookie = cookieOf(await fetch(`${url}/write`, { method: "POST" }));
     const response = await fetch(`${url}/ended-meanwhile`, { method: "POST", headers: { cookie } });
     expect(response.status).toBe(409);
     expect(response.headers.getSetCookie()[0]).toMatch(/^sess=; .*Max-Age=0/);

@@ -1,29 +1,16 @@
-import { once } from "node:events";
 import { createServer, request, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import express from "express";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createMemoryDriver } from "@sess/core/memory";
 import { currentSession, sessionMiddleware } from "../src/index.js";
+import { cookieOf, listen } from "./server.js";
 
 interface Data {
   username: string;
 }
 
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    server.close();
-    await once(server, "close");
-  }
-});
-
-async function listen(server: Server): Promise<string> {
-  servers.push(server);
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+async function hostOf(server: Server): Promise<string> {
+  return (await listen(server)).slice("http://".length);
 }
 
 /** A service function that is not handed `req`. */
@@ -82,9 +69,9 @@ function upgrade(host: string, cookie?: string): Promise<string> {
 describe("sessions.openSession(req)", () => {
   it("reads the session of a WebSocket upgrade request", async () => {
     const { server } = build(false);
-    const host = await listen(server);
+    const host = await hostOf(server);
     const login = await fetch(`http://${host}/login`, { method: "POST" });
-    const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
+    const cookie = cookieOf(login);
     expect(await upgrade(host, cookie)).toBe("101 ada");
     expect(await upgrade(host)).toBe("401");
   });
@@ -93,9 +80,9 @@ describe("sessions.openSession(req)", () => {
 describe("currentSession()", () => {
   it("returns the request's session in code not handed req, with asyncContext: true", async () => {
     const { server } = build(true);
-    const host = await listen(server);
+    const host = await hostOf(server);
     const login = await fetch(`http://${host}/login`, { method: "POST" });
-    const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
+    const cookie = cookieOf(login);
     const [mine, anonymous] = await Promise.all([
       fetch(`http://${host}/greeting`, { headers: { cookie } }).then((r) => r.json()),
       fetch(`http://${host}/greeting`).then((r) => r.json()),
@@ -106,7 +93,7 @@ describe("currentSession()", () => {
 
   it("throws a message naming asyncContext without it", async () => {
     const { server } = build(false);
-    const host = await listen(server);
+    const host = await hostOf(server);
     const response = await fetch(`http://${host}/greeting`);
     expect(response.status).toBe(500);
     expect(((await response.json()) as { error: string }).error).toMatch(/asyncContext: true/);

@@ -1,23 +1,12 @@
-import { once } from "node:events";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import Koa from "koa";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createMemoryDriver } from "@sess/core/memory";
 import { currentSession, sessionMiddleware } from "../src/index.js";
+import { cookieOf, listen } from "./server.js";
 
 interface Data {
   username: string;
 }
-
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    server.close();
-    await once(server, "close");
-  }
-});
 
 async function greeting(): Promise<string> {
   await new Promise((resolve) => setTimeout(resolve, 5));
@@ -45,11 +34,7 @@ async function build(asyncContext: boolean): Promise<{ url: string; upgradeUser:
       ctx.body = { greeting: await greeting(), typed: sessions.current().get("username") ?? null };
     }
   });
-  const server = createServer(app.callback());
-  servers.push(server);
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = await listen(app);
   const upgradeUser = async (cookie?: string) => {
     const req = { headers: cookie ? { cookie } : {}, socket: { remoteAddress: "127.0.0.1" } };
     const { session } = await sessions.openSession(req as never);
@@ -61,7 +46,7 @@ async function build(asyncContext: boolean): Promise<{ url: string; upgradeUser:
 describe("sessions.openSession(req)", () => {
   it("reads the session of a request the middleware does not handle", async () => {
     const { url, upgradeUser } = await build(false);
-    const cookie = (await fetch(`${url}/login`, { method: "POST" })).headers.getSetCookie()[0]!.split(";")[0]!;
+    const cookie = cookieOf(await fetch(`${url}/login`, { method: "POST" }));
     expect(await upgradeUser(cookie)).toBe("ada");
     expect(await upgradeUser()).toBeNull();
   });
@@ -70,7 +55,7 @@ describe("sessions.openSession(req)", () => {
 describe("currentSession()", () => {
   it("returns the request's session in code not handed ctx, with asyncContext: true", async () => {
     const { url } = await build(true);
-    const cookie = (await fetch(`${url}/login`, { method: "POST" })).headers.getSetCookie()[0]!.split(";")[0]!;
+    const cookie = cookieOf(await fetch(`${url}/login`, { method: "POST" }));
     const [mine, anonymous] = await Promise.all([
       fetch(`${url}/greeting`, { headers: { cookie } }).then((r) => r.json()),
       fetch(`${url}/greeting`).then((r) => r.json()),

@@ -1,37 +1,14 @@
-import { once } from "node:events";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import Koa from "koa";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SessionError } from "@sess/core";
 import { createMemoryDriver } from "@sess/core/memory";
 import { sessionMiddleware } from "../src/index.js";
+import { cookieOf, listen } from "./server.js";
 
 interface Data {
   role: string;
   name: string;
   avatar: string;
-}
-
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    server.close();
-    await once(server, "close");
-  }
-});
-
-async function listen(app: Koa): Promise<string> {
-  const server = createServer(app.callback());
-  servers.push(server);
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-function cookieOf(response: Response): string {
-  return response.headers.getSetCookie()[0]?.split(";")[0] ?? "";
 }
 
 function build() {
