@@ -32,7 +32,7 @@ const NESTED: Record<string, readonly string[]> = {
   header: ["name", "responseHeader"],
   limits: ["maxBytes", "maxFields"],
   recordDevice: ["userAgent", "ip"],
-  bind: ["userAgent", "ipPrefix"],
+  bind: ["userAgent", "ipPrefix", "ipv6Prefix"],
 };
 
 const LIFETIME = "the cookie's Max-Age follows the session's store expiry: set idleTimeout and absoluteTimeout (milliseconds); cookie.persistent: false makes a browser-session cookie";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
-const PUBLISHED = ["core", "express", "koa", "ioredis", "node-redis"];
+const PUBLISHED = ["core", "express", "koa", "fastify", "web", "hono", "ioredis", "node-redis"];
 const packages = fileURLToPath(new URL("../../", import.meta.url));
 
 /** Every file `pnpm build` wrote to a published package's dist/. */
