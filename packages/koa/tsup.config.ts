@@ -3,8 +3,10 @@ import { defineConfig } from "tsup";
 export default defineConfig({
   entry: { index: "src/index.ts" },
   format: ["esm", "cjs"],
-  dts: true,
+  // The declarations import node:http types: reference @types/node (a dependency) so a project without it still resolves them.
+  dts: { banner: "/// <reference types=\"node\" />" },
   clean: true,
-  sourcemap: true,
+  // No source maps: they would point at src/*.ts, which the package does not ship; dist/*.js is readable as it is.
+  sourcemap: false,
   target: "node20",
 });

@@ -6,8 +6,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { SessionError, configError } from "./errors.js";
-import type { RequestInfo, ResponseHeaders, SessionManager, SessionManagerOptions } from "./manager.js";
+import { currentSession } from "./context.js";
+import type { OpenSession, RequestInfo, ResponseHeaders, SessionManager, SessionManagerOptions } from "./manager.js";
 import { createSessionManager } from "./manager.js";
+import { ADAPTER_KEYS, checkOptionNames } from "./options.js";
 import type { Session, SessionData, UntypedData } from "./session.js";
 
 export interface AdapterOptions {
@@ -16,6 +18,12 @@ export interface AdapterOptions {
    * (Secure, `__Host-` cookie). Default false: only a TLS socket makes a request secure.
    */
   trustProxy?: boolean;
+  /**
+   * Run each request's remaining middleware and handler in an `AsyncLocalStorage` scope holding its
+   * session, so `currentSession()` (and `sessions.current()`) work in code that is not handed
+   * `req`/`ctx`. Default false (the scope costs a little on every request).
+   */
+  asyncContext?: boolean;
 }
 
 /** Either the core options (the middleware builds its manager) or an existing `manager`, plus `trustProxy`. */
@@ -35,12 +43,22 @@ export interface SessionHelpers<K, T extends SessionData> {
   logout(key: K): void;
   /** Ends every session of the request's user (this one included). Resolves how many others were ended. */
   logoutEverywhere(key: K): Promise<number>;
+  /**
+   * Opens the session of a `node:http` request the middleware does not handle (a WebSocket upgrade,
+   * another entry point): one store call at most, same token rules as the middleware. Read it
+   * directly; after writing, `await commit()` and send its headers yourself if the response allows.
+   */
+  openSession(req: IncomingMessage): Promise<OpenSession<T>>;
+  /** The session of the request being handled (needs `asyncContext: true`); throws outside one. */
+  current(): Session<T>;
 }
 
 export interface AdapterCore<K extends object, T extends SessionData> {
   helpers: SessionHelpers<K, T>;
   /** The validated `trustProxy` option, for adapters that read requests other than `node:http` ones. */
   trustProxy: boolean;
+  /** Whether requests run in a `currentSession()` scope. */
+  asyncContext: boolean;
   /** Opens the session of `req` and remembers it under `key`. */
   open(key: K, req: IncomingMessage, ip: string | undefined): ReturnType<SessionManager<T>["open"]>;
   /** Opens the session of a request described by `request` (a Web `Request`, say) and remembers it under `key`. */
@@ -53,15 +71,23 @@ export function createAdapterCore<K extends object, T extends SessionData>(
   where: string,
 ): AdapterCore<K, T> {
   if (options === null || typeof options !== "object") throw configError("options", "expected an object");
-  const { trustProxy = false } = options;
+  const { trustProxy = false, asyncContext = false } = options;
   if (typeof trustProxy !== "boolean") {
     throw configError("trustProxy", `expected a boolean, got ${typeof trustProxy}`);
   }
+  if (typeof asyncContext !== "boolean") {
+    throw configError("asyncContext", `expected a boolean, got ${typeof asyncContext}`);
+  }
+  checkOptionNames(options, null, ADAPTER_KEYS);
   let manager: SessionManager<T>;
   if (options.manager !== undefined) {
+    const extra = Object.keys(options).find((key) => !(ADAPTER_KEYS as readonly string[]).includes(key));
+    if (extra !== undefined) {
+      throw configError(extra, "with an existing manager the middleware takes only trustProxy and asyncContext: give the other options to createSessionManager(…)");
+    }
     manager = options.manager;
   } else {
-    const { trustProxy: _trustProxy, manager: _manager, ...core } = options;
+    const { trustProxy: _trustProxy, manager: _manager, asyncContext: _asyncContext, ...core } = options;
     manager = createSessionManager<T>(core);
   }
   const sessions = new WeakMap<K, Session<T>>();
@@ -77,12 +103,24 @@ export function createAdapterCore<K extends object, T extends SessionData>(
   async function openInfo(key: K, request: RequestInfo) {
     const opened = await manager.open(request);
     sessions.set(key, opened.session);
-    (key as { session?: Session<T> }).session = opened.session;
+    const session = opened.session;
+    // Replacing it (`req.session = null`, the cookie-session / koa-session way to log out) would end nothing.
+    Object.defineProperty(key, "session", {
+      configurable: true,
+      enumerable: true,
+      get: () => session,
+      set: () => {
+        throw new TypeError(
+          `${where}.session cannot be replaced: to end the session call sessions.logout(${where === "context" ? "ctx" : "req"}); to write, session.set(name, value)`,
+        );
+      },
+    });
     return opened;
   }
 
   return {
     trustProxy,
+    asyncContext,
     open: (key, req, ip) => openInfo(key, requestInfo(req, trustProxy, ip)),
     openInfo,
     helpers: {
@@ -103,6 +141,8 @@ export function createAdapterCore<K extends object, T extends SessionData>(
         session.destroy();
         return ended;
       },
+      openSession: (req) => manager.open(requestInfo(req, trustProxy)),
+      current: () => currentSession<T>(),
     },
   };
 }

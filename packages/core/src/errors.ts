@@ -33,6 +33,12 @@ export class SessionError extends Error {
   readonly code: SessionErrorCode;
   /** HTTP status an adapter answers with. */
   readonly status: number;
+  /**
+   * Response headers to send with the error response, when there are any: the clearing cookie of a
+   * session that ended meanwhile or whose logout could not reach the store. `isSessionError(e)`
+   * narrows to this class, so `e.headers` needs no cast.
+   */
+  declare headers?: Record<string, string>;
 
   constructor(code: SessionErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);

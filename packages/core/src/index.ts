@@ -1,4 +1,5 @@
 export * from "./errors.js";
+export { sessionErrorResponse, type SessionErrorBody, type SessionErrorResponse } from "./error-response.js";
 export type * from "./driver.js";
 export {
   TOKEN_LENGTH,
@@ -38,6 +39,8 @@ export {
   type Limits,
 } from "./values.js";
 export { Session, type SessionData, type UntypedData, type DeepReadonly } from "./session.js";
+export { SessionMap, type MapName, type MapValue } from "./map.js";
+export { currentSession, runWithSession } from "./context.js";
 export {
   createSessionManager,
   DEFAULT_OPERATION_TIMEOUT,
@@ -46,6 +49,7 @@ export {
   type OpenSession,
   type RequestInfo,
   type CommitResult,
+  type CommitOutcome,
   type ResponseHeaders,
   type HeaderOptions,
   type SessionErrorWithHeaders,

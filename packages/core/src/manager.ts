@@ -19,6 +19,7 @@ import type { SessionData, SessionState, UntypedData } from "./session.js";
 import { Session, createSessionState, hasFieldChanges } from "./session.js";
 import { type StoreOperation, traced } from "./tracing.js";
 import { isSessionId, isToken, newToken, sessionIdOf, tagOf } from "./token.js";
+import { checkOptionNames } from "./options.js";
 import type { LimitOptions } from "./values.js";
 import { checkWellFormed, createLimits } from "./values.js";
 
@@ -101,13 +102,22 @@ export interface OpenSession<T extends SessionData> {
    * the handler and before the response headers are sent. Rejects with a SessionError; its
    * `headers` object (when present) should still be sent, e.g. to clear the cookie of an ended session.
    */
-  commit(): Promise<CommitResult>;
+  commit(outcome?: CommitOutcome): Promise<CommitResult>;
   /**
    * The commit done synchronously when it needs no store call (nothing written, renewal not due),
    * or null when it does (then `await commit()`). Lets an adapter send a read-only response without
    * waiting a turn of the event loop; `commit()` afterwards resolves the same result.
    */
-  commitNow(): CommitResult | null;
+  commitNow(outcome?: CommitOutcome): CommitResult | null;
+}
+
+/**
+ * How the request is being answered, as far as the adapter knows at commit. A request in which a
+ * write was refused (`VALUE_INVALID`, `PAYLOAD_TOO_LARGE`) and whose response is an error (`status`
+ * 400 or more) commits none of its changes; with a success response the refused call alone is left out.
+ */
+export interface CommitOutcome {
+  status?: number;
 }
 
 export interface SessionManager<T extends SessionData> {
@@ -170,6 +180,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
   options: SessionManagerOptions,
 ): SessionManager<T> {
   if (options === null || typeof options !== "object") throw configError("options", "expected an object");
+  checkOptionNames(options, options.onWarning ?? ((message: string) => console.warn(`[sess] ${message}`)));
   const driver = options.driver;
   if (!driver || typeof driver.load !== "function" || typeof driver.update !== "function") {
     throw configError("driver", "expected a SessionDriver (createMemoryDriver(), createIoredisDriver(…), createNodeRedisDriver(…))");
@@ -317,13 +328,13 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     const context: CommitContext = { state, token: record ? token : null, source, secure, request };
     return {
       session,
-      commit() {
+      commit(outcome) {
         state.committed = true;
-        return (result ??= commit(context));
+        return (result ??= commit(context, outcome));
       },
-      commitNow() {
+      commitNow(outcome) {
         if (result) return null;
-        const ready = settled(context);
+        const ready = settled(context, outcome);
         if (ready) {
           state.committed = true;
           result = Promise.resolve(ready);
@@ -408,32 +419,42 @@ export function createSessionManager<T extends SessionData = UntypedData>(
   }
 
   /** The result of a commit that needs no store call, or null when it needs one. */
-  function settled(context: CommitContext): CommitResult | null {
+  function settled(context: CommitContext, outcome?: CommitOutcome): CommitResult | null {
     const { state } = context;
     const record = state.record;
     if (state.destroyed) return record ? null : { headers: clear(context) };
-    if (state.refused) return { headers: [] }; // a refused write drops the request's changes: never half a change
+    if (state.refused && (outcome?.status ?? 0) >= 400) return { headers: [] }; // an error response never hides half a change
     if (hasFieldChanges(state) || state.rotate !== null || state.login !== null) return null;
     if (record === null) return { headers: clear(context) }; // nothing to store; clears a token that matched no session
     return policy.isRenewalDue(record, clock()) ? null : { headers: [] };
   }
 
-  async function commit(context: CommitContext): Promise<CommitResult> {
-    const ready = settled(context);
+  async function commit(context: CommitContext, outcome?: CommitOutcome): Promise<CommitResult> {
+    const ready = settled(context, outcome);
     if (ready) return ready;
     const { state } = context;
     const record = state.record;
     const now = clock();
 
     if (state.destroyed) {
-      if (record && !(await call("destroy", () => driver.destroy(record.id), record.id))) await endRotated(record);
+      if (record) {
+        let deleted: boolean;
+        try {
+          deleted = await call("destroy", () => driver.destroy(record.id), record.id);
+        } catch (error) {
+          // The store could not delete it: the browser still forgets the token, and the app is told.
+          (error as SessionErrorWithHeaders).headers = Object.fromEntries(clear(context));
+          throw error;
+        }
+        if (!deleted) await endRotated(record);
+      }
       state.record = null;
       return { headers: clear(context) };
     }
 
     const wantsWrite = hasFieldChanges(state) || state.rotate !== null || state.login !== null;
     if (record === null) {
-      const token = newToken();
+      const token = state.next?.token ?? newToken();
       const id = sessionIdOf(token);
       const times = policy.start(now);
       const fields = Object.fromEntries(state.texts);
@@ -485,7 +506,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     let counters: Counters | null;
     await endOthers(state, record.id);
     if (state.rotate) {
-      token = newToken(tagOf(record.id));
+      token = state.next?.token ?? newToken(tagOf(record.id));
       id = sessionIdOf(token);
       const rotation = { ...change, keepData: state.rotate.keepData };
       counters = await call("rotate", () => driver.rotate(record.id, id, rotation), record.id);

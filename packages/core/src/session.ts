@@ -2,6 +2,9 @@ import type { SessionRecord } from "./driver.js";
 import { SessionError } from "./errors.js";
 import type { Limits } from "./values.js";
 import { checkFieldName, checkWellFormed, fieldSize, limitError, parseValue, serializeValue } from "./values.js";
+import { newToken, sessionIdOf, tagOf } from "./token.js";
+import type { MapName, MapSession, MapValue } from "./map.js";
+import { SessionMap } from "./map.js";
 
 /** Session data: any object type whose values are JSON values. */
 export type SessionData = object;
@@ -32,6 +35,8 @@ export interface SessionState {
   increment: Map<string, number>;
   /** A new token was asked for (regenerate or login). */
   rotate: { keepData: boolean } | null;
+  /** The token (and its session id) the commit will issue, chosen by the first regenerate or login. */
+  next: { token: string; id: string } | null;
   /** login(): bind to this user and restart the absolute lifetime. */
   login: string | null;
   /** regenerate({ endOtherSessions: true }): end the user's other sessions after the write. */
@@ -40,8 +45,9 @@ export interface SessionState {
   /** The commit started (the response is on its way): later changes would be lost, so they throw. */
   committed: boolean;
   /**
-   * The first refused write of this request (bad value, limit exceeded). A request with one commits
-   * nothing, so a session is never left half-updated.
+   * The first refused write of this request (bad value, limit exceeded). The refused call itself
+   * changed nothing; the request's other writes are committed unless its response is an error
+   * (status 400 or more), so an error response never hides half a change.
    */
   refused: SessionError | null;
   limits: Limits;
@@ -57,6 +63,7 @@ export function createSessionState(record: SessionRecord | null, limits: Limits,
     remove: new Set(),
     increment: new Map(),
     rotate: null,
+    next: null,
     login: null,
     endOthers: false,
     destroyed: false,
@@ -83,9 +90,12 @@ export class Session<T extends SessionData = UntypedData> {
     this.#state = state;
   }
 
-  /** Public session id (safe to show and to pass to `endSession`); null until the session is stored. */
+  /**
+   * Public session id (safe to show and to pass to `endSession`); null until the session is stored.
+   * After `regenerate()` or `login()` it is already the id the commit moves the session to.
+   */
   get id(): string | null {
-    return this.#state.record?.id ?? null;
+    return this.#state.next?.id ?? this.#state.record?.id ?? null;
   }
 
   /** True until the session is first stored (at the end of the request that writes to it). */
@@ -143,7 +153,12 @@ export class Session<T extends SessionData = UntypedData> {
     return out as DeepReadonly<Partial<T>>;
   }
 
-  set<K extends FieldName<T>>(field: K, value: T[K]): void {
+  /** Writes a JSON value; `undefined` removes the field, as `unset(field)` does. */
+  set<K extends FieldName<T>>(field: K, value: T[K] | undefined): void {
+    if (value === undefined) {
+      this.unset(field);
+      return;
+    }
     this.#writable();
     this.#guard(() => checkFieldName(field));
     const text = this.#guard(() => serializeValue(field, value));
@@ -165,6 +180,22 @@ export class Session<T extends SessionData = UntypedData> {
     state.set.delete(field);
     state.increment.delete(field);
     state.remove.add(field);
+  }
+
+  /**
+   * A map field: the entries of a collection kept one session field each (`<name>:<key>`), so
+   * concurrent requests that change different entries keep each other's changes. Declare it in the
+   * session type as `` [k: `cart:${string}`]: number `` and use `session.map("cart").increment(sku)`.
+   */
+  map<P extends MapName<T>>(name: P): SessionMap<MapValue<T, P>> {
+    const fields: MapSession = {
+      get: (field) => this.get(field as FieldName<T>),
+      set: (field, value) => this.set(field as FieldName<T>, value as T[FieldName<T>]),
+      unset: (field) => this.unset(field as FieldName<T>),
+      increment: (field, by) => this.increment(field as CounterName<T>, by),
+      fieldNames: () => this.#state.texts.keys(),
+    };
+    return new SessionMap(fields, name);
   }
 
   /**
@@ -210,6 +241,10 @@ export class Session<T extends SessionData = UntypedData> {
     const keepData = options.keepData ?? true;
     const state = this.#state;
     state.rotate = { keepData: (state.rotate?.keepData ?? true) && keepData };
+    if (state.next === null) {
+      const token = state.record ? newToken(tagOf(state.record.id)) : newToken();
+      state.next = { token, id: sessionIdOf(token) };
+    }
     if (options.endOtherSessions === true) state.endOthers = true;
     if (!keepData) {
       for (const field of state.texts.keys()) state.remove.add(field);
@@ -241,7 +276,7 @@ export class Session<T extends SessionData = UntypedData> {
     this.#state.destroyed = true;
   }
 
-  /** Records a refused write (the request then commits nothing) and returns the error to throw. */
+  /** Records a refused write (an error response then commits nothing) and returns the error to throw. */
   #refuse(error: SessionError): SessionError {
     this.#state.refused ??= error;
     return error;
@@ -283,4 +318,32 @@ export class Session<T extends SessionData = UntypedData> {
     const error = limitError(state.limits, { count: state.texts.size + (added ? 1 : 0), grown: added }, { size, grown: true });
     if (error) throw error;
   }
+}
+
+/**
+ * Assigning a property to a session (`req.session.role = "admin"`, the express-session habit) would
+ * add a plain JS property that is never stored. A proxy placed *behind* `Session.prototype` catches
+ * such an assignment and throws a TypeError that names `set()`, in strict and sloppy code alike;
+ * the metadata accessors (`id`, `userId`, …) get setters that throw too. Methods and accessors are
+ * found on `Session.prototype` before the proxy, so the hot path never reaches it.
+ */
+const assignmentGuard = new Proxy(Object.prototype, {
+  set(_target, property) {
+    const name = typeof property === "string" ? property : String(property);
+    throw new TypeError(
+      `session.${name} = … would not be saved: a sess session is not a plain object. ` +
+        `Use session.set(${JSON.stringify(name)}, value) to write and session.get(${JSON.stringify(name)}) to read.`,
+    );
+  },
+});
+Object.setPrototypeOf(Session.prototype, assignmentGuard);
+for (const [name, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(Session.prototype))) {
+  if (descriptor.get === undefined || descriptor.set !== undefined) continue;
+  const hint = name === "userId" ? "; bind a user with session.login(userId)" : "";
+  Object.defineProperty(Session.prototype, name, {
+    ...descriptor,
+    set() {
+      throw new TypeError(`session.${name} is read-only session metadata${hint}`);
+    },
+  });
 }

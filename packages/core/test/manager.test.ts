@@ -536,26 +536,29 @@ describe("limits", () => {
     expect(() => open.session.set("visits", 1)).toThrow(expect.objectContaining({ code: "PAYLOAD_TOO_LARGE" }));
   });
 
-  it("commits none of the request's changes once a write was refused", async () => {
+  it("commits the request's other changes when a refused write was caught", async () => {
     const token = await login();
     const small = makeManager({ limits: { maxFields: 3 } }); // username + note + visits
-    rec.calls.length = 0;
     const open = await small.open(request({ cookie: `sess=${token}` }));
-    open.session.set("note", "kept?");
+    open.session.set("note", "kept");
     open.session.set("visits", 1);
     expect(() => open.session.set("cart", { a: 1 })).toThrow(expect.objectContaining({ code: "PAYLOAD_TOO_LARGE" }));
-    expect((await open.commit()).headers).toEqual([]);
-    expect(rec.methods()).toEqual(["load"]);
+    expect(open.session.get("cart")).toBeUndefined();
+    await open.commit();
     const stored = await rec.driver.load(sessionIdOf(token));
-    expect(stored!.fields.note).toBeUndefined();
+    expect(stored!.fields).toMatchObject({ note: '"kept"', visits: "1" });
+    expect(stored!.fields.cart).toBeUndefined();
   });
 
-  it("commits nothing after a value was refused as invalid", async () => {
+  it("leaves the session as it was when a value is refused as invalid, and commits the rest", async () => {
     const open = await manager.open(request({}));
     open.session.set("note", "x");
+    open.session.set("cart", { a: 1 });
     expect(() => open.session.set("cart", { a: Number.NaN })).toThrow(expect.objectContaining({ code: "VALUE_INVALID" }));
+    expect(() => open.session.increment("note" as "visits")).toThrow(expect.objectContaining({ code: "VALUE_INVALID" }));
+    expect(open.session.all()).toEqual({ note: "x", cart: { a: 1 } });
     await open.commit();
-    expect(rec.calls).toEqual([]);
+    expect(rec.methods()).toEqual(["create"]);
   });
 
   it("rejects data beyond maxBytes with PAYLOAD_TOO_LARGE", async () => {
@@ -958,5 +961,25 @@ describe("createSessionManager indexes and bind options", () => {
     expect(() => createSessionManager({ driver: rec.driver, ...options } as SessionManagerOptions)).toThrow(
       expect.objectContaining({ code: "CONFIG_INVALID", message: expect.stringContaining(`"${option}"`) }),
     );
+  });
+});
+
+describe("commit({ status })", () => {
+  it("commits none of the request's changes when a write was refused and the response is an error", async () => {
+    const token = await login();
+    const small = makeManager({ limits: { maxFields: 2 } }); // username + note
+    rec.calls.length = 0;
+    const open = await small.open(request({ cookie: `sess=${token}` }));
+    open.session.set("note", "dropped");
+    expect(() => open.session.set("cart", { a: 1 })).toThrow(expect.objectContaining({ code: "PAYLOAD_TOO_LARGE" }));
+    expect((await open.commit({ status: 413 })).headers).toEqual([]);
+    expect(rec.methods()).toEqual(["load"]);
+  });
+
+  it("commits as usual with an error response when no write was refused", async () => {
+    const open = await manager.open(request({}));
+    open.session.set("note", "x");
+    await open.commit({ status: 404 });
+    expect(rec.methods()).toEqual(["create"]);
   });
 });

@@ -2,6 +2,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:
 import {
   appendResponseHeaders,
   createAdapterCore,
+  runWithSession,
   type OpenSession,
   type SessionData,
   type SessionErrorWithHeaders,
@@ -31,7 +32,8 @@ export function sessionMiddleware<T extends SessionData = UntypedData>(
     adapter.open(req, req, (req as { ip?: string }).ip).then(
       (opened) => {
         holdUntilCommitted(res, opened, next);
-        next();
+        if (adapter.asyncContext) runWithSession(opened.session, () => next());
+        else next();
       },
       (error: unknown) => next(error),
     );
@@ -64,10 +66,10 @@ function holdUntilCommitted(res: ServerResponse, opened: Pick<OpenSession<Sessio
     res.flushHeaders = original.flushHeaders;
   };
 
-  const hold = (call: () => void) => {
+  const hold = (call: () => void, status = res.statusCode) => {
     if (!started) {
       // Read-only requests (the common case) need no store call: send at once, nothing held.
-      const ready = opened.commitNow();
+      const ready = opened.commitNow({ status });
       if (ready) {
         restore();
         appendResponseHeaders(res, ready.headers);
@@ -78,7 +80,7 @@ function holdUntilCommitted(res: ServerResponse, opened: Pick<OpenSession<Sessio
     held.push(call);
     if (started) return;
     started = true;
-    opened.commit().then(
+    opened.commit({ status }).then(
       (result) => {
         restore();
         try {
@@ -102,9 +104,12 @@ function holdUntilCommitted(res: ServerResponse, opened: Pick<OpenSession<Sessio
   };
 
   res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-    hold(() => {
-      (original.writeHead as (...a: unknown[]) => ServerResponse).apply(res, mergeSetCookie(res, args));
-    });
+    hold(
+      () => {
+        (original.writeHead as (...a: unknown[]) => ServerResponse).apply(res, mergeSetCookie(res, args));
+      },
+      typeof args[0] === "number" ? args[0] : res.statusCode,
+    );
     return res;
   } as ServerResponse["writeHead"];
 
@@ -144,9 +149,12 @@ function mergeSetCookie(res: ServerResponse, args: unknown[]): unknown[] {
   return [...args.slice(0, -1), headers];
 }
 
+export { sessionErrorHandler, type SessionErrorHandler } from "./errors.js";
 export {
   SessionError,
   isSessionError,
+  currentSession,
+  type SessionErrorBody,
   type AdapterOptions,
   type SessionMiddlewareOptions,
   type Session,

@@ -4,7 +4,7 @@
  */
 import type { SessionDriver } from "@sess/core";
 import type { Cluster, Redis } from "ioredis";
-import { createRedisDriver, createVerify } from "@sess/redis-shared";
+import { createReady, createRedisDriver, createVerify, watchConnectionErrors } from "@sess/redis-shared";
 import type { StartupPort } from "@sess/redis-shared";
 
 /** Options of `driver.verify()`. */
@@ -23,7 +23,13 @@ export interface VerifyReport {
   warnings: string[];
 }
 
-/** The driver, plus `verify()`: the start-up check (ACL commands, persistence and eviction settings). */
+/** Options of `driver.ready()`. */
+export interface ReadyOptions {
+  /** How long to wait for the client to be ready, in milliseconds. Default 10,000. */
+  timeout?: number;
+}
+
+/** The driver, plus `ready()` (wait for the client's connection) and `verify()`: the start-up check (ACL commands, persistence and eviction settings). */
 export interface IoredisDriver extends SessionDriver {
   /**
    * Checks that the connected user may run every command the driver uses on the prefix (rejects with
@@ -31,6 +37,12 @@ export interface IoredisDriver extends SessionDriver {
    * sessions on a restart (no AOF) or evict them. Call it once at start-up, after connecting.
    */
   verify(options?: VerifyOptions): Promise<VerifyReport>;
+  /**
+   * Resolves once the client is connected and ready to send commands; rejects with
+   * `SessionError("STORE_UNAVAILABLE")` after `timeout` ms (default 10,000), the client's last
+   * connection error as `cause` and in the message. Requests meanwhile get 503.
+   */
+  ready(options?: ReadyOptions): Promise<void>;
 }
 
 export interface IoredisDriverOptions {
@@ -38,6 +50,13 @@ export interface IoredisDriverOptions {
   client: Redis | Cluster;
   /** Key prefix. Default `"sess"`. Must not contain `{` or `}`. */
   prefix?: string;
+}
+
+/** ", host:port" of a standalone client (Sentinel and Cluster clients have several). */
+function endpointOf(client: Redis | Cluster): string {
+  const options = (client as { options?: { host?: unknown; port?: unknown; sentinels?: unknown; path?: unknown } }).options;
+  if (!options || options.sentinels || typeof options.port !== "number") return "";
+  return typeof options.path === "string" ? `, ${options.path}` : `, ${String(options.host)}:${options.port}`;
 }
 
 function toStrings(reply: unknown): (string | null)[] {
@@ -49,7 +68,8 @@ export function createIoredisDriver(options: IoredisDriverOptions): IoredisDrive
   const port: StartupPort = {
     name: "ioredis",
     isReady: () => client.status === "ready",
-    describeState: () => `status "${client.status}"`,
+    describeState: () => `status "${client.status}"${endpointOf(client)}`,
+    lastError: watchConnectionErrors(client),
     evalsha: (sha1, keys, args) => client.evalsha(sha1, keys.length, ...keys, ...args),
     eval: (source, keys, args) => client.eval(source, keys.length, ...keys, ...args),
     hgetall: (key) => client.hgetall(key),
@@ -69,5 +89,5 @@ export function createIoredisDriver(options: IoredisDriverOptions): IoredisDrive
     },
   };
   const driver = createRedisDriver(port, options.prefix === undefined ? {} : { prefix: options.prefix });
-  return Object.assign(driver, { verify: createVerify(port, options.prefix) });
+  return Object.assign(driver, { verify: createVerify(port, options.prefix), ready: createReady(port) });
 }

@@ -2,8 +2,11 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   appendResponseHeaders,
   createAdapterCore,
+  runWithSession,
+  type CommitResult,
   type ResponseHeaders,
   type SessionData,
+  type SessionErrorWithHeaders,
   type SessionHelpers,
   type SessionMiddlewareOptions,
   type UntypedData,
@@ -33,20 +36,32 @@ export function sessionMiddleware<T extends SessionData = UntypedData>(
   const middleware = async (ctx: SessionContext, next: () => Promise<unknown>): Promise<void> => {
     const opened = await adapter.open(ctx, ctx.req, ctx.ip);
     try {
-      await next();
+      if (adapter.asyncContext) await runWithSession(opened.session, next);
+      else await next();
     } catch (error) {
       // Committed anyway, as on Express (whose error response commits): a logout() or regenerate()
       // before the throw takes effect, and the error carries the session's headers.
-      const committed = await Promise.resolve(opened.commitNow() ?? opened.commit()).then(
+      // The error's status tells a refused write's request to commit none of its changes.
+      const failed = { status: typeof (error as { status?: unknown }).status === "number" ? (error as { status: number }).status : 500 };
+      const committed = await Promise.resolve(opened.commitNow(failed) ?? opened.commit(failed)).then(
         (result) => result.headers,
         () => null, // the handler's error is the one to report
       );
       if (committed !== null) carryHeaders(error, committed);
       throw error;
     }
-    // A failed commit throws; Koa's error handling sends the error's `headers` (the clearing cookie).
-    const { headers } = opened.commitNow() ?? (await opened.commit());
-    appendResponseHeaders(ctx.res, headers);
+    const outcome = { status: ctx.res.statusCode };
+    let result: CommitResult;
+    try {
+      result = opened.commitNow(outcome) ?? (await opened.commit(outcome));
+    } catch (error) {
+      // The error's `headers` (the clearing cookie) go out with whatever error response the app
+      // sends; Koa's own error handling sets them again after clearing the response headers.
+      const headers = (error as SessionErrorWithHeaders).headers;
+      if (headers && !ctx.res.headersSent) appendResponseHeaders(ctx.res, Object.entries(headers));
+      throw error;
+    }
+    appendResponseHeaders(ctx.res, result.headers);
   };
   return Object.assign(middleware, adapter.helpers);
 }
@@ -66,9 +81,12 @@ function carryHeaders(error: unknown, headers: ResponseHeaders): void {
   target.headers = carried;
 }
 
+export { sessionErrorHandler, type ErrorContext } from "./errors.js";
 export {
   SessionError,
   isSessionError,
+  currentSession,
+  type SessionErrorBody,
   type AdapterOptions,
   type SessionMiddlewareOptions,
   type Session,

@@ -3,7 +3,7 @@
  * `createCluster`, `createSentinel`). A thin binding of the client to the shared Redis port.
  */
 import type { SessionDriver } from "@sess/core";
-import { createRedisDriver, createVerify } from "@sess/redis-shared";
+import { createReady, createRedisDriver, createVerify, watchConnectionErrors } from "@sess/redis-shared";
 import type { StartupPort } from "@sess/redis-shared";
 
 /** Options of `driver.verify()`. */
@@ -22,7 +22,13 @@ export interface VerifyReport {
   warnings: string[];
 }
 
-/** The driver, plus `verify()`: the start-up check (ACL commands, persistence and eviction settings). */
+/** Options of `driver.ready()`. */
+export interface ReadyOptions {
+  /** How long to wait for the client to be ready, in milliseconds. Default 10,000. */
+  timeout?: number;
+}
+
+/** The driver, plus `ready()` (wait for the client's connection) and `verify()`: the start-up check (ACL commands, persistence and eviction settings). */
 export interface NodeRedisDriver extends SessionDriver {
   /**
    * Checks that the connected user may run every command the driver uses on the prefix (rejects with
@@ -30,6 +36,12 @@ export interface NodeRedisDriver extends SessionDriver {
    * sessions on a restart (no AOF) or evict them. Call it once at start-up, after connecting.
    */
   verify(options?: VerifyOptions): Promise<VerifyReport>;
+  /**
+   * Resolves once the client is connected and ready to send commands; rejects with
+   * `SessionError("STORE_UNAVAILABLE")` after `timeout` ms (default 10,000), the client's last
+   * connection error as `cause` and in the message. Requests meanwhile get 503.
+   */
+  ready(options?: ReadyOptions): Promise<void>;
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- node-redis declares these with module-, RESP- and type-mapping-dependent generics */
@@ -87,6 +99,23 @@ function readiness(client: State): boolean {
   });
 }
 
+/** ", host:port" of a standalone client (from `socket` or `url`, never its credentials); "" for clusters and sentinels. */
+function endpointOf(client: State): string {
+  const options = (client as { options?: { url?: unknown; socket?: { host?: unknown; port?: unknown; path?: unknown } } }).options;
+  const socket = options?.socket;
+  if (typeof socket?.path === "string") return `, ${socket.path}`;
+  if (socket?.host !== undefined || socket?.port !== undefined) return `, ${String(socket.host ?? "localhost")}:${String(socket.port ?? 6379)}`;
+  if (typeof options?.url === "string") {
+    try {
+      const url = new URL(options.url);
+      return `, ${url.hostname}:${url.port || "6379"}`;
+    } catch {
+      return "";
+    }
+  }
+  return "";
+}
+
 function text(value: unknown): string {
   return value instanceof Uint8Array ? Buffer.from(value).toString("utf8") : String(value);
 }
@@ -96,7 +125,8 @@ export function createNodeRedisDriver(options: NodeRedisDriverOptions): NodeRedi
   const port: StartupPort = {
     name: "node-redis",
     isReady: () => readiness(client),
-    describeState: () => `isOpen ${String(client.isOpen)}, isReady ${String(client.isReady ?? "n/a")}`,
+    describeState: () => `isOpen ${String(client.isOpen)}, isReady ${String(client.isReady ?? "n/a")}${endpointOf(client)}${client.isOpen ? "" : "; call client.connect()"}`,
+    lastError: watchConnectionErrors(client),
     evalsha: (sha1, keys, args) => client.evalSha(sha1, { keys, arguments: args }),
     eval: (source, keys, args) => client.eval(source, { keys, arguments: args }),
     hgetall: async (key) => {
@@ -131,5 +161,5 @@ export function createNodeRedisDriver(options: NodeRedisDriverOptions): NodeRedi
     },
   };
   const driver = createRedisDriver(port, options.prefix === undefined ? {} : { prefix: options.prefix });
-  return Object.assign(driver, { verify: createVerify(port, options.prefix) });
+  return Object.assign(driver, { verify: createVerify(port, options.prefix), ready: createReady(port) });
 }

@@ -8,3 +8,6 @@ export { scripts } from "./lua.generated.js";
 export type { EmbeddedScript } from "./lua.generated.js";
 export { createVerify, scriptCommands, DRIVER_COMMANDS } from "./startup.js";
 export type { StartupPort, VerifyOptions, VerifyReport } from "./startup.js";
+export { watchConnectionErrors, connectionErrorText } from "./connection.js";
+export { createReady, DEFAULT_READY_TIMEOUT } from "./ready.js";
+export type { ReadyOptions } from "./ready.js";

@@ -3,6 +3,7 @@
  * binds its client (ioredis, node-redis) to this interface and nothing else.
  */
 import { SessionError } from "@sess/core";
+import { connectionErrorText } from "./connection.js";
 import type { EmbeddedScript } from "./lua.generated.js";
 
 export interface RedisPort {
@@ -12,6 +13,8 @@ export interface RedisPort {
   isReady(): boolean;
   /** A short description of the client's state for error messages ("reconnecting", "closed"…). */
   describeState(): string;
+  /** The client's last connection error while not ready (connection.ts), or null. */
+  lastError?(): unknown;
   /** EVALSHA; the promise rejects with the server's error (NOSCRIPT included). */
   evalsha(sha1: string, keys: string[], args: string[]): Promise<unknown>;
   /** EVAL with the full script text. */
@@ -73,9 +76,12 @@ export function storeError(port: RedisPort, operation: string, error: unknown): 
 /** Fails at once when the client is not ready, instead of waiting in its offline queue. */
 export function assertReady(port: RedisPort, operation: string): void {
   if (!port.isReady()) {
+    const cause = port.lastError?.() ?? null;
+    const last = cause === null ? "" : `; last connection error: ${connectionErrorText(cause)}`;
     throw new SessionError(
       "STORE_UNAVAILABLE",
-      `${port.name}: ${operation} refused: the Redis client is not ready (${port.describeState()})`,
+      `${port.name}: ${operation} refused: the Redis client is not ready (${port.describeState()})${last}`,
+      cause === null ? undefined : { cause },
     );
   }
 }

@@ -13,6 +13,7 @@ export interface RedisServerHandle {
 /** A Redis driver: a `SessionDriver` with the start-up check `verify()`. */
 export interface VerifyingDriver extends SessionDriver {
   verify(options?: { onWarning?: (message: string) => void }): Promise<{ settings: object; warnings: string[] }>;
+  ready(options?: { timeout?: number }): Promise<void>;
 }
 
 /** What a Redis driver's test file gives the suites of this folder; `C` is its client type. */

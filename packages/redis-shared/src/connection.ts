@@ -1,0 +1,34 @@
+/**
+ * The client's last connection error, for the `cause` of "client not ready" errors. Watched through
+ * `events.errorMonitor`, which sees every 'error' event without handling it: a client without an
+ * 'error' listener behaves exactly as before (the application still owns error handling).
+ */
+import { errorMonitor } from "node:events";
+
+interface Observable {
+  on(event: string | symbol, listener: (value: unknown) => void): unknown;
+}
+
+/** Returns a function reading the last 'error' the client emitted since it was last ready (null when none). */
+export function watchConnectionErrors(client: unknown): () => unknown {
+  let last: unknown = null;
+  const emitter = client as Partial<Observable> | null;
+  if (emitter && typeof emitter.on === "function") {
+    emitter.on(errorMonitor, (error) => {
+      last = error;
+    });
+    emitter.on("ready", () => {
+      last = null;
+    });
+  }
+  return () => last;
+}
+
+/** A connection error's message; Node's AggregateError (one error per address tried) has an empty one. */
+export function connectionErrorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.message !== "") return error.message;
+  const inner = (error as { errors?: unknown[] }).errors;
+  if (Array.isArray(inner) && inner.length > 0) return inner.map(connectionErrorText).join("; ");
+  return (error as { code?: string }).code ?? error.name;
+}
