@@ -3,8 +3,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
-const PUBLISHED = ["core", "express", "koa", "fastify", "web", "hono", "ioredis", "node-redis"];
 const packages = fileURLToPath(new URL("../../", import.meta.url));
+/** Every package of the workspace that is not private. */
+const PUBLISHED = readdirSync(packages).filter((name) => {
+  const manifest = JSON.parse(readFileSync(join(packages, name, "package.json"), "utf8")) as { private?: boolean };
+  return manifest.private !== true;
+});
 
 /** Every file `pnpm build` wrote to a published package's dist/. */
 function distFiles(name: string): string[] {
@@ -13,6 +17,10 @@ function distFiles(name: string): string[] {
 }
 
 describe("published packages (after pnpm build)", () => {
+  it("are found", () => {
+    expect(PUBLISHED).toEqual(expect.arrayContaining(["core", "express", "koa", "fastify", "web", "hono", "ioredis", "node-redis", "opentelemetry"]));
+  });
+
   it.each(PUBLISHED)("@sess/%s ships no source map that would point at the unshipped src/*.ts", (name) => {
     const files = distFiles(name);
     expect(files.length).toBeGreaterThan(0);
