@@ -1,10 +1,10 @@
 /**
- * @sess/ioredis: the sess storage driver on an ioredis 5 client (`Redis`, `Cluster`, or a Sentinel
- * `Redis`). A thin binding of the client to the shared Redis port.
+ * @sess/ioredis: the sess storage driver on an ioredis 5 or 6 client (`Redis`, `Cluster`, or a
+ * Sentinel `Redis`, any protocol and reply mapping) or an iovalkey client. A thin binding of the
+ * client to the shared Redis port.
  */
 import type { SessionDriver } from "@sess/core";
-import type { Cluster, Redis } from "ioredis";
-import { createRedisDriver, createVerify } from "@sess/redis-shared";
+import { configValueOf, createRedisDriver, createVerify, hashOf, scoredMembersOf, valuesOf } from "@sess/redis-shared";
 import type { StartupPort } from "@sess/redis-shared";
 
 /** Options of `driver.verify()`. */
@@ -33,15 +33,34 @@ export interface IoredisDriver extends SessionDriver {
   verify(options?: VerifyOptions): Promise<VerifyReport>;
 }
 
-export interface IoredisDriverOptions {
-  /** The application's client: `new Redis(...)`, `new Redis({ sentinels, name })` or `new Cluster(...)`. Left open by `close()`. */
-  client: Redis | Cluster;
-  /** Key prefix. Default `"sess"`. Must not contain `{` or `}`. */
-  prefix?: string;
+/* eslint-disable @typescript-eslint/no-explicit-any -- the clients declare these as overloads whose reply types depend on the major, the reply mapping and the arguments */
+type Command = (...args: any[]) => Promise<unknown>;
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+/**
+ * What the driver needs from an ioredis-family client: satisfied by ioredis 5 and 6 `Redis` and
+ * `Cluster` (`Redis<"resp3">` and `protocol: 2` included) and by iovalkey's `Redis`/`Valkey` and `Cluster`.
+ * Replies are read the same whatever the protocol or reply mapping.
+ */
+export interface IoredisClient {
+  readonly status: string;
+  evalsha: Command;
+  eval: Command;
+  hgetall: Command;
+  hmget: Command;
+  zrange: Command;
+  zrem: Command;
+  config: Command;
 }
 
-function toStrings(reply: unknown): (string | null)[] {
-  return Array.isArray(reply) ? reply.map((value) => (value == null ? null : String(value))) : [];
+export interface IoredisDriverOptions {
+  /**
+   * The application's client: `new Redis(...)`, `new Redis({ sentinels, name })` or `new Cluster(...)`
+   * of ioredis 5 or 6, or of iovalkey. Left open by `close()`.
+   */
+  client: IoredisClient;
+  /** Key prefix. Default `"sess"`. Must not contain `{` or `}`. */
+  prefix?: string;
 }
 
 export function createIoredisDriver(options: IoredisDriverOptions): IoredisDriver {
@@ -52,21 +71,13 @@ export function createIoredisDriver(options: IoredisDriverOptions): IoredisDrive
     describeState: () => `status "${client.status}"`,
     evalsha: (sha1, keys, args) => client.evalsha(sha1, keys.length, ...keys, ...args),
     eval: (source, keys, args) => client.eval(source, keys.length, ...keys, ...args),
-    hgetall: (key) => client.hgetall(key),
-    hmget: async (key, fields) => toStrings(await client.hmget(key, ...fields)),
-    zrangeWithScores: async (key) => {
-      const flat = await client.zrange(key, 0, -1, "WITHSCORES");
-      const entries: { member: string; score: number }[] = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) entries.push({ member: String(flat[i]), score: Number(flat[i + 1]) });
-      return entries;
-    },
+    hgetall: async (key) => hashOf(await client.hgetall(key)),
+    hmget: async (key, fields) => valuesOf(await client.hmget(key, ...fields)),
+    zrangeWithScores: async (key) => scoredMembersOf(await client.zrange(key, 0, -1, "WITHSCORES")),
     zrem: async (key, members) => {
       await client.zrem(key, ...members);
     },
-    configGet: async (name) => {
-      const reply = (await client.config("GET", name)) as unknown;
-      return Array.isArray(reply) && reply.length >= 2 ? String(reply[1]) : null;
-    },
+    configGet: async (name) => configValueOf(await client.config("GET", name), name),
   };
   const driver = createRedisDriver(port, options.prefix === undefined ? {} : { prefix: options.prefix });
   return Object.assign(driver, { verify: createVerify(port, options.prefix) });

@@ -3,7 +3,7 @@
  * `createCluster`, `createSentinel`). A thin binding of the client to the shared Redis port.
  */
 import type { SessionDriver } from "@sess/core";
-import { createRedisDriver, createVerify } from "@sess/redis-shared";
+import { configValueOf, createRedisDriver, createVerify, hashOf, scoredMembersOf, valuesOf } from "@sess/redis-shared";
 import type { StartupPort } from "@sess/redis-shared";
 
 /** Options of `driver.verify()`. */
@@ -87,10 +87,6 @@ function readiness(client: State): boolean {
   });
 }
 
-function text(value: unknown): string {
-  return value instanceof Uint8Array ? Buffer.from(value).toString("utf8") : String(value);
-}
-
 export function createNodeRedisDriver(options: NodeRedisDriverOptions): NodeRedisDriver {
   const client = options.client as unknown as Commands & State;
   const port: StartupPort = {
@@ -99,36 +95,13 @@ export function createNodeRedisDriver(options: NodeRedisDriverOptions): NodeRedi
     describeState: () => `isOpen ${String(client.isOpen)}, isReady ${String(client.isReady ?? "n/a")}`,
     evalsha: (sha1, keys, args) => client.evalSha(sha1, { keys, arguments: args }),
     eval: (source, keys, args) => client.eval(source, { keys, arguments: args }),
-    hgetall: async (key) => {
-      const reply = await client.hGetAll(key);
-      const hash: Record<string, string> = {};
-      const entries = reply instanceof Map ? [...reply.entries()] : Object.entries(reply as Record<string, unknown>);
-      for (const [name, value] of entries) {
-        if (text(name) !== "__proto__") hash[text(name)] = text(value);
-      }
-      return hash;
-    },
-    hmget: async (key, fields) => {
-      const reply = await client.hmGet(key, fields);
-      return Array.isArray(reply) ? reply.map((value: unknown) => (value == null ? null : text(value))) : [];
-    },
-    zrangeWithScores: async (key) => {
-      const reply = await client.zRangeWithScores(key, 0, -1);
-      return (reply as { value: unknown; score: unknown }[]).map((entry) => ({
-        member: text(entry.value),
-        score: Number(entry.score),
-      }));
-    },
+    hgetall: async (key) => hashOf(await client.hGetAll(key)),
+    hmget: async (key, fields) => valuesOf(await client.hmGet(key, fields)),
+    zrangeWithScores: async (key) => scoredMembersOf(await client.zRangeWithScores(key, 0, -1)),
     zrem: async (key, members) => {
       await client.zRem(key, members);
     },
-    configGet: async (name) => {
-      if (typeof client.configGet !== "function") return null;
-      const reply = await client.configGet(name);
-      const entries = reply instanceof Map ? [...reply.entries()] : Object.entries((reply ?? {}) as Record<string, unknown>);
-      const found = entries.find(([key]) => text(key) === name);
-      return found === undefined ? null : text(found[1]);
-    },
+    configGet: async (name) => (typeof client.configGet === "function" ? configValueOf(await client.configGet(name), name) : null),
   };
   const driver = createRedisDriver(port, options.prefix === undefined ? {} : { prefix: options.prefix });
   return Object.assign(driver, { verify: createVerify(port, options.prefix) });

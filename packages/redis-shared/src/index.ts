@@ -6,5 +6,6 @@ export { runScript, isNoScript, isWrongType, storeError, assertReady } from "./p
 export type { RedisPort } from "./port.js";
 export { scripts } from "./lua.generated.js";
 export type { EmbeddedScript } from "./lua.generated.js";
+export { configValueOf, hashOf, scoredMembersOf, valuesOf } from "./replies.js";
 export { createVerify, scriptCommands, DRIVER_COMMANDS } from "./startup.js";
 export type { StartupPort, VerifyOptions, VerifyReport } from "./startup.js";

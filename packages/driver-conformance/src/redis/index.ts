@@ -7,3 +7,4 @@ export type { RedisClientHarness, RedisServerHandle, VerifyingDriver } from "./h
 export { describeStartupChecks, type StartupHarness } from "./startup.js";
 export { describeFaultRecovery, type FaultHarness } from "./faults.js";
 export { describeDurability, type DurabilityHarness } from "./durability.js";
+export { describeClientConformance, type ClientConfiguration, type ClientConformanceHarness } from "./clients.js";
