@@ -1,0 +1,119 @@
+/**
+ * The demo app on a Sentinel topology (one primary, one replica, three sentinels on loopback),
+ * each driver through its client's own Sentinel support, through a failover: the primary SIGKILLed,
+ * and `SENTINEL FAILOVER`. The logged-in session written (and replicated) before the failover keeps
+ * working: 503 while no primary is known, 200 again within a few seconds of the promotion, no
+ * unhandled rejection.
+ */
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Redis } from "ioredis";
+import { createSentinel } from "redis";
+import { createIoredisDriver } from "@sess/ioredis";
+import { createNodeRedisDriver } from "@sess/node-redis";
+import { startSentinelTopology, type SentinelTopology } from "@sess/redis-server";
+import type { Store } from "../src/store.js";
+import { boot, type Booted } from "./harness.js";
+
+const DEADLINE = 300;
+/** After the sentinels name the new primary, the app answers 200 within this. */
+const RECOVERY_MS = 5_000;
+
+type DriverName = "ioredis" | "node-redis";
+type Failover = "primary SIGKILLed" | "SENTINEL FAILOVER";
+
+async function sentinelStore(driver: DriverName, topology: SentinelTopology): Promise<Store> {
+  const prefix = `sentinel-${randomBytes(6).toString("hex")}`;
+  if (driver === "ioredis") {
+    const client = new Redis({ sentinels: topology.sentinels, name: topology.name, lazyConnect: true });
+    client.on("error", () => {});
+    await client.connect();
+    return {
+      kind: "redis",
+      driver: createIoredisDriver({ client, prefix }),
+      ping: async () => (await client.ping()) === "PONG",
+      close: async () => client.disconnect(),
+    };
+  }
+  const client = createSentinel({ name: topology.name, sentinelRootNodes: topology.sentinels });
+  client.on("error", () => {});
+  await client.connect();
+  return {
+    kind: "redis",
+    driver: createNodeRedisDriver({ client, prefix }),
+    ping: async () => (await client.ping()) === "PONG",
+    close: async () => {
+      if (client.isOpen) client.destroy();
+    },
+  };
+}
+
+const combos: [DriverName, Failover][] = (["ioredis", "node-redis"] as const).flatMap((driver) =>
+  (["primary SIGKILLed", "SENTINEL FAILOVER"] as const).map((how): [DriverName, Failover] => [driver, how]),
+);
+
+describe.each(combos)("the demo on %s through Sentinel, %s", (driver, how) => {
+  let topology: SentinelTopology;
+  let app: Booted;
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown) => rejections.push(reason);
+
+  beforeAll(async () => {
+    process.on("unhandledRejection", onRejection);
+    topology = await startSentinelTopology();
+    app = await boot("express", await sentinelStore(driver, topology), { operationTimeout: DEADLINE });
+  }, 60_000);
+
+  afterAll(async () => {
+    process.off("unhandledRejection", onRejection);
+    await app?.close();
+    await topology?.stop();
+  });
+
+  it(`keeps the session: only 503 while no primary is known, 200 within ${RECOVERY_MS} ms of the promotion, no unhandled rejection`, async () => {
+    const shopper = app.client();
+    const username = `ada-${driver}`;
+    expect((await shopper.call("POST", "/login", { username })).status).toBe(200);
+    expect((await shopper.call("POST", "/cart", { sku: "tea" })).status).toBe(200);
+    const primary = (await topology.primary())!;
+    expect(await topology.cli(primary.port, "WAIT", "1", "2000")).toBe("1");
+
+    const started = performance.now();
+    if (how === "primary SIGKILLed") primary.kill("SIGKILL");
+    else await topology.failover();
+    let promotedAt: number | undefined;
+    const promotion = topology.promotedFrom(primary.port).then(() => (promotedAt = performance.now() - started));
+
+    const answers: { at: number; status: number }[] = [];
+    let recoveredAt: number | undefined;
+    while (recoveredAt === undefined && performance.now() - started < 30_000) {
+      const answer = await shopper.call("GET", "/me");
+      const at = performance.now() - started;
+      answers.push({ at, status: answer.status });
+      if (answer.status === 200 && promotedAt !== undefined) {
+        expect(answer.body).toMatchObject({ username, cart: { tea: 1 } });
+        recoveredAt = at;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await promotion;
+    const unavailable = answers.filter((answer) => answer.status === 503);
+    console.log(
+      `${driver}, ${how}: new primary named after ${promotedAt!.toFixed(0)} ms; ${unavailable.length} answers 503 ` +
+        `(first at ${unavailable[0]?.at.toFixed(0) ?? "-"} ms, last at ${unavailable.at(-1)?.at.toFixed(0) ?? "-"} ms); ` +
+        `200 again ${(recoveredAt! - promotedAt!).toFixed(0)} ms after the promotion`,
+    );
+    expect(answers.every((answer) => answer.status === 200 || answer.status === 503)).toBe(true);
+    expect(recoveredAt).toBeDefined();
+    expect(recoveredAt! - promotedAt!).toBeLessThan(RECOVERY_MS);
+    if (how === "primary SIGKILLed") {
+      // No primary between the kill and the promotion: nothing can answer 200 then.
+      expect(unavailable.length).toBeGreaterThan(0);
+      expect(answers.filter((answer) => answer.at < promotedAt! - 100).every((answer) => answer.status === 503)).toBe(true);
+    }
+    // Writes work again on the new primary.
+    expect((await shopper.call("POST", "/cart", { sku: "tea" })).status).toBe(200);
+    expect((await shopper.call("GET", "/me")).body).toMatchObject({ cart: { tea: 2 } });
+    expect(rejections).toEqual([]);
+  }, 60_000);
+});
