@@ -43,7 +43,7 @@ async function sentinelStore(driver: DriverName, topology: SentinelTopology): Pr
     driver: createNodeRedisDriver({ client, prefix }),
     ping: async () => (await client.ping()) === "PONG",
     close: async () => {
-      if (client.isOpen) client.destroy();
+      if (client.isOpen) await client.destroy();
     },
   };
 }
