@@ -4,8 +4,8 @@
  * client to the shared Redis port.
  */
 import type { SessionDriver } from "@sess/core";
-import { configValueOf, createRedisDriver, createVerify, hashOf, scoredMembersOf, valuesOf } from "@sess/redis-shared";
-import type { StartupPort } from "@sess/redis-shared";
+import { configValueOf, createKeySchema, createRedisDriver, createVerify, hashOf, scoredMembersOf, valuesOf, withReplicaAck } from "@sess/redis-shared";
+import type { ReplicaAckOptions, ReplicaPort, StartupPort } from "@sess/redis-shared";
 
 /** Options of `driver.verify()`. */
 export interface VerifyOptions {
@@ -51,6 +51,14 @@ export interface IoredisClient {
   zrange: Command;
   zrem: Command;
   config: Command;
+  /* eslint-disable-next-line @typescript-eslint/no-explicit-any -- only for replicaAck: PTTL then WAIT, sent together to the key's node */
+  pipeline: (...args: any[]) => any;
+}
+
+interface WaitPipeline {
+  pttl(key: string): WaitPipeline;
+  wait(replicas: number, timeout: number): WaitPipeline;
+  exec(): Promise<[Error | null, unknown][] | null>;
 }
 
 export interface IoredisDriverOptions {
@@ -61,11 +69,17 @@ export interface IoredisDriverOptions {
   client: IoredisClient;
   /** Key prefix. Default `"sess"`. Must not contain `{` or `}`. */
   prefix?: string;
+  /**
+   * Opt-in replica acknowledgement (README "Failure behaviour"): creation, login, logout, rotation,
+   * destroy and ending a user's sessions wait for `WAIT replicas timeout`; a shortfall fails with
+   * `STORE_UNAVAILABLE` or, with `shortfall: "accept"`, is only reported to `onShortfall`.
+   */
+  replicaAck?: ReplicaAckOptions;
 }
 
 export function createIoredisDriver(options: IoredisDriverOptions): IoredisDriver {
   const client = options.client;
-  const port: StartupPort = {
+  const port: StartupPort & ReplicaPort = {
     name: "ioredis",
     isReady: () => client.status === "ready",
     describeState: () => `status "${client.status}"`,
@@ -78,7 +92,19 @@ export function createIoredisDriver(options: IoredisDriverOptions): IoredisDrive
       await client.zrem(key, ...members);
     },
     configGet: async (name) => configValueOf(await client.config("GET", name), name),
+    waitForReplicas: async (key, replicas, timeout) => {
+      // PTTL names the key, so a Cluster sends the pipeline to the node that holds it.
+      const results = await (client.pipeline() as WaitPipeline).pttl(key).wait(replicas, timeout).exec();
+      const [error, acknowledged] = results?.[1] ?? [new Error("WAIT: no reply"), null];
+      if (error) throw error;
+      return Number(acknowledged);
+    },
   };
-  const driver = createRedisDriver(port, options.prefix === undefined ? {} : { prefix: options.prefix });
+  const driver = withReplicaAck(
+    createRedisDriver(port, options.prefix === undefined ? {} : { prefix: options.prefix }),
+    port,
+    createKeySchema(options.prefix),
+    options.replicaAck,
+  );
   return Object.assign(driver, { verify: createVerify(port, options.prefix) });
 }

@@ -3,8 +3,8 @@
  * `createCluster`, `createSentinel`). A thin binding of the client to the shared Redis port.
  */
 import type { SessionDriver } from "@sess/core";
-import { configValueOf, createRedisDriver, createVerify, hashOf, scoredMembersOf, valuesOf } from "@sess/redis-shared";
-import type { StartupPort } from "@sess/redis-shared";
+import { configValueOf, createKeySchema, createRedisDriver, createVerify, hashOf, scoredMembersOf, valuesOf, withReplicaAck } from "@sess/redis-shared";
+import type { ReplicaAckOptions, ReplicaPort, StartupPort } from "@sess/redis-shared";
 
 /** Options of `driver.verify()`. */
 export interface VerifyOptions {
@@ -50,6 +50,9 @@ export interface NodeRedisClient {
   zRem: Command;
   /** Used by `verify()` when present. */
   configGet?: Command;
+  /** Used by `replicaAck`. */
+  wait?: Command;
+  sendCommand?: Command;
 }
 
 export interface NodeRedisDriverOptions {
@@ -57,6 +60,12 @@ export interface NodeRedisDriverOptions {
   client: NodeRedisClient;
   /** Key prefix. Default `"sess"`. Must not contain `{` or `}`. */
   prefix?: string;
+  /**
+   * Opt-in replica acknowledgement (README "Failure behaviour"): creation, login, logout, rotation,
+   * destroy and ending a user's sessions wait for `WAIT replicas timeout`; a shortfall fails with
+   * `STORE_UNAVAILABLE` or, with `shortfall: "accept"`, is only reported to `onShortfall`.
+   */
+  replicaAck?: ReplicaAckOptions;
 }
 
 /** The commands the port uses, as every node-redis client kind declares them. */
@@ -68,6 +77,9 @@ interface Commands {
   zRangeWithScores(key: string, start: number, stop: number): Promise<unknown>;
   zRem(key: string, members: string[]): Promise<unknown>;
   configGet?(parameter: string): Promise<unknown>;
+  wait?(replicas: number, timeout: number): Promise<unknown>;
+  /** Cluster: routed by `firstKey`. */
+  sendCommand?(firstKey: string, isReadonly: boolean, args: string[]): Promise<unknown>;
 }
 
 interface State {
@@ -89,7 +101,7 @@ function readiness(client: State): boolean {
 
 export function createNodeRedisDriver(options: NodeRedisDriverOptions): NodeRedisDriver {
   const client = options.client as unknown as Commands & State;
-  const port: StartupPort = {
+  const port: StartupPort & ReplicaPort = {
     name: "node-redis",
     isReady: () => readiness(client),
     describeState: () => `isOpen ${String(client.isOpen)}, isReady ${String(client.isReady ?? "n/a")}`,
@@ -102,7 +114,20 @@ export function createNodeRedisDriver(options: NodeRedisDriverOptions): NodeRedi
       await client.zRem(key, members);
     },
     configGet: async (name) => (typeof client.configGet === "function" ? configValueOf(await client.configGet(name), name) : null),
+    waitForReplicas: async (key, replicas, timeout) => {
+      // A cluster routes WAIT to the node that holds `key`; a client or sentinel has one connection to its primary.
+      if (client.masters !== undefined && client.sendCommand !== undefined) {
+        return Number(await client.sendCommand(key, false, ["WAIT", String(replicas), String(timeout)]));
+      }
+      if (client.wait === undefined) throw new Error("the client has no WAIT command");
+      return Number(await client.wait(replicas, timeout));
+    },
   };
-  const driver = createRedisDriver(port, options.prefix === undefined ? {} : { prefix: options.prefix });
+  const driver = withReplicaAck(
+    createRedisDriver(port, options.prefix === undefined ? {} : { prefix: options.prefix }),
+    port,
+    createKeySchema(options.prefix),
+    options.replicaAck,
+  );
   return Object.assign(driver, { verify: createVerify(port, options.prefix) });
 }

@@ -9,3 +9,5 @@ export type { EmbeddedScript } from "./lua.generated.js";
 export { configValueOf, hashOf, scoredMembersOf, valuesOf } from "./replies.js";
 export { createVerify, scriptCommands, DRIVER_COMMANDS } from "./startup.js";
 export type { StartupPort, VerifyOptions, VerifyReport } from "./startup.js";
+export { replicaAckOptions, withReplicaAck } from "./acknowledgement.js";
+export type { ReplicaAckOptions, ReplicaPort, ReplicaShortfall } from "./acknowledgement.js";
