@@ -9,3 +9,4 @@ export { describeFaultRecovery, type FaultHarness } from "./faults.js";
 export { describeDurability, type DurabilityHarness } from "./durability.js";
 export { describeClientConformance, type ClientConfiguration, type ClientConformanceHarness } from "./clients.js";
 export { describeReplicaAcknowledgement, type ReplicaHarness } from "./replicas.js";
+export { describeTombstones, type TombstoneHarness } from "./tombstones.js";
