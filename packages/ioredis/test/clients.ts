@@ -10,6 +10,10 @@ import type { Cluster as Cluster5 } from "ioredis5";
 import { Redis as Valkey } from "iovalkey";
 import type { Cluster as ValkeyCluster } from "iovalkey";
 import type { ClientConfiguration } from "@sess/driver-conformance/redis";
+import { startRedisServer } from "@sess/redis-server";
+import { createKeySchema } from "@sess/redis-shared";
+import { createIoredisDriver } from "../src/index.js";
+import type { IoredisDriverOptions } from "../src/index.js";
 
 export type IoredisFamilyClient = Redis | Redis<"resp3"> | Cluster | Cluster<"resp3"> | Redis5 | Cluster5 | Valkey | ValkeyCluster;
 
@@ -75,3 +79,14 @@ export function configurations(url: () => string, nodes: () => ClusterNode[]): C
       : [{ name: `${kind.name} cluster`, connect: () => ready(kind.cluster!(nodes())), raw, close }]),
   ]);
 }
+
+/** ioredis 6 on its defaults as the shared Redis suites (replica acknowledgement, tombstones) take it. */
+export const ioredisHarness = {
+  name: "ioredis",
+  startServer: startRedisServer,
+  connect: (url: string) => ready(new Redis(url)),
+  raw: (client: Redis, command: string, ...args: string[]) => client.call(command, ...args),
+  close: (client: Redis) => client.disconnect(),
+  createDriver: (client: Redis, options?: Omit<IoredisDriverOptions, "client">) => createIoredisDriver({ client, ...options }),
+  sessionKey: (prefix: string, id: string) => createKeySchema(prefix).session(id),
+};

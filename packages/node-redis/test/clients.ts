@@ -5,7 +5,10 @@
 import { createClient, createCluster } from "redis";
 import { createClient as createClient5 } from "redis5";
 import type { ClientConfiguration } from "@sess/driver-conformance/redis";
-import type { NodeRedisClient } from "../src/index.js";
+import { startRedisServer } from "@sess/redis-server";
+import { createKeySchema } from "@sess/redis-shared";
+import { createNodeRedisDriver } from "../src/index.js";
+import type { NodeRedisClient, NodeRedisDriverOptions } from "../src/index.js";
 
 /** Every node-redis client kind is held as what the driver accepts (their own types are checked in client-kinds.typecheck.ts). */
 export type NodeRedisFamilyClient = NodeRedisClient;
@@ -81,3 +84,14 @@ export function configurations(url: () => string, urls: () => string[]): ClientC
       : [{ name: `${kind.name} cluster`, connect: () => connected<NodeRedisFamilyClient>(kind.cluster!(urls())), raw, close }]),
   ]);
 }
+
+/** node-redis 6 on its defaults as the shared Redis suites (replica acknowledgement, tombstones) take it. */
+export const nodeRedisHarness = {
+  name: "node-redis",
+  startServer: startRedisServer,
+  connect: (url: string) => connected(resp3(url)),
+  raw,
+  close,
+  createDriver: (client: NodeRedisClient, options?: Omit<NodeRedisDriverOptions, "client">) => createNodeRedisDriver({ client, ...options }),
+  sessionKey: (prefix: string, id: string) => createKeySchema(prefix).session(id),
+};

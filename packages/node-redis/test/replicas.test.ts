@@ -1,17 +1,4 @@
-import { createClient } from "redis";
 import { describeReplicaAcknowledgement } from "@sess/driver-conformance/redis";
-import { startRedisServer } from "@sess/redis-server";
-import { createNodeRedisDriver } from "../src/index.js";
+import { nodeRedisHarness } from "./clients.js";
 
-const makeClient = (url: string) => createClient({ url });
-
-describeReplicaAcknowledgement<ReturnType<typeof makeClient>>({
-  name: "node-redis",
-  startServer: startRedisServer,
-  connect: (url) => makeClient(url).on("error", () => {}).connect(),
-  raw: (client, command, ...args) => client.sendCommand([command, ...args]),
-  close: (client) => {
-    if (client.isOpen) client.destroy();
-  },
-  createDriver: (client, options) => createNodeRedisDriver({ client, ...options }),
-});
+describeReplicaAcknowledgement(nodeRedisHarness);
