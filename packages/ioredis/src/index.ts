@@ -1,11 +1,11 @@
 /**
- * @sess/ioredis: the sess storage driver on an ioredis 5 client (`Redis`, `Cluster`, or a Sentinel
- * `Redis`). A thin binding of the client to the shared Redis port.
+ * @sess/ioredis: the sess storage driver on an ioredis 5 or 6 client (`Redis`, `Cluster`, or a
+ * Sentinel `Redis`, any protocol and reply mapping) or an iovalkey client. A thin binding of the
+ * client to the shared Redis port.
  */
 import type { SessionDriver } from "@sess/core";
-import type { Cluster, Redis } from "ioredis";
-import { createReady, createRedisDriver, createVerify, watchConnectionErrors } from "@sess/redis-shared";
-import type { StartupPort } from "@sess/redis-shared";
+import { configValueOf, createKeySchema, createReady, createRedisDriver, createVerify, hashOf, scoredMembersOf, valuesOf, watchConnectionErrors, withReplicaAck } from "@sess/redis-shared";
+import type { ReplicaAckOptions, ReplicaPort, StartupPort } from "@sess/redis-shared";
 
 /** Options of `driver.verify()`. */
 export interface VerifyOptions {
@@ -45,49 +45,86 @@ export interface IoredisDriver extends SessionDriver {
   ready(options?: ReadyOptions): Promise<void>;
 }
 
+/* eslint-disable @typescript-eslint/no-explicit-any -- the clients declare these as overloads whose reply types depend on the major, the reply mapping and the arguments */
+type Command = (...args: any[]) => Promise<unknown>;
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+/**
+ * What the driver needs from an ioredis-family client: satisfied by ioredis 5 and 6 `Redis` and
+ * `Cluster` (`Redis<"resp3">` and `protocol: 2` included) and by iovalkey's `Redis`/`Valkey` and `Cluster`.
+ * Replies are read the same whatever the protocol or reply mapping.
+ */
+export interface IoredisClient {
+  readonly status: string;
+  evalsha: Command;
+  eval: Command;
+  hgetall: Command;
+  hmget: Command;
+  zrange: Command;
+  zrem: Command;
+  config: Command;
+  /* eslint-disable-next-line @typescript-eslint/no-explicit-any -- only for replicaAck: PTTL then WAIT, sent together to the key's node */
+  pipeline: (...args: any[]) => any;
+}
+
+interface WaitPipeline {
+  pttl(key: string): WaitPipeline;
+  wait(replicas: number, timeout: number): WaitPipeline;
+  exec(): Promise<[Error | null, unknown][] | null>;
+}
+
 export interface IoredisDriverOptions {
-  /** The application's client: `new Redis(...)`, `new Redis({ sentinels, name })` or `new Cluster(...)`. Left open by `close()`. */
-  client: Redis | Cluster;
+  /**
+   * The application's client: `new Redis(...)`, `new Redis({ sentinels, name })` or `new Cluster(...)`
+   * of ioredis 5 or 6, or of iovalkey. Left open by `close()`.
+   */
+  client: IoredisClient;
   /** Key prefix. Default `"sess"`. Must not contain `{` or `}`. */
   prefix?: string;
+  /**
+   * Opt-in replica acknowledgement (README "Failure behaviour"): creation, login, logout, rotation,
+   * destroy and ending a user's sessions wait for `WAIT replicas timeout`; a shortfall fails with
+   * `STORE_UNAVAILABLE` or, with `shortfall: "accept"`, is only reported to `onShortfall`.
+   */
+  replicaAck?: ReplicaAckOptions;
 }
 
 /** ", host:port" of a standalone client (Sentinel and Cluster clients have several). */
-function endpointOf(client: Redis | Cluster): string {
+function endpointOf(client: IoredisClient): string {
   const options = (client as { options?: { host?: unknown; port?: unknown; sentinels?: unknown; path?: unknown } }).options;
   if (!options || options.sentinels || typeof options.port !== "number") return "";
   return typeof options.path === "string" ? `, ${options.path}` : `, ${String(options.host)}:${options.port}`;
 }
 
-function toStrings(reply: unknown): (string | null)[] {
-  return Array.isArray(reply) ? reply.map((value) => (value == null ? null : String(value))) : [];
-}
-
 export function createIoredisDriver(options: IoredisDriverOptions): IoredisDriver {
   const client = options.client;
-  const port: StartupPort = {
+  const port: StartupPort & ReplicaPort = {
     name: "ioredis",
     isReady: () => client.status === "ready",
     describeState: () => `status "${client.status}"${endpointOf(client)}`,
     lastError: watchConnectionErrors(client),
     evalsha: (sha1, keys, args) => client.evalsha(sha1, keys.length, ...keys, ...args),
     eval: (source, keys, args) => client.eval(source, keys.length, ...keys, ...args),
-    hgetall: (key) => client.hgetall(key),
-    hmget: async (key, fields) => toStrings(await client.hmget(key, ...fields)),
-    zrangeWithScores: async (key) => {
-      const flat = await client.zrange(key, 0, -1, "WITHSCORES");
-      const entries: { member: string; score: number }[] = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) entries.push({ member: String(flat[i]), score: Number(flat[i + 1]) });
-      return entries;
-    },
+    hgetall: async (key) => hashOf(await client.hgetall(key)),
+    hmget: async (key, fields) => valuesOf(await client.hmget(key, ...fields)),
+    zrangeWithScores: async (key) => scoredMembersOf(await client.zrange(key, 0, -1, "WITHSCORES")),
     zrem: async (key, members) => {
       await client.zrem(key, ...members);
     },
-    configGet: async (name) => {
-      const reply = (await client.config("GET", name)) as unknown;
-      return Array.isArray(reply) && reply.length >= 2 ? String(reply[1]) : null;
+    configGet: async (name) => configValueOf(await client.config("GET", name), name),
+    waitForReplicas: async (key, replicas, timeout) => {
+      // PTTL names the key, so a Cluster sends the pipeline to the node that holds it.
+      const results = await (client.pipeline() as WaitPipeline).pttl(key).wait(replicas, timeout).exec();
+      const [error, acknowledged] = results?.[1] ?? [new Error("WAIT: no reply"), null];
+      if (error) throw error;
+      return Number(acknowledged);
     },
   };
-  const driver = createRedisDriver(port, options.prefix === undefined ? {} : { prefix: options.prefix });
+  const driver = withReplicaAck(
+    createRedisDriver(port, options.prefix === undefined ? {} : { prefix: options.prefix }),
+    port,
+    createKeySchema(options.prefix),
+    options.replicaAck,
+  );
   return Object.assign(driver, { verify: createVerify(port, options.prefix), ready: createReady(port) });
 }

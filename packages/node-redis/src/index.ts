@@ -3,8 +3,8 @@
  * `createCluster`, `createSentinel`). A thin binding of the client to the shared Redis port.
  */
 import type { SessionDriver } from "@sess/core";
-import { createReady, createRedisDriver, createVerify, watchConnectionErrors } from "@sess/redis-shared";
-import type { StartupPort } from "@sess/redis-shared";
+import { configValueOf, createKeySchema, createReady, createRedisDriver, createVerify, hashOf, scoredMembersOf, valuesOf, watchConnectionErrors, withReplicaAck } from "@sess/redis-shared";
+import type { ReplicaAckOptions, ReplicaPort, StartupPort } from "@sess/redis-shared";
 
 /** Options of `driver.verify()`. */
 export interface VerifyOptions {
@@ -62,6 +62,9 @@ export interface NodeRedisClient {
   zRem: Command;
   /** Used by `verify()` when present. */
   configGet?: Command;
+  /** Used by `replicaAck`. */
+  wait?: Command;
+  sendCommand?: Command;
 }
 
 export interface NodeRedisDriverOptions {
@@ -69,6 +72,12 @@ export interface NodeRedisDriverOptions {
   client: NodeRedisClient;
   /** Key prefix. Default `"sess"`. Must not contain `{` or `}`. */
   prefix?: string;
+  /**
+   * Opt-in replica acknowledgement (README "Failure behaviour"): creation, login, logout, rotation,
+   * destroy and ending a user's sessions wait for `WAIT replicas timeout`; a shortfall fails with
+   * `STORE_UNAVAILABLE` or, with `shortfall: "accept"`, is only reported to `onShortfall`.
+   */
+  replicaAck?: ReplicaAckOptions;
 }
 
 /** The commands the port uses, as every node-redis client kind declares them. */
@@ -80,6 +89,9 @@ interface Commands {
   zRangeWithScores(key: string, start: number, stop: number): Promise<unknown>;
   zRem(key: string, members: string[]): Promise<unknown>;
   configGet?(parameter: string): Promise<unknown>;
+  wait?(replicas: number, timeout: number): Promise<unknown>;
+  /** Cluster: routed by `firstKey`. */
+  sendCommand?(firstKey: string, isReadonly: boolean, args: string[]): Promise<unknown>;
 }
 
 interface State {
@@ -116,50 +128,36 @@ function endpointOf(client: State): string {
   return "";
 }
 
-function text(value: unknown): string {
-  return value instanceof Uint8Array ? Buffer.from(value).toString("utf8") : String(value);
-}
-
 export function createNodeRedisDriver(options: NodeRedisDriverOptions): NodeRedisDriver {
   const client = options.client as unknown as Commands & State;
-  const port: StartupPort = {
+  const port: StartupPort & ReplicaPort = {
     name: "node-redis",
     isReady: () => readiness(client),
     describeState: () => `isOpen ${String(client.isOpen)}, isReady ${String(client.isReady ?? "n/a")}${endpointOf(client)}${client.isOpen ? "" : "; call client.connect()"}`,
     lastError: watchConnectionErrors(client),
     evalsha: (sha1, keys, args) => client.evalSha(sha1, { keys, arguments: args }),
     eval: (source, keys, args) => client.eval(source, { keys, arguments: args }),
-    hgetall: async (key) => {
-      const reply = await client.hGetAll(key);
-      const hash: Record<string, string> = {};
-      const entries = reply instanceof Map ? [...reply.entries()] : Object.entries(reply as Record<string, unknown>);
-      for (const [name, value] of entries) {
-        if (text(name) !== "__proto__") hash[text(name)] = text(value);
-      }
-      return hash;
-    },
-    hmget: async (key, fields) => {
-      const reply = await client.hmGet(key, fields);
-      return Array.isArray(reply) ? reply.map((value: unknown) => (value == null ? null : text(value))) : [];
-    },
-    zrangeWithScores: async (key) => {
-      const reply = await client.zRangeWithScores(key, 0, -1);
-      return (reply as { value: unknown; score: unknown }[]).map((entry) => ({
-        member: text(entry.value),
-        score: Number(entry.score),
-      }));
-    },
+    hgetall: async (key) => hashOf(await client.hGetAll(key)),
+    hmget: async (key, fields) => valuesOf(await client.hmGet(key, fields)),
+    zrangeWithScores: async (key) => scoredMembersOf(await client.zRangeWithScores(key, 0, -1)),
     zrem: async (key, members) => {
       await client.zRem(key, members);
     },
-    configGet: async (name) => {
-      if (typeof client.configGet !== "function") return null;
-      const reply = await client.configGet(name);
-      const entries = reply instanceof Map ? [...reply.entries()] : Object.entries((reply ?? {}) as Record<string, unknown>);
-      const found = entries.find(([key]) => text(key) === name);
-      return found === undefined ? null : text(found[1]);
+    configGet: async (name) => (typeof client.configGet === "function" ? configValueOf(await client.configGet(name), name) : null),
+    waitForReplicas: async (key, replicas, timeout) => {
+      // A cluster routes WAIT to the node that holds `key`; a client or sentinel has one connection to its primary.
+      if (client.masters !== undefined && client.sendCommand !== undefined) {
+        return Number(await client.sendCommand(key, false, ["WAIT", String(replicas), String(timeout)]));
+      }
+      if (client.wait === undefined) throw new Error("the client has no WAIT command");
+      return Number(await client.wait(replicas, timeout));
     },
   };
-  const driver = createRedisDriver(port, options.prefix === undefined ? {} : { prefix: options.prefix });
+  const driver = withReplicaAck(
+    createRedisDriver(port, options.prefix === undefined ? {} : { prefix: options.prefix }),
+    port,
+    createKeySchema(options.prefix),
+    options.replicaAck,
+  );
   return Object.assign(driver, { verify: createVerify(port, options.prefix), ready: createReady(port) });
 }

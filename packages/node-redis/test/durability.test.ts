@@ -4,10 +4,12 @@ import { startRedisServer } from "@sess/redis-server";
 import { createKeySchema } from "@sess/redis-shared";
 import { createNodeRedisDriver } from "../src/index.js";
 
-describeDurability<ReturnType<typeof createClient>>({
+const makeClient = (url: string) => createClient({ url });
+
+describeDurability<ReturnType<typeof makeClient>>({
   name: "node-redis",
   startServer: startRedisServer,
-  connect: (url) => createClient({ url }).on("error", () => {}).connect(),
+  connect: (url) => makeClient(url).on("error", () => {}).connect(),
   raw: (client, command, ...args) => client.sendCommand([command, ...args]),
   isReady: (client) => client.isReady,
   close: (client) => {

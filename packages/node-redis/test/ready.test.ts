@@ -2,19 +2,17 @@ import { createClient } from "redis";
 import { describeReady } from "@sess/driver-conformance/redis";
 import { startRedisServer } from "@sess/redis-server";
 import { createNodeRedisDriver } from "../src/index.js";
+import { close, type NodeRedisFamilyClient } from "./clients.js";
 
-type Client = ReturnType<typeof createClient>;
-
-describeReady<Client>({
+describeReady<NodeRedisFamilyClient>({
   name: "node-redis",
   startServer: startRedisServer,
   connectInBackground: (url) => {
-    const client = createClient({ url }).on("error", () => {});
+    const client = createClient({ url });
+    client.on("error", () => {});
     client.connect().catch(() => {});
     return client;
   },
-  close: (client) => {
-    if (client.isOpen) client.destroy();
-  },
+  close,
   createDriver: (client, options) => createNodeRedisDriver({ client, ...options }),
 });

@@ -3,12 +3,13 @@ import { describeStartupChecks } from "@sess/driver-conformance/redis";
 import { startRedisServer } from "@sess/redis-server";
 import { createNodeRedisDriver } from "../src/index.js";
 
-type Client = ReturnType<typeof createClient>;
+const makeClient = (url: string, options: { username?: string; password?: string } = {}) => createClient({ url, ...options });
+type Client = ReturnType<typeof makeClient>;
 
 describeStartupChecks<Client>({
   name: "node-redis",
   startServer: startRedisServer,
-  connect: (url, options) => createClient({ url, ...options }).on("error", () => {}).connect(),
+  connect: (url, options) => makeClient(url, options).on("error", () => {}).connect(),
   raw: (client, command, ...args) => client.sendCommand([command, ...args]),
   close: (client) => {
     if (client.isOpen) client.destroy();

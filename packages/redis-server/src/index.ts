@@ -271,3 +271,4 @@ export function redisUrlFromEnv(): string | undefined {
   const url = process.env["REDIS_URL"];
   return url === undefined || url === "" ? undefined : url;
 }
+export { startSentinelTopology, type SentinelTopology, type SentinelOptions } from "./sentinel.js";

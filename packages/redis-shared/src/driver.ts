@@ -7,7 +7,8 @@
  *   $ev eviction marker "<userId>|<score>" (see lua/kill-1.lua)
  *   $i  secondary-index memberships: JSON array of "<index name>\0<value>" (see lua/include/indexes.lua)
  *   $w  the write ids of the session's last 8 writes, space-separated, newest last (see lua/include/writes.lua)
- * A tombstone is a hash holding only `$dead` (TTL 60 s). A hash without `$c` is not a session.
+ * A tombstone is a hash holding only `$dead` (TTL 60 s, at most the replaced session's remaining
+ * absolute lifetime). A hash without `$c` is not a session.
  * Every write sets PEXPIREAT <expiresAt> on the session key; user indexes expire at their highest score.
  *
  * Write ids: each create, update and rotate call draws a random id, sent with every attempt of that
@@ -220,7 +221,9 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
 
   /** kill-1 on behalf of `userId`'s index, then the ended session's index entries. */
   async function kill(operation: string, userId: string, id: string, score: string): Promise<boolean> {
-    const outcome = killOutcome(await script(operation, scripts.kill, [keys.session(id)], [userId, score, String(TOMBSTONE_MS)]));
+    const outcome = killOutcome(
+      await script(operation, scripts.kill, [keys.session(id)], [userId, score, String(TOMBSTONE_MS), String(Date.now())]),
+    );
     await unlist(operation, id, outcome.memberships);
     return outcome.ended;
   }

@@ -6,8 +6,11 @@ export { runScript, isNoScript, isWrongType, storeError, assertReady } from "./p
 export type { RedisPort } from "./port.js";
 export { scripts } from "./lua.generated.js";
 export type { EmbeddedScript } from "./lua.generated.js";
+export { configValueOf, hashOf, scoredMembersOf, valuesOf } from "./replies.js";
 export { createVerify, scriptCommands, DRIVER_COMMANDS } from "./startup.js";
 export type { StartupPort, VerifyOptions, VerifyReport } from "./startup.js";
 export { watchConnectionErrors, connectionErrorText } from "./connection.js";
 export { createReady, DEFAULT_READY_TIMEOUT } from "./ready.js";
 export type { ReadyOptions } from "./ready.js";
+export { replicaAckOptions, withReplicaAck } from "./acknowledgement.js";
+export type { ReplicaAckOptions, ReplicaPort, ReplicaShortfall } from "./acknowledgement.js";

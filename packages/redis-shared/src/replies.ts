@@ -58,7 +58,7 @@ const WRITE_CODES: Record<number, (reply: unknown[], operation: string) => Write
 
 export function writeOutcome(reply: unknown, operation: string): WriteOutcome {
   if (!Array.isArray(reply)) throw unexpected(operation, reply);
-  const handler = WRITE_CODES[Number(reply[0])];
+  const handler = WRITE_CODES[integer(reply[0])];
   if (handler === undefined) throw unexpected(operation, reply);
   return handler(reply, operation);
 }
@@ -68,28 +68,31 @@ export function writeOutcome(reply: unknown, operation: string): WriteOutcome {
  * this same call, re-sent: the stored memberships), {0} refused.
  */
 export function createOutcome(reply: unknown): { created: boolean; memberships: string[] } {
-  if (!Array.isArray(reply) || (reply[0] !== 1 && reply[0] !== 0)) throw unexpected("create", reply);
-  return { created: reply[0] === 1, memberships: textsOf(reply[1]) };
+  const code = Array.isArray(reply) ? integer(reply[0]) : NaN;
+  if (!Array.isArray(reply) || (code !== 1 && code !== 0)) throw unexpected("create", reply);
+  return { created: code === 1, memberships: textsOf(reply[1]) };
 }
 
 /** destroy-1: {1, userId or "", $i} deleted, {0} nothing there. */
 export function destroyOutcome(reply: unknown): { destroyed: boolean; userId: string | null; memberships: string[] } {
   if (!Array.isArray(reply)) throw unexpected("destroy", reply);
-  return reply[0] === 1
+  return integer(reply[0]) === 1
     ? { destroyed: true, userId: text(reply[1]) || null, memberships: storedMemberships(reply[2]) }
     : { destroyed: false, userId: null, memberships: [] };
 }
 
 /** kill-1: {1, $i} a live session was ended, {0} otherwise. */
 export function killOutcome(reply: unknown): { ended: boolean; memberships: string[] } {
-  if (!Array.isArray(reply) || (reply[0] !== 1 && reply[0] !== 0)) throw unexpected("kill", reply);
-  return reply[0] === 1 ? { ended: true, memberships: storedMemberships(reply[1]) } : { ended: false, memberships: [] };
+  const code = Array.isArray(reply) ? integer(reply[0]) : NaN;
+  if (!Array.isArray(reply) || (code !== 1 && code !== 0)) throw unexpected("kill", reply);
+  return code === 1 ? { ended: true, memberships: storedMemberships(reply[1]) } : { ended: false, memberships: [] };
 }
 
 /** count-1: the number of live entries. */
 export function countOutcome(reply: unknown): number {
-  if (typeof reply !== "number") throw unexpected("countIndex", reply);
-  return reply;
+  const count = integer(reply);
+  if (!Number.isSafeInteger(count)) throw unexpected("countIndex", reply);
+  return count;
 }
 
 /** page-1: session ids. */
@@ -118,7 +121,7 @@ export function splitMembership(membership: string): [name: string, value: strin
 function membershipChangeOf(value: unknown): MembershipChange {
   if (!Array.isArray(value)) return NO_CHANGE;
   const change: MembershipChange = { added: textsOf(value[0]), removed: textsOf(value[1]), current: textsOf(value[2]) };
-  const expiresAt = Number(value[3]);
+  const expiresAt = integer(value[3]);
   if (value[3] !== undefined && Number.isFinite(expiresAt)) change.expiresAt = expiresAt;
   return change;
 }
@@ -135,16 +138,79 @@ export function evictedEntries(reply: unknown): { id: string; score: string }[] 
   return entries;
 }
 
-function text(value: unknown): string {
+/**
+ * A reply item as text: strings, Buffers, numbers (integers, RESP3 doubles) and bigints as written,
+ * booleans (RESP3) as 1/0, anything else (null, nested replies) as "".
+ */
+export function text(value: unknown): string {
   if (typeof value === "string") return value;
   if (value instanceof Uint8Array) return Buffer.from(value).toString("utf8");
-  if (typeof value === "number") return String(value);
+  if (typeof value === "number" || typeof value === "bigint") return String(value);
+  if (typeof value === "boolean") return value ? "1" : "0";
   return "";
+}
+
+/** A status code or integer reply as a number, whether the client gives it as a number or as text (ioredis `stringNumbers`). */
+function integer(value: unknown): number {
+  return typeof value === "number" ? value : Number(text(value));
+}
+
+/*
+ * Replies of plain commands, the same whatever the client, protocol (RESP2, RESP3) or reply mapping:
+ * a map arrives as a flat [k, v, k, v] array (RESP2, ioredis's "legacy" mapping), an array of
+ * [k, v] pairs, a Map, or an object (plain or null-prototype); a score as a number or as text; a
+ * sorted-set entry with scores as flat [member, score] items, [member, score] pairs or
+ * { value, score } objects (node-redis).
+ */
+
+/** Field/value pairs of a map reply (HGETALL, CONFIG GET), in any of the shapes above. */
+export function pairsOf(reply: unknown): [string, unknown][] {
+  if (reply == null) return [];
+  if (reply instanceof Map) return [...reply.entries()].map(([name, value]) => [text(name), value]);
+  if (Array.isArray(reply)) {
+    if (reply.every((item) => Array.isArray(item) && item.length === 2)) {
+      return (reply as unknown[][]).map((pair) => [text(pair[0]), pair[1]]);
+    }
+    const pairs: [string, unknown][] = [];
+    for (let i = 0; i + 1 < reply.length; i += 2) pairs.push([text(reply[i]), reply[i + 1]]);
+    return pairs;
+  }
+  if (typeof reply === "object") return Object.keys(reply).map((name) => [name, (reply as Record<string, unknown>)[name]]);
+  return [];
+}
+
+/** HGETALL: field → value, `__proto__` left out (it could only be planted by another writer). */
+export function hashOf(reply: unknown): Record<string, string> {
+  const hash: Record<string, string> = {};
+  for (const [name, value] of pairsOf(reply)) {
+    if (name !== "__proto__") hash[name] = text(value);
+  }
+  return hash;
+}
+
+/** CONFIG GET <name>: its value, or null when the server has no such setting. */
+export function configValueOf(reply: unknown, name: string): string | null {
+  const found = pairsOf(reply).find(([key]) => key === name);
+  return found === undefined ? null : text(found[1]);
+}
+
+/** HMGET: one value or null per field. */
+export function valuesOf(reply: unknown): (string | null)[] {
+  return Array.isArray(reply) ? reply.map((value: unknown) => (value == null ? null : text(value))) : [];
+}
+
+/** ZRANGE … WITHSCORES: members with their scores, in the reply's order. */
+export function scoredMembersOf(reply: unknown): { member: string; score: number }[] {
+  if (!Array.isArray(reply)) return [];
+  if (reply.every((item) => item !== null && typeof item === "object" && !Array.isArray(item) && !(item instanceof Uint8Array))) {
+    return (reply as { value: unknown; score: unknown }[]).map((entry) => ({ member: text(entry.value), score: Number(text(entry.score)) }));
+  }
+  return pairsOf(reply).map(([member, score]) => ({ member, score: Number(text(score)) }));
 }
 
 function countersOf(pairs: unknown[]): Counters {
   const counters: Counters = {};
-  for (let i = 0; i + 1 < pairs.length; i += 2) counters[text(pairs[i])] = Number(pairs[i + 1]);
+  for (let i = 0; i + 1 < pairs.length; i += 2) counters[text(pairs[i])] = integer(pairs[i + 1]);
   return counters;
 }
 

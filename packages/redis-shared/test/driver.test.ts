@@ -108,7 +108,7 @@ describe("rotate", () => {
     const next = sessionIdOf(newToken(tagOf(id)));
     await driver.create(id, session({ user: { userId } }));
     expect(await driver.rotate(id, next, { ...change(), keepData: false })).toEqual({});
-    expect(await shared.zrange(keys.user(userId), 0, -1)).toEqual([next]);
+    expect(await shared.zrange(keys.user(userId), "0", "-1")).toEqual([next]);
   });
 });
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Redis } from "ioredis";
 import { newToken, sessionIdOf, tagOf } from "@sess/core";
 import type { IndexSpec, NewSession, SessionChange } from "@sess/core";
-import { createKeySchema, createRedisDriver, scripts } from "../src/index.js";
+import { createKeySchema, createRedisDriver, scoredMembersOf, scripts } from "../src/index.js";
 import type { RedisPort } from "../src/index.js";
 
 let client: Redis;
@@ -70,12 +70,7 @@ function setup() {
       await hook?.();
       return values;
     },
-    async zrangeWithScores(key) {
-      const flat = await client.zrange(key, 0, -1, "WITHSCORES");
-      const entries: { member: string; score: number }[] = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) entries.push({ member: flat[i]!, score: Number(flat[i + 1]) });
-      return entries;
-    },
+    zrangeWithScores: async (key) => scoredMembersOf(await client.zrange(key, "0", "-1", "WITHSCORES")),
     async zrem(key, members) {
       await client.zrem(key, ...members);
     },
@@ -221,7 +216,7 @@ describe("rotate-2 with a write id", () => {
     expect(await client.exists(keys.session(id))).toBe(0);
     expect((await driver.listUserSessions(userId)).map((s) => s.id)).toEqual([next]);
     expect((await driver.findIndex("tenant", '"acme"', { offset: 0, limit: 10 })).sessions.map((s) => s.id)).toEqual([next]);
-    expect(await client.zrange(keys.index("tenant", '"acme"'), 0, -1)).toEqual([next]);
+    expect(await client.zrange(keys.index("tenant", '"acme"'), "0", "-1")).toEqual([next]);
   });
 
   it("still refuses a rotation under another write id once the old id is gone", async () => {

@@ -10,6 +10,14 @@ export interface RedisServerHandle {
   restart(): Promise<void>;
 }
 
+/** The drivers' `replicaAck` option. */
+export interface ReplicaAck {
+  replicas: number;
+  timeout: number;
+  shortfall?: "fail" | "accept";
+  onShortfall?: (shortfall: { operation: string; acknowledged: number; replicas: number; timeout: number }) => void;
+}
+
 /** A Redis driver: a `SessionDriver` with the start-up check `verify()`. */
 export interface VerifyingDriver extends SessionDriver {
   verify(options?: { onWarning?: (message: string) => void }): Promise<{ settings: object; warnings: string[] }>;
@@ -30,6 +38,6 @@ export interface RedisClientHarness<C> {
   isReady(client: C): boolean;
   /** Drops the connection at once; called on closed clients too. */
   close(client: C): void;
-  /** A driver on `client` (default prefix when `prefix` is absent). */
-  createDriver(client: C, options?: { prefix?: string }): VerifyingDriver;
+  /** A driver on `client` (default prefix when `prefix` is absent), with the driver options given. */
+  createDriver(client: C, options?: { prefix?: string; replicaAck?: ReplicaAck }): VerifyingDriver;
 }

@@ -3,8 +3,11 @@
  * Suites the Redis drivers share beyond the driver contract: start-up check, fault recovery, durability.
  * A driver's test file builds a harness for its client and calls the suite at the top level.
  */
-export type { RedisClientHarness, RedisServerHandle, VerifyingDriver } from "./harness.js";
+export type { RedisClientHarness, RedisServerHandle, ReplicaAck, VerifyingDriver } from "./harness.js";
 export { describeStartupChecks, type StartupHarness } from "./startup.js";
 export { describeFaultRecovery, type FaultHarness } from "./faults.js";
 export { describeDurability, type DurabilityHarness } from "./durability.js";
 export { describeReady, type ReadyHarness } from "./ready.js";
+export { describeClientConformance, type ClientConfiguration, type ClientConformanceHarness } from "./clients.js";
+export { describeReplicaAcknowledgement, type ReplicaHarness } from "./replicas.js";
+export { describeTombstones, type TombstoneHarness } from "./tombstones.js";

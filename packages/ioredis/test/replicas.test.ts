@@ -1,0 +1,4 @@
+import { describeReplicaAcknowledgement } from "@sess/driver-conformance/redis";
+import { ioredisHarness } from "./clients.js";
+
+describeReplicaAcknowledgement(ioredisHarness);

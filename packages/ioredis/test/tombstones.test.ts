@@ -1,0 +1,4 @@
+import { describeTombstones } from "@sess/driver-conformance/redis";
+import { ioredisHarness } from "./clients.js";
+
+describeTombstones(ioredisHarness);

@@ -1,0 +1,4 @@
+import { describeReplicaAcknowledgement } from "@sess/driver-conformance/redis";
+import { nodeRedisHarness } from "./clients.js";
+
+describeReplicaAcknowledgement(nodeRedisHarness);

@@ -1,0 +1,4 @@
+import { describeTombstones } from "@sess/driver-conformance/redis";
+import { nodeRedisHarness } from "./clients.js";
+
+describeTombstones(nodeRedisHarness);

@@ -1,0 +1,122 @@
+/**
+ * Opt-in replica acknowledgement: the writes a failover must not lose (creation, login and logout,
+ * rotation, destroy, ending a user's sessions) wait for `WAIT <replicas> <timeout>` once the
+ * operation's last write is done, sent on the connection that wrote (routed by the session's or the
+ * user index's key). WAIT counts the replicas that have every write of that connection so far: on
+ * a standalone or Sentinel client that is the whole operation (session hash and index entries); on
+ * a cluster, the writes on the session's own node.
+ *
+ * Replication stays asynchronous: a write is on the primary before WAIT answers, and a shortfall
+ * does not undo it. It only tells the application that the write could be lost if the primary
+ * failed now.
+ */
+import { configError, SessionError } from "@sess/core";
+import type { SessionDriver } from "@sess/core";
+import type { KeySchema } from "./keys.js";
+import { storeError } from "./port.js";
+import type { RedisPort } from "./port.js";
+
+/** A write that fewer replicas than asked acknowledged within the timeout. */
+export interface ReplicaShortfall {
+  /** "create", "login", "logout", "rotate", "destroy" or "endUserSessions". */
+  operation: string;
+  /** Replicas that acknowledged. */
+  acknowledged: number;
+  /** Replicas asked for. */
+  replicas: number;
+  /** The WAIT timeout, in ms. */
+  timeout: number;
+}
+
+export interface ReplicaAckOptions {
+  /** Replicas that must hold the write. A positive integer. */
+  replicas: number;
+  /** How long to wait for them, in ms. A positive integer (WAIT 0 would wait forever). */
+  timeout: number;
+  /**
+   * What a shortfall does: `"fail"` (default) rejects with `SessionError("STORE_UNAVAILABLE")` (the
+   * request answers 503; the write is on the primary all the same), `"accept"` resolves as usual.
+   * Either way it is passed to `onShortfall`.
+   */
+  shortfall?: "fail" | "accept";
+  /** Called on every shortfall (a metric, a log line). Never receives a token, id or session value. */
+  onShortfall?: (shortfall: ReplicaShortfall) => void;
+}
+
+/** What the acknowledgement needs of the client: WAIT on the connection that serves `key`. */
+export interface ReplicaPort extends RedisPort {
+  /** `WAIT replicas timeout` on the connection that serves `key`: the number of replicas that acknowledged. */
+  waitForReplicas(key: string, replicas: number, timeout: number): Promise<number>;
+}
+
+function positiveInteger(option: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
+    throw configError(option, `must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Validates `replicaAck`; undefined when not given. */
+export function replicaAckOptions(options: ReplicaAckOptions | undefined): Required<Omit<ReplicaAckOptions, "onShortfall">> & Pick<ReplicaAckOptions, "onShortfall"> | undefined {
+  if (options === undefined) return undefined;
+  const replicas = positiveInteger("replicaAck.replicas", options.replicas);
+  const timeout = positiveInteger("replicaAck.timeout", options.timeout);
+  const shortfall = options.shortfall ?? "fail";
+  if (shortfall !== "fail" && shortfall !== "accept") throw configError("replicaAck.shortfall", `must be "fail" or "accept", got ${String(shortfall)}`);
+  if (options.onShortfall !== undefined && typeof options.onShortfall !== "function") throw configError("replicaAck.onShortfall", "must be a function");
+  return { replicas, timeout, shortfall, onShortfall: options.onShortfall };
+}
+
+/** `driver` with replica acknowledgement on its failover-sensitive writes, or `driver` itself when `options` is undefined. */
+export function withReplicaAck(driver: SessionDriver, port: ReplicaPort, keys: KeySchema, options: ReplicaAckOptions | undefined): SessionDriver {
+  const settings = replicaAckOptions(options);
+  if (settings === undefined) return driver;
+  const { replicas, timeout, shortfall, onShortfall } = settings;
+
+  async function acknowledge(operation: string, key: string): Promise<void> {
+    let acknowledged: number;
+    try {
+      acknowledged = await port.waitForReplicas(key, replicas, timeout);
+    } catch (error) {
+      throw storeError(port, `${operation} (WAIT for replicas)`, error);
+    }
+    if (acknowledged >= replicas) return;
+    const report: ReplicaShortfall = { operation, acknowledged, replicas, timeout };
+    onShortfall?.(report);
+    if (shortfall === "fail") {
+      throw new SessionError(
+        "STORE_UNAVAILABLE",
+        `${port.name}: ${operation} written on the primary but acknowledged by ${acknowledged} of ${replicas} replicas within ${timeout} ms`,
+      );
+    }
+  }
+
+  return {
+    ...driver,
+    async create(id, session) {
+      const created = await driver.create(id, session);
+      if (created) await acknowledge("create", keys.session(id));
+      return created;
+    },
+    async update(id, change) {
+      const counters = await driver.update(id, change);
+      if (counters !== null && change.user !== undefined) await acknowledge(change.user === null ? "logout" : "login", keys.session(id));
+      return counters;
+    },
+    async rotate(fromId, toId, rotation) {
+      const counters = await driver.rotate(fromId, toId, rotation);
+      if (counters !== null) await acknowledge("rotate", keys.session(toId));
+      return counters;
+    },
+    async destroy(id) {
+      const destroyed = await driver.destroy(id);
+      if (destroyed) await acknowledge("destroy", keys.session(id));
+      return destroyed;
+    },
+    async endUserSessions(userId, endOptions) {
+      const ended = await driver.endUserSessions(userId, endOptions);
+      if (ended > 0) await acknowledge("endUserSessions", keys.user(userId));
+      return ended;
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { configValueOf, hashOf, scoredMembersOf, valuesOf } from "../src/index.js";
+import { countOutcome, createOutcome, killOutcome, writeOutcome } from "../src/replies.js";
+import { isNoScript } from "../src/port.js";
+
+/** One HGETALL reply as each client, protocol and reply mapping delivers it. */
+const HASH_SHAPES: [string, unknown][] = [
+  ["flat array (RESP2, ioredis legacy mapping)", ["$c", "1", "n", "2"]],
+  ["array of pairs", [["$c", "1"], ["n", "2"]]],
+  ["Map", new Map([["$c", "1"], ["n", "2"]])],
+  ["plain object (ioredis resp3 mapping, node-redis 6)", { $c: "1", n: "2" }],
+  ["null-prototype object (node-redis 5)", Object.assign(Object.create(null) as object, { $c: "1", n: "2" })],
+  ["Buffers", [Buffer.from("$c"), Buffer.from("1"), Buffer.from("n"), Buffer.from("2")]],
+];
+
+describe("plain command replies read the same in every shape", () => {
+  for (const [shape, reply] of HASH_SHAPES) {
+    it(`HGETALL: ${shape}`, () => {
+      expect(hashOf(reply)).toEqual({ $c: "1", n: "2" });
+    });
+  }
+
+  it("HGETALL leaves out __proto__ and reads an empty or missing reply as no fields", () => {
+    expect(Object.keys(hashOf(["__proto__", "x", "a", "1"]))).toEqual(["a"]);
+    expect(hashOf([])).toEqual({});
+    expect(hashOf({})).toEqual({});
+    expect(hashOf(null)).toEqual({});
+  });
+
+  it("CONFIG GET: flat array, object and Map; absent setting is null", () => {
+    expect(configValueOf(["appendonly", "no"], "appendonly")).toBe("no");
+    expect(configValueOf({ appendonly: "no" }, "appendonly")).toBe("no");
+    expect(configValueOf(new Map([["appendonly", "no"]]), "appendonly")).toBe("no");
+    expect(configValueOf([], "appendonly")).toBeNull();
+    expect(configValueOf({}, "appendonly")).toBeNull();
+  });
+
+  it("ZRANGE WITHSCORES: flat text scores, [member, double] pairs, { value, score } objects", () => {
+    const expected = [
+      { member: "a", score: 1.5 },
+      { member: "b", score: 1700000000000 },
+    ];
+    expect(scoredMembersOf(["a", "1.5", "b", "1700000000000"])).toEqual(expected);
+    expect(scoredMembersOf([["a", 1.5], ["b", 1700000000000]])).toEqual(expected);
+    expect(scoredMembersOf([{ value: "a", score: 1.5 }, { value: "b", score: 1700000000000 }])).toEqual(expected);
+    expect(scoredMembersOf([])).toEqual([]);
+  });
+
+  it("HMGET: nulls kept, numbers, booleans and Buffers as text", () => {
+    expect(valuesOf(["1", null, 2, true, Buffer.from("x")])).toEqual(["1", null, "2", "1", "x"]);
+  });
+});
+
+describe("script replies read the same with integers as numbers or as text (ioredis stringNumbers)", () => {
+  it("status codes", () => {
+    expect(createOutcome(["1", []]).created).toBe(true);
+    expect(createOutcome([0]).created).toBe(false);
+    expect(killOutcome(["1", null]).ended).toBe(true);
+    expect(countOutcome("3")).toBe(3);
+    expect(writeOutcome(["0"], "update")).toEqual({ kind: "missing" });
+    expect(writeOutcome([1, "", [[], [], [], "17"], "n", "4"], "update")).toMatchObject({
+      kind: "written",
+      counters: { n: 4 },
+      memberships: { expiresAt: 17 },
+    });
+  });
+
+  it("an unknown reply is STORE_UNAVAILABLE", () => {
+    expect(() => countOutcome("x")).toThrow(expect.objectContaining({ code: "STORE_UNAVAILABLE" }));
+    expect(() => createOutcome(["7"])).toThrow(expect.objectContaining({ code: "STORE_UNAVAILABLE" }));
+  });
+});
+
+describe("NOSCRIPT", () => {
+  it("is recognised by its prefix only (Redis and Valkey word the rest differently)", () => {
+    expect(isNoScript(new Error("NOSCRIPT No matching script. Please use EVAL."))).toBe(true);
+    expect(isNoScript(new Error("NOSCRIPT No matching script."))).toBe(true);
+    expect(isNoScript(new Error("NOSCRIPT"))).toBe(true);
+    expect(isNoScript(new Error("ERR Error running script: NOSCRIPT No matching script"))).toBe(false);
+    expect(isNoScript(new Error("ERR unknown command"))).toBe(false);
+  });
+});
