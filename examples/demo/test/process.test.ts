@@ -39,7 +39,7 @@ describe.each([
     expect(output().match(/listening on http:\/\/127\.0\.0\.1:\d+/g)).toHaveLength(1);
     expect(output().match(/REDIS_URL is not set/g)).toHaveLength(1);
     const health = await fetch(`${url}/health`);
-    expect(await health.json()).toEqual({ ok: true, store: "memory" });
+    expect(await health.json()).toEqual({ ok: true, store: "memory", latency: expect.any(Number) });
   });
 
   it("refuses to start with a bad setting and says which", async () => {

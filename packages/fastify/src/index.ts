@@ -49,14 +49,16 @@ export function sessionPlugin<T extends SessionData = UntypedData>(options: Sess
         return;
       }
       pending.delete(request);
+      // The reply's status tells a request whose write was refused to commit none of its changes.
+      const outcome = { status: reply.statusCode };
       // Read-only requests (the common case) need no store call: answered without waiting a turn.
-      const ready = opened.commitNow();
+      const ready = opened.commitNow(outcome);
       if (ready) {
         addHeaders(reply, ready.headers);
         next(null, payload);
         return;
       }
-      opened.commit().then(
+      opened.commit(outcome).then(
         (result) => {
           addHeaders(reply, result.headers);
           next(null, payload);

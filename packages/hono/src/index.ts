@@ -56,7 +56,10 @@ export function sessionMiddleware<T extends SessionData = UntypedData>(options: 
     await next();
     let commit;
     try {
-      commit = opened.commitNow() ?? (await opened.commit());
+      // The response's status (Hono's error handling has set it when the handler threw) tells a
+      // request whose write was refused to commit none of its changes.
+      const outcome = { status: c.res.status };
+      commit = opened.commitNow(outcome) ?? (await opened.commit(outcome));
     } catch (error) {
       await dropResponse(c);
       throw answerable(error);

@@ -8,6 +8,7 @@ import {
   SessionError,
   createAdapterCore,
   isForwardedHttps,
+  type CommitOutcome,
   type CommitResult,
   type OpenSession,
   type RequestInfo,
@@ -60,10 +61,12 @@ export interface WebOpenSession<T extends SessionData> {
    * after the handler and before the response leaves. Rejects with a `SessionError` (`status` 503
    * when the store fails; 409, with `headers` clearing the cookie, when the session ended
    * meanwhile): answer with `sessionErrorResponse(error)` or your framework's error handling.
+   * Pass the response's `status`: a request whose write was refused (413, 400) and that answers
+   * with an error commits none of its changes.
    */
-  commit(): Promise<WebCommit>;
+  commit(outcome?: CommitOutcome): Promise<WebCommit>;
   /** The commit done at once when it needs no store call (nothing written, renewal not due), or null. */
-  commitNow(): WebCommit | null;
+  commitNow(outcome?: CommitOutcome): WebCommit | null;
 }
 
 /** The shared part of a Web-standard framework adapter: its helpers, keyed by `K`, and `open`. */
@@ -130,9 +133,9 @@ function requestInfo(request: RequestParts, trustProxy: boolean, options: OpenOp
 function webOpenSession<T extends SessionData>(opened: OpenSession<T>): WebOpenSession<T> {
   return {
     session: opened.session,
-    commit: async () => webCommit(await opened.commit()),
-    commitNow() {
-      const ready = opened.commitNow();
+    commit: async (outcome) => webCommit(await opened.commit(outcome)),
+    commitNow(outcome) {
+      const ready = opened.commitNow(outcome);
       return ready && webCommit(ready);
     },
   };
