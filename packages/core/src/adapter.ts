@@ -7,8 +7,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { SessionError, configError } from "./errors.js";
 import { currentSession } from "./context.js";
-import type { OpenSession, RequestInfo, ResponseHeaders, SessionManager, SessionManagerOptions } from "./manager.js";
+import type { OpenSession, SessionManager } from "./manager.js";
 import { createSessionManager } from "./manager.js";
+import type { SessionManagerOptions } from "./manager-options.js";
+import type { RequestInfo, ResponseHeaders } from "./transport.js";
 import { ADAPTER_KEYS, checkOptionNames } from "./options.js";
 import type { Session, SessionData, UntypedData } from "./session.js";
 

@@ -1,5 +1,5 @@
 import { configError } from "./errors.js";
-import { describe } from "./expiration.js";
+import { describe } from "./describe.js";
 
 export interface CookieOptions {
   /** Cookie name. Default "sess"; "__Host-" is put in front when the cookie is Secure (see `hostPrefix`). */

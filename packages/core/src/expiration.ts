@@ -1,3 +1,4 @@
+import { describe } from "./describe.js";
 import { configError } from "./errors.js";
 
 /** All durations are in milliseconds. */
@@ -44,12 +45,6 @@ export function checkDuration(option: string, value: unknown): number {
     throw configError(option, `expected a positive whole number of milliseconds, got ${describe(value)}`);
   }
   return value;
-}
-
-export function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "number" || typeof value === "boolean" || value == null) return String(value);
-  return typeof value;
 }
 
 export function createExpirationPolicy(options: ExpirationOptions = {}): ExpirationPolicy {

@@ -41,22 +41,10 @@ export {
 export { Session, type SessionData, type UntypedData, type DeepReadonly } from "./session.js";
 export { SessionMap, type MapName, type MapValue } from "./map.js";
 export { currentSession, runWithSession } from "./context.js";
-export {
-  createSessionManager,
-  DEFAULT_OPERATION_TIMEOUT,
-  type SessionManager,
-  type SessionManagerOptions,
-  type OpenSession,
-  type RequestInfo,
-  type CommitResult,
-  type CommitOutcome,
-  type ResponseHeaders,
-  type HeaderOptions,
-  type SessionErrorWithHeaders,
-  type SessionEvent,
-  type IndexValue,
-  type StoreHealth,
-} from "./manager.js";
+export { createSessionManager, type SessionManager, type OpenSession, type CommitResult, type CommitOutcome, type SessionErrorWithHeaders, type StoreHealth } from "./manager.js";
+export { DEFAULT_OPERATION_TIMEOUT, type SessionManagerOptions, type SessionEvent } from "./manager-options.js";
+export type { RequestInfo, ResponseHeaders, HeaderOptions } from "./transport.js";
+export type { IndexValue } from "./queries.js";
 export { CHANNELS, type ChannelName, type StoreOperation, type StoreTrace } from "./tracing.js";
 export { createIndexSpecs, type IndexDefinition } from "./indexes.js";
 export {

@@ -4,7 +4,7 @@
  */
 import type { IndexSpec } from "./driver.js";
 import { configError } from "./errors.js";
-import { describe } from "./expiration.js";
+import { describe } from "./describe.js";
 import { checkFieldName } from "./values.js";
 
 /** How an index derives its values from a session's fields. */

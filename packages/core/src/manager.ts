@@ -1,95 +1,21 @@
+/**
+ * The request lifecycle: `open` reads a request's token and loads its session, `commit` writes
+ * what the request changed (one store call at most) and returns the headers to send. Everything
+ * else lives in the module named after it: options (manager-options.ts), transports
+ * (transport.ts), device recording and binding (device.ts), the store deadline (deadline.ts),
+ * index queries (queries.ts).
+ */
 import type { Counters, IndexPage, IndexSpec, SessionChange, SessionDriver, SessionMeta, SessionRecord, UserBinding } from "./driver.js";
-import type { CookieConfig, CookieOptions } from "./cookie.js";
-import {
-  MAX_COOKIE_LIFETIME,
-  cookieName,
-  createCookieConfig,
-  isSecureCookie,
-  readCookie,
-  serializeClearingCookie,
-  serializeSessionCookie,
-  trimHttpWhitespace,
-} from "./cookie.js";
-import { SessionError, configError, toStoreError, type SessionErrorCode } from "./errors.js";
-import type { ExpirationOptions, ExpirationPolicy } from "./expiration.js";
-import { checkDuration, createExpirationPolicy, describe } from "./expiration.js";
-import type { IndexDefinition } from "./indexes.js";
-import { DEFAULT_PAGE, MAX_PAGE, createIndexSpecs } from "./indexes.js";
+import { SessionError, type SessionErrorCode } from "./errors.js";
+import { bindingMismatch, storedIp, storedUserAgent } from "./device.js";
+import { createStoreCalls, type ManagerLifecycle } from "./deadline.js";
+import { createManagerConfig, type SessionManagerOptions } from "./manager-options.js";
+import { checkPage, indexSpecOf, indexValueOf, type FindPage, type IndexValue } from "./queries.js";
 import type { SessionData, SessionState, UntypedData } from "./session.js";
 import { Session, createSessionState, hasFieldChanges } from "./session.js";
-import { type StoreOperation, traced } from "./tracing.js";
-import { isSessionId, isToken, newToken, sessionIdOf, tagOf } from "./token.js";
-import { checkOptionNames } from "./options.js";
-import type { LimitOptions } from "./values.js";
-import { checkWellFormed, createLimits } from "./values.js";
-
-export interface HeaderOptions {
-  /**
-   * Request header carrying the token. Default "authorization", read as `Authorization: Bearer <token>`;
-   * any other name is read as the bare token.
-   */
-  name?: string;
-  /** Response header that carries a newly issued token (empty when the session ended). Default "session-token". */
-  responseHeader?: string;
-}
-
-export interface SessionManagerOptions extends ExpirationOptions {
-  driver: SessionDriver;
-  /** Cookie transport (default on). `false` turns it off; then `header` must be set. */
-  cookie?: CookieOptions | false;
-  /** Header transport for APIs and mobile clients (default off). When a request carries both, the header wins. */
-  header?: HeaderOptions | boolean;
-  limits?: LimitOptions;
-  /** Deadline for each store operation, in milliseconds. Default 1000. Past it the request gets STORE_UNAVAILABLE. */
-  operationTimeout?: number;
-  /** Bound on one user's live sessions; a login beyond it ends that user's oldest sessions. Default none. */
-  maxSessionsPerUser?: number;
-  /** Device metadata stored with a new session and shown in listings. Default: user agent yes, IP no. */
-  recordDevice?: { userAgent?: boolean; ip?: boolean };
-  /**
-   * Declared secondary indexes, by name (`[A-Za-z0-9_.-]{1,64}`): `{ field }` lists a session under
-   * the value of one field (string, number or boolean), `{ fieldPrefix }` under the rest of the name
-   * of every field with that prefix. Query them with `count` and `find`. Default none.
-   */
-  indexes?: Record<string, IndexDefinition>;
-  /**
-   * Binds a session to the device that created it: a request whose user agent (with `userAgent`)
-   * or network (with `ipPrefix`: IPv4 prefix bits, e.g. 24; IPv6 addresses by `ipv6Prefix` bits,
-   * default 64) differs ends the session and is served as having none. Default off.
-   */
-  bind?: { userAgent?: boolean; ipPrefix?: number; ipv6Prefix?: number };
-  /** Security events: a binding mismatch that ended a session. Default: none reported. */
-  onEvent?: (event: SessionEvent) => void;
-  /** Where warnings go (insecure cookie setup, unreadable stored field). Default `console.warn`. */
-  onWarning?: (message: string) => void;
-  /** The clock policies judge by. Default `Date.now`; tests pass the memory driver's clock. */
-  clock?: () => number;
-}
-
-/** Reported through `onEvent`. */
-export interface SessionEvent {
-  type: "binding-mismatch";
-  /** The session that was ended. */
-  sessionId: string;
-  /** What differed from the request that created the session. */
-  reason: "user-agent" | "ip";
-}
-
-/** A value an index is queried by: a `field` index matches the field's value, a `fieldPrefix` index the field name's suffix. */
-export type IndexValue = string | number | boolean;
-
-/** What the manager needs from a request. Adapters build it from `req` or `ctx`. */
-export interface RequestInfo {
-  /** A request header by lower-case name. */
-  header(name: string): string | undefined;
-  /** Whether the request reached the app over HTTPS (adapters decide, honouring their trust-proxy setting). */
-  secure: boolean;
-  /** Client address, stored only with `recordDevice.ip`. */
-  ip?: string | undefined;
-}
-
-/** Response headers to add, in order. */
-export type ResponseHeaders = Array<[name: string, value: string]>;
+import { isSessionId, newToken, sessionIdOf, tagOf } from "./token.js";
+import { createTransport, type RequestInfo, type ResponseHeaders, type TokenSource } from "./transport.js";
+import { checkWellFormed } from "./values.js";
 
 export interface CommitResult {
   headers: ResponseHeaders;
@@ -122,7 +48,6 @@ export interface CommitOutcome {
 
 export interface SessionManager<T extends SessionData> {
   readonly driver: SessionDriver;
-  readonly policy: ExpirationPolicy;
   /** Reads the token of a request and loads its session. No store call when the request carries no well-formed token. */
   open(request: RequestInfo): Promise<OpenSession<T>>;
   /** A user's live sessions, oldest first. */
@@ -138,7 +63,7 @@ export interface SessionManager<T extends SessionData> {
    * data), soonest expiry first. `limit` defaults to 100 (at most 1000); pass `next` as the
    * following page's `offset`.
    */
-  find(index: string, value: IndexValue, page?: { offset?: number; limit?: number }): Promise<IndexPage>;
+  find(index: string, value: IndexValue, page?: FindPage): Promise<IndexPage>;
   /**
    * Whether the store answers, and how fast: the driver's `ping()` (a session id that cannot exist
    * is read where the driver has none), under the operation deadline. Never touches a session;
@@ -167,142 +92,36 @@ export interface SessionErrorWithHeaders extends SessionError {
   headers?: Record<string, string>;
 }
 
-export const DEFAULT_OPERATION_TIMEOUT = 1000;
-const MAX_USER_AGENT = 256;
-/** IPv6 networks are compared by this many leading bits unless `bind.ipv6Prefix` says otherwise. */
-const DEFAULT_IPV6_PREFIX = 64;
-/** Well-formed session cookie values of one request tried at most (one store call each). */
-const MAX_COOKIE_TOKENS = 4;
-
-type Source = "cookie" | "header";
+/** What the commit of one request keeps from its `open`. */
+interface CommitContext {
+  state: SessionState;
+  /** The token of the loaded session (null while the session is new). */
+  token: string | null;
+  /** Where the request's token came from; null when it carried none. */
+  source: TokenSource | null;
+  secure: boolean;
+  request: RequestInfo;
+}
 
 export function createSessionManager<T extends SessionData = UntypedData>(
   options: SessionManagerOptions,
 ): SessionManager<T> {
-  if (options === null || typeof options !== "object") throw configError("options", "expected an object");
-  checkOptionNames(options, options.onWarning ?? ((message: string) => console.warn(`[sess] ${message}`)));
-  const driver = options.driver;
-  if (!driver || typeof driver.load !== "function" || typeof driver.update !== "function") {
-    throw configError("driver", "expected a SessionDriver (createMemoryDriver(), createIoredisDriver(…), createNodeRedisDriver(…))");
-  }
-  const policy = createExpirationPolicy(options);
-  const limits = createLimits(options.limits);
-  const timeout = checkDuration("operationTimeout", options.operationTimeout ?? DEFAULT_OPERATION_TIMEOUT);
-  const clock = options.clock ?? Date.now;
-  const warn = options.onWarning ?? ((message: string) => console.warn(`[sess] ${message}`));
-  const maxSessions = options.maxSessionsPerUser;
-  if (maxSessions !== undefined && (!Number.isSafeInteger(maxSessions) || maxSessions < 1)) {
-    throw configError("maxSessionsPerUser", `expected a positive whole number, got ${describe(maxSessions)}`);
-  }
-  const recordUserAgent = options.recordDevice?.userAgent ?? true;
-  const recordIp = options.recordDevice?.ip ?? false;
-  const indexes = createIndexSpecs(options.indexes);
+  const config = createManagerConfig(options);
+  const { driver, policy, limits, clock, warn, maxSessions, device, indexes, onEvent } = config;
   const indexByName = new Map(indexes.map((spec) => [spec.name, spec]));
   const indexArgs: { indexes?: readonly IndexSpec[] } = indexes.length === 0 ? {} : { indexes };
-  const bindUserAgent = options.bind?.userAgent ?? false;
-  const bindIpPrefix = options.bind?.ipPrefix;
-  if (options.bind !== undefined && (options.bind === null || typeof options.bind !== "object")) {
-    throw configError("bind", `expected { userAgent?, ipPrefix? }, got ${describe(options.bind)}`);
-  }
-  if (bindUserAgent && options.recordDevice?.userAgent === false) {
-    throw configError("bind.userAgent", "binding to the user agent needs it recorded: remove recordDevice.userAgent: false");
-  }
-  if (bindIpPrefix !== undefined && (!Number.isSafeInteger(bindIpPrefix) || bindIpPrefix < 1 || bindIpPrefix > 32)) {
-    throw configError("bind.ipPrefix", `expected IPv4 prefix bits from 1 to 32, got ${describe(bindIpPrefix)}`);
-  }
-  const bindIpv6Prefix = options.bind?.ipv6Prefix ?? DEFAULT_IPV6_PREFIX;
-  if (!Number.isSafeInteger(bindIpv6Prefix) || bindIpv6Prefix < 1 || bindIpv6Prefix > 128) {
-    throw configError("bind.ipv6Prefix", `expected IPv6 prefix bits from 1 to 128, got ${describe(bindIpv6Prefix)}`);
-  }
-  const onEvent = options.onEvent;
-
-  const cookie: CookieConfig | null = options.cookie === false ? null : createCookieConfig(options.cookie);
-  if (cookie?.persistent && policy.absoluteTimeout > MAX_COOKIE_LIFETIME) {
-    throw configError("absoluteTimeout", `a persistent cookie cannot outlive 400 days (browsers cap it); got ${policy.absoluteTimeout} ms`);
-  }
-  const header = createHeaderConfig(options.header);
-  if (!cookie && !header) throw configError("cookie", "with cookie: false, enable the header transport (header: true)");
-
-  let closed = false;
-  let warnedInsecure = false;
-  let warnedProxy = false;
-
-  /** Runs one store operation under the deadline, traced on its diagnostics channel (see tracing.ts). */
-  function call<V>(operation: StoreOperation, run: () => Promise<V>, sessionId: string | null = null): Promise<V> {
-    if (closed) return Promise.reject(new SessionError("CLOSED", "the session manager was closed"));
-    return traced(operation, driver.name, sessionId, () => withDeadline(operation, run));
-  }
-
-  async function withDeadline<V>(operation: StoreOperation | "health", run: () => Promise<V>): Promise<V> {
-    let timer: NodeJS.Timeout | undefined;
-    let pending: Promise<V>;
-    try {
-      pending = run();
-    } catch (error) {
-      throw toStoreError(operation, error);
-    }
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new SessionError("STORE_UNAVAILABLE", `session store did not answer ${operation} within ${timeout} ms`)),
-        timeout,
-      );
-    });
-    try {
-      return await Promise.race([pending, deadline]);
-    } catch (error) {
-      pending.catch(() => undefined); // a late failure after the deadline is not an unhandled rejection
-      throw toStoreError(operation, error);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+  const transport = createTransport(config.cookie, config.header, warn);
+  const lifecycle: ManagerLifecycle = { closed: false };
+  const { call, withDeadline } = createStoreCalls(driver, config.timeout, lifecycle);
 
   function binding(userId: string): UserBinding {
     return maxSessions === undefined ? { userId } : { userId, maxSessions };
   }
 
-  /**
-   * The request's well-formed tokens, in the order they are tried. A header that does not hold a
-   * sess token (Basic credentials, another service's bearer token) is ignored, so it never hides
-   * a cookie. Every well-formed cookie value is a candidate (at most MAX_COOKIE_TOKENS): without
-   * the `__Host-` prefix a sibling domain can toss a cookie of the same name in front of the real one.
-   */
-  function readTokens(request: RequestInfo, secure: boolean): { tokens: string[]; source: Source | null } {
-    if (header) {
-      const raw = request.header(header.name);
-      if (raw !== undefined) {
-        const value = header.bearer ? bearerValue(raw) : trimHttpWhitespace(raw);
-        if (isToken(value)) return { tokens: [value], source: "header" };
-      }
-    }
-    if (cookie) {
-      const values = readCookie(request.header("cookie"), cookieName(cookie, secure));
-      if (values.length > 0) {
-        return { tokens: [...new Set(values.filter(isToken))].slice(0, MAX_COOKIE_TOKENS), source: "cookie" };
-      }
-    }
-    return { tokens: [], source: null };
-  }
-
   async function open(request: RequestInfo): Promise<OpenSession<T>> {
-    if (closed) throw new SessionError("CLOSED", "the session manager was closed");
-    const secure = cookie ? isSecureCookie(cookie, request.secure) : request.secure;
-    if (cookie && secure && !request.secure && !warnedInsecure) {
-      warnedInsecure = true;
-      warn(
-        "the session cookie is Secure but this request came over plain HTTP: browsers drop Secure cookies set over HTTP, " +
-          "so sessions will not stick. Behind a TLS-terminating proxy, enable the adapter's trustProxy option; " +
-          "for local HTTP development, set cookie.secure to \"auto\".",
-      );
-    }
-    if (cookie?.secure === "auto" && !request.secure && !warnedProxy && /^\s*https\s*(,|$)/i.test(request.header("x-forwarded-proto") ?? "")) {
-      warnedProxy = true;
-      warn(
-        "a request came with X-Forwarded-Proto: https but is treated as plain HTTP, so the session cookie is issued " +
-          "without Secure. Behind a TLS-terminating proxy, enable the adapter's trustProxy option.",
-      );
-    }
-    const { tokens, source } = readTokens(request, secure);
+    if (lifecycle.closed) throw new SessionError("CLOSED", "the session manager was closed");
+    const secure = transport.secure(request);
+    const { tokens, source } = transport.read(request, secure);
     let record: SessionRecord | null = null;
     let token: string | null = null;
     for (const candidate of tokens) {
@@ -313,7 +132,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       token = candidate;
       break;
     }
-    const mismatch = record === null ? null : bindingMismatch(record, request);
+    const mismatch = record === null ? null : bindingMismatch(device, record, request);
     if (record !== null && mismatch !== null) {
       const ended = record.id;
       await call("destroy", () => driver.destroy(ended), ended);
@@ -344,88 +163,14 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     };
   }
 
-  function userAgentOf(request: RequestInfo): string | null {
-    return request.header("user-agent")?.slice(0, MAX_USER_AGENT) ?? null;
-  }
-
-  /** What a new session stores as `ip`: the address with `recordDevice.ip`, else its bound prefix (or null). */
-  function storedIp(request: RequestInfo): string | null {
-    const ip = request.ip ?? null;
-    if (recordIp || ip === null) return ip;
-    return bindIpPrefix === undefined ? null : ipPrefixOf(ip, bindIpPrefix, bindIpv6Prefix);
-  }
-
-  /** Why a loaded session may not be used by this request, or null. Sessions stored without the data are not judged. */
-  function bindingMismatch(record: SessionRecord, request: RequestInfo): "user-agent" | "ip" | null {
-    if (bindUserAgent && record.userAgent !== null && (userAgentOf(request) ?? "") !== record.userAgent) return "user-agent";
-    if (bindIpPrefix !== undefined && record.ip !== null) {
-      const ip = request.ip;
-      const prefix = (address: string) => ipPrefixOf(address, bindIpPrefix, bindIpv6Prefix);
-      if (ip === undefined || prefix(ip) !== prefix(record.ip)) return "ip";
-    }
-    return null;
-  }
-
-  function indexSpec(index: string): IndexSpec {
-    const spec = typeof index === "string" ? indexByName.get(index) : undefined;
-    if (spec === undefined) {
-      const known = [...indexByName.keys()].map((name) => JSON.stringify(name)).join(", ") || "none";
-      throw new SessionError("VALUE_INVALID", `no index named ${describe(index)} was declared (declared: ${known})`);
-    }
-    return spec;
-  }
-
-  /** The stored form of a queried value: JSON text for a field index, the raw suffix for a prefix index. */
-  function indexValue(spec: IndexSpec, value: IndexValue): string {
-    if ("field" in spec) {
-      if (typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value))) {
-        return JSON.stringify(value);
-      }
-      throw new SessionError("VALUE_INVALID", `index "${spec.name}" is queried by a string, number or boolean, got ${describe(value)}`);
-    }
-    if (typeof value !== "string") {
-      throw new SessionError("VALUE_INVALID", `index "${spec.name}" lists field-name suffixes: query it by a string, got ${describe(value)}`);
-    }
-    checkWellFormed(`the value index "${spec.name}" is queried by`, value);
-    return value;
-  }
-
-  interface CommitContext {
-    state: SessionState;
-    /** The token of the loaded session (null while the session is new). */
-    token: string | null;
-    /** Where the request's token came from; null when it carried none. */
-    source: Source | null;
-    secure: boolean;
-    request: RequestInfo;
-  }
-
-  function issue(context: CommitContext, token: string, expiresAt: number, now: number): ResponseHeaders {
-    if (context.source === "header" || !cookie) {
-      return [[header!.responseHeader, token], ["cache-control", "no-store"]];
-    }
-    return [
-      ["set-cookie", serializeSessionCookie(cookie, context.secure, token, expiresAt, now)],
-      ["cache-control", "no-store"],
-    ];
-  }
-
-  function clear(context: CommitContext): ResponseHeaders {
-    if (context.source === "header") return [[header!.responseHeader, ""], ["cache-control", "no-store"]];
-    if (context.source === "cookie" && cookie) {
-      return [["set-cookie", serializeClearingCookie(cookie, context.secure)], ["cache-control", "no-store"]];
-    }
-    return [];
-  }
-
   /** The result of a commit that needs no store call, or null when it needs one. */
   function settled(context: CommitContext, outcome?: CommitOutcome): CommitResult | null {
     const { state } = context;
     const record = state.record;
-    if (state.destroyed) return record ? null : { headers: clear(context) };
+    if (state.destroyed) return record ? null : { headers: transport.clear(context.source, context.secure) };
     if (state.refused && (outcome?.status ?? 0) >= 400) return { headers: [] }; // an error response never hides half a change
     if (hasFieldChanges(state) || state.rotate !== null || state.login !== null) return null;
-    if (record === null) return { headers: clear(context) }; // nothing to store; clears a token that matched no session
+    if (record === null) return { headers: transport.clear(context.source, context.secure) }; // nothing to store; clears a token that matched no session
     return policy.isRenewalDue(record, clock()) ? null : { headers: [] };
   }
 
@@ -443,13 +188,13 @@ export function createSessionManager<T extends SessionData = UntypedData>(
           deleted = await call("destroy", () => driver.destroy(record.id), record.id);
         } catch (error) {
           // The store could not delete it: the browser still forgets the token, and the app is told.
-          (error as SessionErrorWithHeaders).headers = Object.fromEntries(clear(context));
+          (error as SessionErrorWithHeaders).headers = Object.fromEntries(transport.clear(context.source, context.secure));
           throw error;
         }
         if (!deleted) await endRotated(record);
       }
       state.record = null;
-      return { headers: clear(context) };
+      return { headers: transport.clear(context.source, context.secure) };
     }
 
     const wantsWrite = hasFieldChanges(state) || state.rotate !== null || state.login !== null;
@@ -458,15 +203,14 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       const id = sessionIdOf(token);
       const times = policy.start(now);
       const fields = Object.fromEntries(state.texts);
-      // Bound to the user agent, a request without one records "" so a later one with a user agent differs.
-      const userAgent = recordUserAgent ? (userAgentOf(context.request) ?? (bindUserAgent ? "" : null)) : null;
-      const ip = storedIp(context.request);
+      const userAgent = storedUserAgent(device, context.request);
+      const ip = storedIp(device, context.request);
       const user = state.login === null ? null : binding(state.login);
       await endOthers(state, null);
       const created = await call("create", () => driver.create(id, { fields, ...times, user, userAgent, ip, ...indexArgs }), id);
       if (!created) throw new SessionError("CONFLICT", "a new session id was already taken in the store; nothing was written");
       state.record = { id, fields, ...times, userId: state.login, userAgent, ip };
-      const headers = issue(context, token, times.expiresAt, now);
+      const headers = transport.issue(context.source, context.secure, token, times.expiresAt, now);
       await endOthersAfter(state, id, headers);
       return { headers };
     }
@@ -482,7 +226,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       // A rotation that lost usually lost to a parallel rotation of the same client, whose response
       // carries the new cookie: a clearing cookie arriving after it would drop it. No cookie then;
       // a dead token is cleared by the next request that finds no session under it.
-      if (state.rotate === null && !rotated) error.headers = Object.fromEntries(clear(context));
+      if (state.rotate === null && !rotated) error.headers = Object.fromEntries(transport.clear(context.source, context.secure));
       return error;
     };
     if (!renew && record.expiresAt <= now) throw ended();
@@ -519,7 +263,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       const rotated = state.rotate === null && (await rotatedTo(record)) !== null;
       if (wantsWrite) throw ended(rotated);
       state.record = null;
-      return { headers: rotated ? [] : clear(context) };
+      return { headers: rotated ? [] : transport.clear(context.source, context.secure) };
     }
     for (const [field, value] of Object.entries(counters)) {
       state.texts.set(field, String(value));
@@ -534,7 +278,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       absoluteExpiresAt,
       userId: state.login ?? record.userId,
     };
-    const headers = renew ? issue(context, token, change.expiresAt, now) : [];
+    const headers = renew ? transport.issue(context.source, context.secure, token, change.expiresAt, now) : [];
     await endOthersAfter(state, id, headers);
     return { headers };
   }
@@ -581,24 +325,16 @@ export function createSessionManager<T extends SessionData = UntypedData>(
 
   return {
     driver,
-    policy,
     open,
     async count(index, value) {
-      const spec = indexSpec(index);
-      const text = indexValue(spec, value);
+      const spec = indexSpecOf(indexByName, index);
+      const text = indexValueOf(spec, value);
       return call("countIndex", () => driver.countIndex(spec.name, text));
     },
     async find(index, value, page = {}) {
-      const spec = indexSpec(index);
-      const text = indexValue(spec, value);
-      const offset = page.offset ?? 0;
-      const limit = page.limit ?? DEFAULT_PAGE;
-      if (!Number.isSafeInteger(offset) || offset < 0) {
-        throw new SessionError("VALUE_INVALID", `find needs offset to be a whole number of at least 0, got ${describe(offset)}`);
-      }
-      if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) {
-        throw new SessionError("VALUE_INVALID", `find needs limit to be a whole number from 1 to ${MAX_PAGE}, got ${describe(limit)}`);
-      }
+      const spec = indexSpecOf(indexByName, index);
+      const text = indexValueOf(spec, value);
+      const { offset, limit } = checkPage(page);
       return call("findIndex", () => driver.findIndex(spec.name, text, { offset, limit }));
     },
     async listUserSessions(userId) {
@@ -623,7 +359,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       const started = performance.now();
       const latency = () => Math.round((performance.now() - started) * 100) / 100;
       try {
-        if (closed) throw new SessionError("CLOSED", "the session manager was closed");
+        if (lifecycle.closed) throw new SessionError("CLOSED", "the session manager was closed");
         await withDeadline("health", () => (driver.ping ? driver.ping() : driver.load(sessionIdOf(newToken())).then(() => undefined)));
         return { ok: true, latency: latency() };
       } catch (error) {
@@ -631,94 +367,9 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       }
     },
     async close() {
-      if (closed) return;
-      closed = true;
+      if (lifecycle.closed) return;
+      lifecycle.closed = true;
       await driver.close();
     },
   };
-}
-
-interface HeaderConfig {
-  name: string;
-  bearer: boolean;
-  responseHeader: string;
-}
-
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
-
-function createHeaderConfig(options: HeaderOptions | boolean | undefined): HeaderConfig | null {
-  if (options === undefined || options === false) return null;
-  if (options !== true && (options === null || typeof options !== "object")) {
-    throw configError("header", `expected true, false or { name, responseHeader }, got ${describe(options)}`);
-  }
-  const settings = options === true ? {} : options;
-  const name = (settings.name ?? "authorization").toLowerCase();
-  if (!HEADER_NAME.test(name) || name === "cookie") {
-    throw configError("header.name", `expected an HTTP header name other than "cookie", got ${describe(settings.name)}`);
-  }
-  const responseHeader = (settings.responseHeader ?? "session-token").toLowerCase();
-  if (!HEADER_NAME.test(responseHeader) || responseHeader === "set-cookie") {
-    throw configError("header.responseHeader", `expected an HTTP header name, got ${describe(settings.responseHeader)}`);
-  }
-  return { name, bearer: name === "authorization", responseHeader };
-}
-
-/**
- * The network part of an address: the first `bits` bits of an IPv4 address ("203.0.113.0/24"),
- * IPv4-mapped IPv6 included, or the first `bits6` bits of an IPv6 address, every group written
- * out ("2001:db8:0:0:0:0:0:0/64"; a zone "%eth0" is dropped). Anything else is kept whole
- * (compared exactly), a stored network included.
- */
-export function ipPrefixOf(ip: string, bits: number, bits6 = DEFAULT_IPV6_PREFIX): string {
-  const address = ip.startsWith("::ffff:") ? ip.slice(7) : ip;
-  const value = ipv4Value(address);
-  if (value === null) {
-    const groups = ipv6Groups(address);
-    if (groups === null) return address;
-    const masked = groups.map((group, i) => {
-      const kept = Math.min(16, Math.max(0, bits6 - 16 * i));
-      return group & ((0xffff << (16 - kept)) & 0xffff);
-    });
-    return `${masked.map((group) => group.toString(16)).join(":")}/${bits6}`;
-  }
-  const network = bits === 32 ? value : value - (value % 2 ** (32 - bits));
-  const octets = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256);
-  return `${octets.join(".")}/${bits}`;
-}
-
-/** A dotted-quad IPv4 address as a number, or null. */
-function ipv4Value(address: string): number | null {
-  const parts = address.split(".");
-  if (parts.length !== 4 || !parts.every((part) => /^\d{1,3}$/.test(part) && Number(part) <= 255)) return null;
-  return parts.reduce((sum, part) => sum * 256 + Number(part), 0);
-}
-
-/** The eight 16-bit groups of an IPv6 address ("::" and a trailing dotted quad expanded), or null. */
-function ipv6Groups(address: string): number[] | null {
-  let text = address.split("%")[0]!;
-  const tail: number[] = [];
-  if (text.includes(".")) {
-    const at = text.lastIndexOf(":");
-    const value = ipv4Value(text.slice(at + 1));
-    if (at < 0 || value === null) return null;
-    tail.push(Math.floor(value / 65536), value % 65536);
-    text = text.slice(0, at);
-    if (text.endsWith(":")) text += ":";
-  }
-  const halves = text.split("::");
-  if (halves.length > 2) return null;
-  const groupsOf = (half: string | undefined) => (half ? half.split(":") : []);
-  const left = groupsOf(halves[0]);
-  const right = groupsOf(halves[1]);
-  if (![...left, ...right].every((group) => /^[0-9a-f]{1,4}$/i.test(group))) return null;
-  const missing = 8 - left.length - right.length - tail.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
-  const parse = (groups: string[]) => groups.map((group) => parseInt(group, 16));
-  return [...parse(left), ...Array<number>(halves.length === 1 ? 0 : missing).fill(0), ...parse(right), ...tail];
-}
-
-/** The credentials of `Bearer <token>`; only SP and HTAB count as white space around them. */
-function bearerValue(raw: string): string {
-  const match = /^[ \t]*Bearer[ \t]+([^ \t]+)[ \t]*$/i.exec(raw);
-  return match?.[1] ?? "";
 }

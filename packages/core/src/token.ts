@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 /**
  * A token is what the client holds: 8 characters of slot tag followed by 43 characters
@@ -19,7 +19,7 @@ export const SESSION_ID_LENGTH = 51;
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{50}[AEIMQUYcgkosw048]$/;
 const ID_PATTERN = /^[A-Za-z0-9_-]{50}[AEIMQUYcgkosw048]$/;
 
-export function newTag(): string {
+function newTag(): string {
   return randomBytes(6).toString("base64url");
 }
 
@@ -44,11 +44,4 @@ export function tagOf(tokenOrId: string): string {
 /** The session id derived from a token: tag + base64url(SHA-256(token)). */
 export function sessionIdOf(token: string): string {
   return tagOf(token) + createHash("sha256").update(token).digest("base64url");
-}
-
-/** Constant-time comparison of two strings of equal length. */
-export function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }
