@@ -1,14 +1,8 @@
-import { defineConfig } from "tsup";
+import { NODE_TYPES_DTS, packageConfig } from "../../tsup.base.js";
 
-export default defineConfig({
-  entry: { index: "src/index.ts", memory: "src/memory.ts" },
-  format: ["esm", "cjs"],
-  // The declarations import node:http types: reference @types/node (a dependency) so a project without it still resolves them.
-  dts: { banner: "/// <reference types=\"node\" />" },
-  clean: true,
-  // One copy of shared modules (SessionError above all) for both entry points, in CJS too.
+export default packageConfig({
+  entry: { index: "src/index.ts", memory: "src/memory.ts", adapter: "src/adapter.ts" },
+  dts: NODE_TYPES_DTS,
+  // One copy of shared modules (SessionError above all) for every entry point, in CJS too.
   splitting: true,
-  // No source maps: they would point at src/*.ts, which the package does not ship; dist/*.js is readable as it is.
-  sourcemap: false,
-  target: "node20",
 });

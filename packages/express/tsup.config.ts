@@ -1,12 +1,3 @@
-import { defineConfig } from "tsup";
+import { NODE_TYPES_DTS, packageConfig } from "../../tsup.base.js";
 
-export default defineConfig({
-  entry: { index: "src/index.ts" },
-  format: ["esm", "cjs"],
-  // The declarations import node:http types: reference @types/node (a dependency) so a project without it still resolves them.
-  dts: { banner: "/// <reference types=\"node\" />" },
-  clean: true,
-  // No source maps: they would point at src/*.ts, which the package does not ship; dist/*.js is readable as it is.
-  sourcemap: false,
-  target: "node20",
-});
+export default packageConfig({ entry: { index: "src/index.ts" }, dts: NODE_TYPES_DTS });

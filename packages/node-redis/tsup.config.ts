@@ -1,12 +1,4 @@
-import { defineConfig } from "tsup";
+import { packageConfig } from "../../tsup.base.js";
 
-export default defineConfig({
-  entry: { index: "src/index.ts" },
-  format: ["esm", "cjs"],
-  dts: true,
-  clean: true,
-  // No source maps: they would point at src/*.ts, which the package does not ship; dist/*.js is readable as it is.
-  sourcemap: false,
-  target: "node20",
-  noExternal: ["@sess/redis-shared"],
-});
+// The private @sess/redis-shared is bundled in, not a dependency.
+export default packageConfig({ entry: { index: "src/index.ts" }, noExternal: ["@sess/redis-shared"] });

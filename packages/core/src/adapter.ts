@@ -1,4 +1,6 @@
 /**
+ * `@sess/core/adapter`: the entry for authors of framework adapters (not for applications).
+ *
  * What every framework adapter shares: its options, the manager it opens sessions with, the
  * request reader over `node:http`, the response header writer, and the login/logout helpers.
  * Adapters add only their framework's wiring (where the session lives, when the commit runs).

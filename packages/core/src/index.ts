@@ -47,13 +47,3 @@ export type { RequestInfo, ResponseHeaders, HeaderOptions } from "./transport.js
 export type { IndexValue } from "./queries.js";
 export { CHANNELS, type ChannelName, type StoreOperation, type StoreTrace } from "./tracing.js";
 export { createIndexSpecs, type IndexDefinition } from "./indexes.js";
-export {
-  createAdapterCore,
-  appendResponseHeaders,
-  requestInfo,
-  isForwardedHttps,
-  type AdapterCore,
-  type AdapterOptions,
-  type SessionHelpers,
-  type SessionMiddlewareOptions,
-} from "./adapter.js";

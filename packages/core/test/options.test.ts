@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createAdapterCore, createSessionManager, type SessionManagerOptions } from "../src/index.js";
+import { createSessionManager, type SessionManagerOptions } from "../src/index.js";
+import { createAdapterCore } from "../src/adapter.js";
 import { createMemoryDriver } from "../src/memory.js";
 
 function build(options: Record<string, unknown>, warnings: string[] = []) {

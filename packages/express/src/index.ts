@@ -1,15 +1,17 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import {
-  appendResponseHeaders,
-  createAdapterCore,
   runWithSession,
   type OpenSession,
   type SessionData,
   type SessionErrorWithHeaders,
-  type SessionHelpers,
-  type SessionMiddlewareOptions,
   type UntypedData,
 } from "@sess/core";
+import {
+  appendResponseHeaders,
+  createAdapterCore,
+  type SessionHelpers,
+  type SessionMiddlewareOptions,
+} from "@sess/core/adapter";
 
 type Next = (error?: unknown) => void;
 
@@ -155,10 +157,9 @@ export {
   isSessionError,
   currentSession,
   type SessionErrorBody,
-  type AdapterOptions,
-  type SessionMiddlewareOptions,
   type Session,
   type SessionManager,
   type SessionManagerOptions,
   type UntypedData,
 } from "@sess/core";
+export type { AdapterOptions, SessionMiddlewareOptions } from "@sess/core/adapter";

@@ -1,14 +1,7 @@
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from "fastify";
 import fastifyPlugin from "fastify-plugin";
-import {
-  createAdapterCore,
-  type OpenSession,
-  type ResponseHeaders,
-  type SessionData,
-  type SessionHelpers,
-  type SessionMiddlewareOptions,
-  type UntypedData,
-} from "@sess/core";
+import type { OpenSession, ResponseHeaders, SessionData, UntypedData } from "@sess/core";
+import { createAdapterCore, type SessionHelpers, type SessionMiddlewareOptions } from "@sess/core/adapter";
 
 export interface SessionPlugin<T extends SessionData = UntypedData>
   extends SessionHelpers<FastifyRequest, T>,
@@ -88,10 +81,9 @@ function addHeaders(reply: FastifyReply, headers: ResponseHeaders): void {
 export {
   SessionError,
   isSessionError,
-  type AdapterOptions,
-  type SessionMiddlewareOptions,
   type Session,
   type SessionManager,
   type SessionManagerOptions,
   type UntypedData,
 } from "@sess/core";
+export type { AdapterOptions, SessionMiddlewareOptions } from "@sess/core/adapter";

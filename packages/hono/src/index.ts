@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { SessionError, configError, type Session, type SessionData, type SessionHelpers, type SessionMiddlewareOptions, type UntypedData } from "@sess/core";
+import { SessionError, configError, type Session, type SessionData, type UntypedData } from "@sess/core";
+import type { SessionHelpers, SessionMiddlewareOptions } from "@sess/core/adapter";
 import { createWebAdapter, sessionErrorResponse, type OpenOptions } from "@sess/web";
 
 /** Hono's `Variables` the middleware fills: `c.get("session")`. */
@@ -87,10 +88,9 @@ export { sessionErrorResponse } from "@sess/web";
 export {
   SessionError,
   isSessionError,
-  type AdapterOptions,
-  type SessionMiddlewareOptions,
   type Session,
   type SessionManager,
   type SessionManagerOptions,
   type UntypedData,
 } from "@sess/core";
+export type { AdapterOptions, SessionMiddlewareOptions } from "@sess/core/adapter";

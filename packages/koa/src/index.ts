@@ -1,16 +1,18 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
-  appendResponseHeaders,
-  createAdapterCore,
   runWithSession,
   type CommitResult,
   type ResponseHeaders,
   type SessionData,
   type SessionErrorWithHeaders,
-  type SessionHelpers,
-  type SessionMiddlewareOptions,
   type UntypedData,
 } from "@sess/core";
+import {
+  appendResponseHeaders,
+  createAdapterCore,
+  type SessionHelpers,
+  type SessionMiddlewareOptions,
+} from "@sess/core/adapter";
 
 /** What the middleware uses of a Koa context (Koa 2 and 3 contexts have it). */
 export interface SessionContext {
@@ -87,10 +89,9 @@ export {
   isSessionError,
   currentSession,
   type SessionErrorBody,
-  type AdapterOptions,
-  type SessionMiddlewareOptions,
   type Session,
   type SessionManager,
   type SessionManagerOptions,
   type UntypedData,
 } from "@sess/core";
+export type { AdapterOptions, SessionMiddlewareOptions } from "@sess/core/adapter";

@@ -6,8 +6,6 @@
  */
 import {
   SessionError,
-  createAdapterCore,
-  isForwardedHttps,
   type CommitOutcome,
   type CommitResult,
   type OpenSession,
@@ -16,10 +14,14 @@ import {
   type Session,
   type SessionData,
   type SessionErrorWithHeaders,
-  type SessionHelpers,
-  type SessionMiddlewareOptions,
   type UntypedData,
 } from "@sess/core";
+import {
+  createAdapterCore,
+  isForwardedHttps,
+  type SessionHelpers,
+  type SessionMiddlewareOptions,
+} from "@sess/core/adapter";
 
 /** What `open` reads of a request. A Web `Request` is one; so is `{ headers, url }` from a framework that has no `Request`. */
 export interface RequestParts {
@@ -203,11 +205,10 @@ export function sessionErrorResponse(error: unknown): Response {
 export {
   SessionError,
   isSessionError,
-  type AdapterOptions,
   type ResponseHeaders,
-  type SessionMiddlewareOptions,
   type Session,
   type SessionManager,
   type SessionManagerOptions,
   type UntypedData,
 } from "@sess/core";
+export type { AdapterOptions, SessionMiddlewareOptions } from "@sess/core/adapter";
