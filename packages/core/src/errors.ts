@@ -9,7 +9,7 @@ export type SessionErrorCode =
   | "TOKEN_INVALID"
   /** The store failed, refused or did not answer within the operation deadline. */
   | "STORE_UNAVAILABLE"
-  /** The session was ended (destroyed, rotated away, expired, revoked) while this request used it. */
+  /** The session was ended (destroyed, ended by id or user, rotated away, expired) while this request used it. */
   | "CONFLICT"
   /** A session would exceed the configured size or field-count limits. */
   | "PAYLOAD_TOO_LARGE"
