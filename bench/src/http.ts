@@ -11,10 +11,18 @@ export function newAgent(maxSockets: number): Agent {
   return new Agent({ keepAlive: true, maxSockets });
 }
 
-export function call(agent: Agent, url: string, method: string, path: string, cookie?: string, body?: unknown): Promise<Reply> {
+export function call(
+  agent: Agent,
+  url: string,
+  method: string,
+  path: string,
+  cookie?: string,
+  body?: unknown,
+  extraHeaders?: Record<string, string>,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...extraHeaders };
     if (cookie !== undefined) headers.cookie = cookie;
     if (payload !== undefined) {
       headers["content-type"] = "application/json";

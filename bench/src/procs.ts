@@ -79,7 +79,10 @@ export interface AppProcess {
   logFile: string;
 }
 
-/** Starts one benchmark app (`node --import tsx src/apps/<file>`) on `port`, output to logs/<id>.log. */
+/**
+ * Starts one benchmark app (`node --import tsx src/apps/<file>`) on `port`, output to logs/<id>.log;
+ * `node` is the Node binary that runs it (the runner's own by default).
+ */
 export function startApp(
   benchDir: string,
   id: string,
@@ -87,13 +90,14 @@ export function startApp(
   port: number,
   redisUrl: string,
   extraNodeArgs: string[] = [],
+  node: string = process.execPath,
 ): AppProcess {
   const logDir = join(benchDir, "logs");
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${id}.log`);
   const log = createWriteStream(logFile);
   const child = track(
-    spawn(process.execPath, ["--import", "tsx", ...extraNodeArgs, join("src", "apps", file)], {
+    spawn(node, ["--import", "tsx", ...extraNodeArgs, join("src", "apps", file)], {
       cwd: benchDir,
       env: { ...process.env, PORT: String(port), REDIS_URL: redisUrl, NODE_ENV: "production" },
       stdio: ["ignore", "pipe", "pipe"],
@@ -110,11 +114,11 @@ export function forkLoad(benchDir: string): ChildProcess {
   return track(fork(join(benchDir, "src", "load.ts"), [], { cwd: benchDir, execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] }));
 }
 
-/** Runs a TypeScript script as a child process and resolves its stdout. */
-export function runScript(benchDir: string, file: string, args: string[]): Promise<string> {
+/** Runs a TypeScript script as a child process (on `node`) and resolves its stdout. */
+export function runScript(benchDir: string, file: string, args: string[], node: string = process.execPath): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = track(
-      spawn(process.execPath, ["--import", "tsx", join("src", file), ...args], { cwd: benchDir, stdio: ["ignore", "pipe", "inherit"] }),
+      spawn(node, ["--import", "tsx", join("src", file), ...args], { cwd: benchDir, stdio: ["ignore", "pipe", "inherit"] }),
     );
     let out = "";
     child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));

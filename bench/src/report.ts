@@ -32,6 +32,16 @@ export interface ProbeResult {
   write: Record<string, number>;
   /** Commands run inside Lua scripts per POST /cart. */
   writeScript: Record<string, number>;
+  /** Commands per POST /login without a session, by command (absent in results of older runs). */
+  login?: Record<string, number>;
+  loginScript?: Record<string, number>;
+  /** Commands per POST /login over a logged-in session (regenerate / rotate), by command. */
+  relogin?: Record<string, number>;
+  reloginScript?: Record<string, number>;
+  /** Redis round trips per request, counted by a proxy on sequential requests. */
+  roundTrips?: { login: number; read: number; write: number; relogin: number };
+  /** One session logged in with a 150-byte browser user agent, after 50 writes; null when its key was not found. */
+  longAgent?: { userAgentBytes: number; writes: number; encoding: string; memoryUsage: number } | null;
 }
 
 export interface RaceResult {
@@ -58,6 +68,8 @@ export interface Results {
   versions: Record<string, string>;
   config: {
     sessions: number;
+    /** Fake logins preloaded into the bare apps (older runs: as many as `sessions`). */
+    bareSessions?: number;
     warmupSeconds: number;
     seconds: number;
     reps: number;
@@ -145,51 +157,186 @@ interface Target {
   met: boolean | null;
 }
 
-export function targets(results: Results): Target[] {
+/** Each sess app and what it is measured against in the same run: its incumbent, or the bare framework where none exists. */
+export const PAIRINGS: ReadonlyArray<{ sess: string; against: string }> = [
+  { sess: "sess-express-ioredis", against: "express-session-ioredis" },
+  { sess: "sess-express-node-redis", against: "express-session-node-redis" },
+  { sess: "sess-koa-ioredis", against: "koa-session-redis" },
+  { sess: "sess-fastify-ioredis", against: "fastify-session-node-redis" },
+  { sess: "sess-fastify-node-redis", against: "fastify-session-node-redis" },
+  { sess: "sess-hono-ioredis", against: "bare-hono" },
+];
+
+interface Pairing {
+  sess: AppSpec;
+  against: AppSpec;
+  a: { sess: Row; against: Row };
+  b: { sess: Row; against: Row };
+}
+
+function pairings(results: Results): Pairing[] {
+  const a = rows(results, "A");
   const b = rows(results, "B");
-  const row = (id: string) => b.find((r) => r.app.id === id);
-  const out: Target[] = [];
-  for (const [sessId, incumbentId] of [
-    ["sess-express-ioredis", "express-session-ioredis"],
-    ["sess-express-node-redis", "express-session-node-redis"],
-  ] as const) {
-    const sess = row(sessId);
-    const incumbent = row(incumbentId);
-    if (!sess) continue;
-    out.push({ what: `${sess.app.label}: ≥ 85% of bare Express on B`, measured: pct(sess.ratio), met: sess.ratio >= 0.85 });
-    if (incumbent) {
-      const factor = sess.rps / incumbent.rps;
-      out.push({ what: `${sess.app.label}: ≥ 1.5× ${incumbent.app.label} on B`, measured: `${factor.toFixed(2)}×`, met: factor >= 1.5 });
-    }
-    out.push({ what: `${sess.app.label}: ≤ 110 µs added server CPU per request on B`, measured: `${fmt(sess.addedCpu)} µs`, met: sess.addedCpu <= 110 });
-  }
-  const koa = row("sess-koa-ioredis");
-  if (koa) out.push({ what: `${koa.app.label}: ≥ 60% of bare Koa on B`, measured: pct(koa.ratio), met: koa.ratio >= 0.6 });
-  const fastifySession = row("fastify-session-node-redis");
-  for (const sessId of ["sess-fastify-ioredis", "sess-fastify-node-redis"]) {
-    const sess = row(sessId);
-    if (!sess || !fastifySession) continue;
-    const factor = sess.rps / fastifySession.rps;
-    out.push({ what: `${sess.app.label}: ≥ 1.5× ${fastifySession.app.label} on B`, measured: `${factor.toFixed(2)}×`, met: factor >= 1.5 });
-  }
-  const hono = row("sess-hono-ioredis");
-  if (hono) out.push({ what: `${hono.app.label}: share of bare Hono on B (no target)`, measured: pct(hono.ratio), met: null });
-  for (const app of results.apps.filter((a) => a.kind === "sess")) {
-    const probe = results.probes[app.id];
-    if (!probe) continue;
-    const reads = sum(probe.read);
-    out.push({ what: `${app.label}: ≤ 1 Redis command per read request (renewal not due)`, measured: `${reads.toFixed(2)} (${breakdownText(probe.read)})`, met: reads <= 1.001 });
-  }
-  for (const app of results.apps.filter((a) => a.kind === "sess")) {
-    const race = results.races[app.id];
-    if (!race) continue;
-    out.push({
-      what: `${app.label}: race keeps ${race.writers} of ${race.writers} in every trial`,
-      measured: race.kept.join(", "),
-      met: race.kept.every((k) => k === race.writers),
-    });
+  const out: Pairing[] = [];
+  for (const pair of PAIRINGS) {
+    const find = (list: Row[], id: string) => list.find((r) => r.app.id === id && r.runs > 0);
+    const [sa, oa, sb, ob] = [find(a, pair.sess), find(a, pair.against), find(b, pair.sess), find(b, pair.against)];
+    if (!sa || !oa || !sb || !ob) continue;
+    out.push({ sess: sa.app, against: oa.app, a: { sess: sa, against: oa }, b: { sess: sb, against: ob } });
   }
   return out;
+}
+
+const factorText = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : "n/a");
+const roundTripText = (value: number | undefined) => (value === undefined ? "n/a" : value.toFixed(2));
+
+/** Round trips a sess app's probe measured: per read, per login (the worse of fresh and logged-in), per commit of a write. */
+function probeRoundTrips(probe: ProbeResult | undefined): { read?: number; login?: number; commit?: number } {
+  const trips = probe?.roundTrips;
+  if (!trips) return {};
+  return { read: trips.read, login: Math.max(trips.login, trips.relogin), commit: trips.write - trips.read };
+}
+
+/** The targets of the benchmark, each next to what this run measured. */
+export function targets(results: Results): Target[] {
+  const out: Target[] = [];
+  for (const p of pairings(results)) {
+    const name = p.sess.label;
+    const fa = p.a.sess.rps / p.a.against.rps;
+    const fb = p.b.sess.rps / p.b.against.rps;
+    if (p.against.kind === "bare") {
+      out.push({ what: `${name}: share of ${p.against.label} on A / B (no target)`, measured: `${pct(fa)} / ${pct(fb)}`, met: null });
+      continue;
+    }
+    const vs = p.against.label;
+    if (p.sess.framework === "express") {
+      out.push({ what: `${name}: ≥ 1.5× ${vs} on B`, measured: factorText(fb), met: fb >= 1.5 });
+      out.push({ what: `${name}: ≥ 1.3× ${vs} on A`, measured: factorText(fa), met: fa >= 1.3 });
+      const own = p.a.sess.addedCpu;
+      const theirs = p.a.against.addedCpu;
+      out.push({
+        what: `${name}: server CPU added per read (A) ≤ half of ${vs}'s`,
+        measured: `+${fmt(own)} µs vs +${fmt(theirs)} µs (${Number.isFinite(own / theirs) ? `${((own / theirs) * 100).toFixed(0)}%` : "n/a"})`,
+        met: Number.isFinite(own) && Number.isFinite(theirs) ? own <= theirs / 2 : null,
+      });
+    } else if (p.sess.framework === "koa") {
+      out.push({ what: `${name}: ≥ 1.3× ${vs} on A and on B`, measured: `${factorText(fa)} / ${factorText(fb)}`, met: fa >= 1.3 && fb >= 1.3 });
+    } else {
+      out.push({ what: `${name}: ≥ 1.5× ${vs} on B`, measured: factorText(fb), met: fb >= 1.5 });
+    }
+  }
+  for (const app of results.apps.filter((a) => a.kind === "sess")) {
+    const probe = results.probes[app.id];
+    const trips = probeRoundTrips(probe);
+    const underLoad = rows(results, "A").find((r) => r.app.id === app.id && r.runs > 0);
+    if (underLoad) {
+      out.push({
+        what: `${app.label}: ≤ 1.05 Redis round trips per read, renewal throttled (A, commands sent per request: an upper bound)`,
+        measured: `${underLoad.commands.toFixed(2)} (${breakdownText(underLoad.breakdown)}); ${roundTripText(trips.read)} round trips on a fresh session`,
+        met: underLoad.commands <= 1.05,
+      });
+    }
+    if (trips.login !== undefined && probe?.roundTrips) {
+      out.push({
+        what: `${app.label}: ≤ 2 round trips per login (fresh, and over a logged-in session)`,
+        measured: `${probe.roundTrips.login.toFixed(2)} / ${probe.roundTrips.relogin.toFixed(2)}`,
+        met: trips.login <= 2.001,
+      });
+    }
+    if (trips.commit !== undefined) {
+      out.push({ what: `${app.label}: 1 round trip per plain write (commit: write request minus read)`, measured: trips.commit.toFixed(2), met: trips.commit <= 1.001 });
+    }
+    const pair = PAIRINGS.find((candidate) => candidate.sess === app.id);
+    const own = results.memory[app.id];
+    const theirs = pair ? results.memory[pair.against] : undefined;
+    if (own?.memoryUsagePerKey != null && theirs?.memoryUsagePerKey != null) {
+      out.push({
+        what: `${app.label}: MEMORY USAGE per session ≤ ${results.apps.find((a) => a.id === pair!.against)?.label ?? pair!.against}'s`,
+        measured: `${fmt(own.memoryUsagePerKey)} B (${own.keyType ?? "?"}) vs ${fmt(theirs.memoryUsagePerKey)} B (${theirs.keyType ?? "?"})`,
+        met: own.memoryUsagePerKey <= theirs.memoryUsagePerKey,
+      });
+    }
+    const longAgent = probe?.longAgent;
+    if (probe && probe.longAgent !== undefined) {
+      out.push({
+        what: `${app.label}: listpack kept after 50 writes with a 150-byte browser user agent`,
+        measured: longAgent ? `${longAgent.encoding}, ${fmt(longAgent.memoryUsage)} B` : "session key not found",
+        met: longAgent ? longAgent.encoding.endsWith("listpack") : false,
+      });
+    }
+    const race = results.races[app.id];
+    if (race) {
+      out.push({
+        what: `${app.label}: race keeps ${race.writers} of ${race.writers} in every trial`,
+        measured: race.kept.join(", "),
+        met: race.kept.every((k) => k === race.writers),
+      });
+    }
+  }
+  return out;
+}
+
+/** The earlier targets against the bare framework (kept for comparison across runs). */
+export function bareTargets(results: Results): Target[] {
+  const b = rows(results, "B");
+  const out: Target[] = [];
+  for (const [id, share] of [
+    ["sess-express-ioredis", 0.85],
+    ["sess-express-node-redis", 0.85],
+    ["sess-koa-ioredis", 0.6],
+  ] as const) {
+    const sess = b.find((r) => r.app.id === id && r.runs > 0);
+    if (!sess) continue;
+    const bare = results.apps.find((a) => a.framework === sess.app.framework && a.kind === "bare");
+    out.push({ what: `${sess.app.label}: ≥ ${(share * 100).toFixed(0)}% of ${bare?.label ?? "bare"} on B`, measured: pct(sess.ratio), met: sess.ratio >= share });
+    if (sess.app.framework === "express") {
+      out.push({ what: `${sess.app.label}: ≤ 110 µs added server CPU per request on B`, measured: `${fmt(sess.addedCpu)} µs`, met: sess.addedCpu <= 110 });
+    }
+  }
+  return out;
+}
+
+/** Per pairing: ratios, added CPU, round trips, memory and encoding, side by side. */
+function pairingTable(results: Results): string {
+  return table(
+    [
+      "sess vs",
+      "A (100% reads)",
+      "B (80/20)",
+      "server CPU added per request, A / B: sess vs the other",
+      "round trips per read: sess vs the other",
+      "per login (fresh / logged in)",
+      "per write request (read + commit)",
+      "MEMORY USAGE per session (encoding)",
+      "after 50 writes, 150-byte user agent",
+    ],
+    pairings(results).map((p) => {
+      const bare = p.against.kind === "bare";
+      const own = results.probes[p.sess.id]?.roundTrips;
+      const theirs = results.probes[p.against.id]?.roundTrips;
+      const trips = (pick: (t: NonNullable<ProbeResult["roundTrips"]>) => string) =>
+        `${own ? pick(own) : "n/a"} vs ${bare ? "—" : theirs ? pick(theirs) : "n/a"}`;
+      const memory = (id: string) => {
+        const m = results.memory[id];
+        return m?.memoryUsagePerKey != null ? `${fmt(m.memoryUsagePerKey)} B (${m.keyType ?? "?"})` : "—";
+      };
+      const longAgent = (id: string) => {
+        const l = results.probes[id]?.longAgent;
+        return l ? `${fmt(l.memoryUsage)} B (${l.encoding})` : "n/a";
+      };
+      return [
+        `${p.sess.label} vs ${p.against.label}`,
+        factorText(p.a.sess.rps / p.a.against.rps),
+        factorText(p.b.sess.rps / p.b.against.rps),
+        `+${fmt(p.a.sess.addedCpu)} / +${fmt(p.b.sess.addedCpu)} µs vs ${bare ? "—" : `+${fmt(p.a.against.addedCpu)} / +${fmt(p.b.against.addedCpu)} µs`}`,
+        trips((t) => t.read.toFixed(2)),
+        trips((t) => `${t.login.toFixed(2)} / ${t.relogin.toFixed(2)}`),
+        trips((t) => t.write.toFixed(2)),
+        `${memory(p.sess.id)} vs ${memory(p.against.id)}`,
+        `${longAgent(p.sess.id)} vs ${bare ? "—" : longAgent(p.against.id)}`,
+      ];
+    }),
+  );
 }
 
 function table(header: string[], body: string[][]): string {
@@ -223,18 +370,26 @@ export function renderMarkdown(results: Results, notes: string | null): string {
   lines.push(
     `Generated by \`pnpm bench${results.mode === "quick" ? ":quick" : ""}\` (${results.mode} run) on ${results.date.slice(0, 16).replace("T", " ")} UTC in ${results.durationSeconds} s. ` +
       `Machine: ${results.machine.cores} cores (${results.machine.cpu}); load generator, apps and Redis share them, ` +
-      "and other work on the machine adds noise: compare ratios within one run, not absolute numbers across runs.",
+      "and other work on the machine adds noise: compare ratios within one run, not absolute numbers across runs. " +
+      `The apps ran on Node ${v["node (apps)"] ?? v.node}; the runner and the load generator on Node ${v.node}.`,
     "",
   );
   lines.push("![throughput, CPU per request and race results](results.svg)", "");
-  lines.push("## Targets (workload B unless stated)", "");
-  lines.push(table(["target", "measured", "met"], targets(results).map((t) => [t.what, t.measured, t.met === null ? "—" : t.met ? "yes" : "**no**"])), "");
+  const targetTable = (list: Target[]) => table(["target", "measured", "met"], list.map((t) => [t.what, t.measured, t.met === null ? "—" : t.met ? "yes" : "**no**"]));
+  lines.push("## Targets", "");
+  lines.push(
+    "Ratios are sess's req/s over the other app's, medians of the same run. Round trips come from a counting proxy on sequential requests (see Method).",
+    "",
+  );
+  lines.push(targetTable(targets(results)), "");
+  lines.push("## sess against what it replaces, per pairing", "", pairingTable(results), "");
+  lines.push("## Earlier targets, against the bare framework", "", targetTable(bareTargets(results)), "");
   lines.push("## Workload A: 100% GET /me", "", workloadTable(results, "A"), "");
   lines.push("## Workload B: 80% GET /me, 20% POST /cart", "", workloadTable(results, "B"), "");
   lines.push("## Per session: commands, memory, lost writes", "");
   lines.push(
     table(
-      ["app", "cmds sent per read (fresh session)", "cmds sent per write (+ run in script)", "MEMORY USAGE per session key", "used_memory growth per session", `race: items kept of ${c.raceWriters} (${c.raceTrials} trials)`, "lost writes"],
+      ["app", "cmds sent per read (fresh session)", "cmds sent per write (+ run in script)", "cmds sent per login: fresh / logged in (+ run in script)", "MEMORY USAGE per session key", "used_memory growth per session", `race: items kept of ${c.raceWriters} (${c.raceTrials} trials)`, "lost writes"],
       results.apps
         .filter((a) => a.kind !== "bare")
         .map((app) => {
@@ -246,6 +401,14 @@ export function renderMarkdown(results: Results, notes: string | null): string {
             app.label,
             probe ? `${sum(probe.read).toFixed(2)} (${breakdownText(probe.read)})` : "n/a",
             probe ? `${sum(probe.write).toFixed(2)} (${breakdownText(probe.write)})${sum(probe.writeScript) > 0 ? ` + ${sum(probe.writeScript).toFixed(2)} in script` : ""}` : "n/a",
+            probe?.login && probe.relogin
+              ? [
+                  [probe.login, probe.loginScript ?? {}],
+                  [probe.relogin, probe.reloginScript ?? {}],
+                ]
+                  .map(([own, script]) => `${sum(own!).toFixed(2)} (${breakdownText(own!)})${sum(script!) > 0 ? ` + ${sum(script!).toFixed(2)} in script` : ""}`)
+                  .join(" / ")
+              : "n/a",
             memory?.memoryUsagePerKey != null ? `${fmt(memory.memoryUsagePerKey)} B (${memory.keyType ?? "?"}, ${memory.sampledKeys} keys)` : "n/a",
             memory ? `${fmt(memory.usedMemoryPerSession)} B` : "n/a",
             race ? race.kept.join(", ") : "n/a",
@@ -276,12 +439,19 @@ export function renderMarkdown(results: Results, notes: string | null): string {
     [
       `- One \`redis-server\` (${v["redis-server"]}) started by the runner on a free loopback port with \`--save "" --appendonly no\`; every app uses its own key prefix on it.`,
       "- The sess packages run from their TypeScript source (tsx; `bench/tsconfig.json` maps `@sess/*` to `packages/*/src`), the same esbuild transform their tsup build uses, so a run never depends on a build in progress.",
-      "- Each app is its own Node process (`node --import tsx src/apps/<app>.ts`, `NODE_ENV=production`) on a loopback port; all implement `GET /health`, `POST /login`, `GET /me`, `POST /cart`, `GET /cart` with the same payload (user id, username, email, role, tenant, preferences, 3-line cart: ~420 bytes of JSON). Bare apps answer constants of the same size.",
+      `- Each app is its own Node process (\`node --import tsx src/apps/<app>.ts\`, \`NODE_ENV=production\`, Node ${v["node (apps)"] ?? v.node}${v["node (apps)"] !== undefined && v["node (apps)"] !== v.node ? `, chosen with \`--node=<path>\`` : ""}) on a loopback port;` +
+        " all implement `GET /health`, `POST /login`, `GET /me`, `POST /cart`, `GET /cart` with the same payload (user id, username, email, role, tenant, preferences, 3-line cart: ~420 bytes of JSON). Bare apps answer constants of the same size. Clients as installed: sess on ioredis " +
+        `${v.ioredis} and node-redis ${v.redis}; express-session ${v["express-session"]} with connect-redis ${v["connect-redis-9"]} on node-redis and connect-redis ${v["connect-redis-8"]} on ioredis; koa-session ${v["koa-session"]} with koa-redis ${v["koa-redis"]} (its own ioredis ${v["ioredis (inside koa-redis)"]}); @fastify/session ${v["@fastify/session"] ?? "?"} with connect-redis ${v["connect-redis-9"]} on node-redis.`,
       "- Incumbents use their documented setup: express-session with `resave: false`, `saveUninitialized: false` (rolling off, the default), `req.session.regenerate` on login; koa-session defaults (rolling off, renew off) with koa-redis. sess uses its defaults (renewal after 60 s); the cart is one integer field per line, added to with `session.increment`.",
-      `- ${c.sessions.toLocaleString("en")} sessions preloaded per app through its own \`POST /login\`; the cookies are kept and every measured request carries one of them, rotated across requests.`,
-      `- Load: autocannon in a separate process, ${c.connections} connections, ${c.warmupSeconds} s warm-up then ${c.seconds} s measured, ${c.reps} rep(s) per app and workload, interleaved (each rep runs every app once, order rotated); medians reported.`,
-      "- Server CPU per request: CPU time of every thread of the app process (`/proc/<pid>/task/*/schedstat`) over the measured window, divided by the requests completed; \"added\" subtracts the bare app of the same framework. Redis commands per request: `INFO commandstats` delta over the window (the runner's own INFO/SCAN/MEMORY calls excluded), split into commands the app sent and commands its Lua scripts ran (commandstats counts both; which is which comes from MONITOR during the probes). Redis CPU: `used_cpu_user + used_cpu_sys` delta.",
-      "- Command probes: 20 fresh logins, then 500 `GET /me` and 200 `POST /cart` on them (renewal not due), every command seen with MONITOR (sent by the app, or run inside a script).",
+      `- ${c.sessions.toLocaleString("en")} sessions preloaded per app through its own \`POST /login\`${c.bareSessions !== undefined ? ` (${c.bareSessions.toLocaleString("en")} fake logins for the bare apps, which store nothing)` : ""}; the cookies are kept and every measured request carries one of them, rotated across requests.`,
+      `- Load: autocannon in a separate process, ${c.connections} connections, ${c.warmupSeconds} s warm-up then ${c.seconds} s measured, ${c.reps} rep(s) per app and workload, interleaved (each rep runs every app once, order rotated); medians reported.` +
+        (results.mode === "full" && results.apps.length >= 14
+          ? ` With ${results.apps.length} apps, the full run's warm-up and window (earlier 2 s + 8 s) and preload (earlier 10,000 sessions) are shorter, to keep the run near 11 minutes on this machine; a ${c.seconds} s window still holds 10,000–40,000 requests.`
+          : ""),
+      "- Server CPU per request: CPU time of every thread of the app process (`/proc/<pid>/task/*/schedstat`) over the measured window, divided by the requests completed; \"added\" subtracts the bare app of the same framework. Redis commands per request: `INFO commandstats` delta over the window (the runner's own INFO/SCAN/MEMORY calls excluded), split into commands the app sent and commands its Lua scripts ran (commandstats counts both; which is which comes from MONITOR during the probes; a command both sent and run in a script, such as the HGETALL inside sess's write script, is split by the probes' per-request counts and the workload's 80/20 mix). Redis CPU: `used_cpu_user + used_cpu_sys` delta.",
+      results.samples.length > 0 && Object.values(results.probes).some((probe) => probe.roundTrips)
+        ? "- Command and round-trip probes, on a second instance of each app whose Redis connection goes through a counting TCP proxy (the measured instance connects directly): sequential requests, 20 fresh `POST /login`, 100 `GET /me` and 50 `POST /cart` on those sessions (renewal not due), then 20 `POST /login` carrying a logged-in session's cookie (express-session's `regenerate`, sess's rotation). MONITOR sees every command (sent by the app, or run inside a script). A round trip starts when the app writes to Redis with no reply outstanding, so commands pipelined or written in one tick count once. Then one session logged in with a 150-byte browser user agent takes 50 `POST /cart`, and its key's `OBJECT ENCODING` and `MEMORY USAGE` are read (Redis defaults: `hash-max-listpack-value 64`, `hash-max-listpack-entries 128`)."
+        : "- Command probes: 20 fresh logins, then 500 `GET /me` and 200 `POST /cart` on them (renewal not due), every command seen with MONITOR (sent by the app, or run inside a script).",
       "- Memory: `MEMORY USAGE` (all samples) of up to 200 session keys found by SCAN, and `used_memory` growth over the preload divided by the sessions created (includes user indexes).",
       `- Race: a fresh login, then ${c.raceWriters} concurrent \`POST /cart\` of distinct items on that one session (${c.raceWriters} sockets), then \`GET /cart\` counts the items kept; ${c.raceTrials} trials.`,
     ].join("\n"),
@@ -350,7 +520,7 @@ export function renderSvg(results: Results): string {
   }
   y += 12;
   parts.push(
-    `<text x="16" y="${y}" font-size="11" fill="#555">${esc(`${results.mode} run, ${results.date.slice(0, 10)}, ${results.machine.cores} cores shared by load generator, apps and Redis; Node ${results.versions.node}, Redis ${results.versions["redis-server"]}`)}</text>`,
+    `<text x="16" y="${y}" font-size="11" fill="#555">${esc(`${results.mode} run, ${results.date.slice(0, 10)}, ${results.machine.cores} cores shared by load generator, apps and Redis; apps on Node ${results.versions["node (apps)"] ?? results.versions.node}, Redis ${results.versions["redis-server"]}`)}</text>`,
   );
   y += 10;
   return [

@@ -19,12 +19,14 @@ import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { freePort, startRedisServer } from "@sess/redis-server";
 import { APPS, bareOf, type AppSpec } from "./apps.js";
-import { call, cookieHeader, newAgent, pool, waitForHealth } from "./http.js";
+import { call, cookieHeader, newAgent, pool, waitForHealth, type Reply } from "./http.js";
 import type { LoadMessage, LoadResult, RunRequest, Workload } from "./load.js";
 import { cpuTimeNs, forkLoad, onCleanup, runScript, startApp, stopEverything, stopProcess, type AppProcess } from "./procs.js";
 import { analyzeProfile, summarizeHeap, summarizeProfile } from "./profile.js";
 import { writeReport, type Results, type Sample, type RaceResult, type ProbeResult, type MemoryResult } from "./report.js";
-import { versions } from "./versions.js";
+import { startRoundTripProxy, type RoundTripProxy } from "./roundtrips.js";
+import { CATALOG } from "./shared.js";
+import { nodeVersion, versions } from "./versions.js";
 
 const benchDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 const argv = process.argv.slice(2);
@@ -32,9 +34,13 @@ const flag = (name: string) => argv.includes(`--${name}`);
 const option = (name: string) => argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
 
 const quick = flag("quick");
+// Full run: 14 apps x 2 workloads x 3 reps x (1 + 5 s) of load, plus preload, probes, race and
+// micro-benchmark: about 11 minutes on the 2-core machine (bare apps store nothing: fewer logins).
 const config = quick
-  ? { mode: "quick", sessions: 1_000, warmupSeconds: 1, seconds: 3, reps: 1, raceTrials: 5, raceWriters: 100, microMs: 400 }
-  : { mode: "full", sessions: 10_000, warmupSeconds: 2, seconds: 8, reps: 3, raceTrials: 5, raceWriters: 100, microMs: 2_000 };
+  ? { mode: "quick", sessions: 1_000, bareSessions: 200, warmupSeconds: 1, seconds: 3, reps: 1, raceTrials: 5, raceWriters: 100, microMs: 400 }
+  : { mode: "full", sessions: 5_000, bareSessions: 1_000, warmupSeconds: 1, seconds: 5, reps: 3, raceTrials: 5, raceWriters: 100, microMs: 1_000 };
+/** The Node binary that runs the apps and the micro-benchmark (`--node=<path>`); the runner and load generator stay on this one. */
+const appNode = option("node") ?? process.execPath;
 const CONNECTIONS = 50;
 const WORKLOADS: Workload[] = ["A", "B"];
 /** Commands the runner itself sends (stats, sampling): not counted as the apps' commands. */
@@ -161,51 +167,129 @@ async function preload(app: Running, count: number, admin: Redis): Promise<Memor
   return memory;
 }
 
+/** A desktop browser's user agent of 150 bytes: what the listpack check stores with a session. */
+const BROWSER_USER_AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86 OPR/116.0.0.0 Vivaldi";
+
+async function sessionKeys(admin: Redis, pattern: string): Promise<Set<string>> {
+  const keys = new Set<string>();
+  let cursor = "0";
+  do {
+    const [next, batch] = await admin.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+    cursor = next;
+    for (const key of batch) keys.add(key);
+  } while (cursor !== "0");
+  return keys;
+}
+
 /**
- * Exact commands per request on sessions logged in moments ago (renewal not due): reads, then writes.
- * MONITOR tells the commands the app sent from those run inside its Lua scripts (commandstats counts both).
+ * Commands and round trips per request, on a second instance of the app whose Redis connection goes
+ * through the counting proxy (the measured instance stays direct). Requests are sequential, on
+ * sessions logged in moments ago (renewal not due): fresh logins, reads, writes, logins over a
+ * logged-in session (regenerate / rotate). MONITOR tells the commands the app sent from those run
+ * inside its Lua scripts (commandstats counts both). Then one session logged in with a 150-byte
+ * browser user agent takes 50 writes, and its key's encoding and MEMORY USAGE are read.
  */
-async function probe(app: Running, redisUrl: string): Promise<ProbeResult> {
-  const cookies = await pool(20, 10, async (i) => {
-    const reply = await call(agent, app.proc.url, "POST", "/login", undefined, { username: `probe${i}` });
-    return cookieHeader(reply.cookies);
-  });
-  const READS = 500;
-  const WRITES = 200;
+interface ProbeInstance {
+  proxy: RoundTripProxy;
+  proc: AppProcess;
+}
+
+async function startProbeInstance(app: Running, redis: { host: string; port: number }, node: string): Promise<ProbeInstance> {
+  const proxy = await startRoundTripProxy(redis.host, redis.port);
+  const proc = startApp(benchDir, `${app.spec.id}.probe`, app.spec.file, await freePort(), proxy.url, [], node);
+  await waitForHealth(agent, proc.url);
+  return { proxy, proc };
+}
+
+async function probe(app: Running, { proxy, proc }: ProbeInstance, redisUrl: string, admin: Redis): Promise<ProbeResult> {
+  const LOGINS = 20;
+  const READS = 100;
+  const WRITES = 50;
+  const LONG_AGENT_WRITES = 50;
   const connection = new Redis(redisUrl);
-  const monitor = await connection.monitor();
-  let phase: "read" | "write" | null = null;
-  const counts = { read: {} as Record<string, number>, readScript: {} as Record<string, number>, write: {} as Record<string, number>, writeScript: {} as Record<string, number> };
-  monitor.on("monitor", (_time: string, args: string[], source: string) => {
-    const name = args[0]?.toLowerCase();
-    if (phase === null || name === undefined || ADMIN_COMMANDS.has(name) || name === "monitor") return;
-    const bucket = source === "lua" ? counts[`${phase}Script`] : counts[phase];
-    bucket[name] = (bucket[name] ?? 0) + 1;
-  });
-  const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
-  await settle();
-  phase = "read";
-  await pool(READS, 10, async (i) => {
-    const reply = await call(agent, app.proc.url, "GET", "/me", cookies[i % cookies.length]);
-    if (reply.status !== 200) throw new Error(`${app.spec.id}: probe GET /me answered ${reply.status}`);
-  });
-  await settle();
-  phase = "write";
-  await pool(WRITES, 10, async (i) => {
-    const reply = await call(agent, app.proc.url, "POST", "/cart", cookies[i % cookies.length], { sku: "SKU-100231" });
-    if (reply.status !== 200) throw new Error(`${app.spec.id}: probe POST /cart answered ${reply.status}`);
-  });
-  await settle();
-  phase = null;
-  monitor.disconnect();
-  connection.disconnect();
-  const per = (counted: Record<string, number>, n: number) => Object.fromEntries(Object.entries(counted).map(([name, count]) => [name, count / n]));
-  return {
-    read: per(counts.read, READS),
-    readScript: per(counts.readScript, READS),
-    write: per(counts.write, WRITES),
-    writeScript: per(counts.writeScript, WRITES),
-  };
+  try {
+    const monitor = await connection.monitor();
+    const phases = ["login", "read", "write", "relogin"] as const;
+    type Phase = (typeof phases)[number];
+    let phase: Phase | null = null;
+    const sent = Object.fromEntries(phases.map((name) => [name, {} as Record<string, number>])) as Record<Phase, Record<string, number>>;
+    const inScript = Object.fromEntries(phases.map((name) => [name, {} as Record<string, number>])) as Record<Phase, Record<string, number>>;
+    monitor.on("monitor", (_time: string, args: string[], source: string) => {
+      const name = args[0]?.toLowerCase();
+      if (phase === null || name === undefined || ADMIN_COMMANDS.has(name) || name === "monitor") return;
+      const bucket = source === "lua" ? inScript[phase] : sent[phase];
+      bucket[name] = (bucket[name] ?? 0) + 1;
+    });
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
+    const enter = async (next: Phase | null) => {
+      await settle();
+      phase = next;
+      proxy.phase(next);
+    };
+    const expect = (reply: Reply, what: string) => {
+      if (reply.status !== 200) throw new Error(`${app.spec.id}: probe ${what} answered ${reply.status}: ${reply.body.slice(0, 200)}`);
+      return reply;
+    };
+    // One of each request first, not counted: a script's first run (EVALSHA, NOSCRIPT, EVAL) is not a steady state.
+    const warm = cookieHeader(expect(await call(agent, proc.url, "POST", "/login", undefined, { username: "probe_warm" }), "POST /login").cookies);
+    expect(await call(agent, proc.url, "GET", "/me", warm), "GET /me");
+    expect(await call(agent, proc.url, "POST", "/cart", warm, { sku: CATALOG[0] }), "POST /cart");
+    expect(await call(agent, proc.url, "POST", "/login", warm, { username: "probe_warm" }), "POST /login (logged in)");
+    const cookies: string[] = [];
+    await enter("login");
+    for (let i = 0; i < LOGINS; i++) {
+      const reply = expect(await call(agent, proc.url, "POST", "/login", undefined, { username: `probe${i}` }), "POST /login");
+      cookies.push(cookieHeader(reply.cookies));
+    }
+    await enter("read");
+    for (let i = 0; i < READS; i++) expect(await call(agent, proc.url, "GET", "/me", cookies[i % LOGINS]), "GET /me");
+    await enter("write");
+    for (let i = 0; i < WRITES; i++) {
+      expect(await call(agent, proc.url, "POST", "/cart", cookies[i % LOGINS], { sku: CATALOG[i % CATALOG.length] }), "POST /cart");
+    }
+    await enter("relogin");
+    for (let i = 0; i < LOGINS; i++) expect(await call(agent, proc.url, "POST", "/login", cookies[i], { username: `probe${i}` }), "POST /login (logged in)");
+    await enter(null);
+    monitor.disconnect();
+    const roundTrips = proxy.counts();
+    const per = (counted: Record<string, number>, n: number) => Object.fromEntries(Object.entries(counted).map(([name, count]) => [name, count / n]));
+    const count: Record<Phase, number> = { login: LOGINS, read: READS, write: WRITES, relogin: LOGINS };
+    const result: ProbeResult = {
+      read: per(sent.read, READS),
+      readScript: per(inScript.read, READS),
+      write: per(sent.write, WRITES),
+      writeScript: per(inScript.write, WRITES),
+      login: per(sent.login, LOGINS),
+      loginScript: per(inScript.login, LOGINS),
+      relogin: per(sent.relogin, LOGINS),
+      reloginScript: per(inScript.relogin, LOGINS),
+      roundTrips: Object.fromEntries(phases.map((name) => [name, (roundTrips[name] ?? 0) / count[name]])) as Record<Phase, number>,
+      longAgent: null,
+    };
+    if (app.spec.sessionKeys !== null) {
+      const before = await sessionKeys(admin, app.spec.sessionKeys);
+      const headers = { "user-agent": BROWSER_USER_AGENT };
+      const login = expect(await call(agent, proc.url, "POST", "/login", undefined, { username: "probe_agent" }, headers), "POST /login");
+      const cookie = cookieHeader(login.cookies);
+      for (let i = 0; i < LONG_AGENT_WRITES; i++) {
+        expect(await call(agent, proc.url, "POST", "/cart", cookie, { sku: CATALOG[i % CATALOG.length] }, headers), "POST /cart");
+      }
+      const fresh = [...(await sessionKeys(admin, app.spec.sessionKeys))].filter((key) => !before.has(key));
+      if (fresh.length === 1) {
+        result.longAgent = {
+          userAgentBytes: BROWSER_USER_AGENT.length,
+          writes: LONG_AGENT_WRITES,
+          encoding: `${await admin.type(fresh[0]!)}, ${String(await admin.call("OBJECT", "ENCODING", fresh[0]!))}`,
+          memoryUsage: Number(await admin.call("MEMORY", "USAGE", fresh[0]!, "SAMPLES", "0")),
+        };
+      }
+    }
+    return result;
+  } finally {
+    connection.disconnect();
+    await stopProcess(proc.child);
+    await proxy.close();
+  }
 }
 
 /** 100 concurrent POST /cart (distinct items) on one fresh session; items kept per trial. */
@@ -248,12 +332,12 @@ async function main(): Promise<void> {
   const redisVersion = /redis_version:(\S+)/.exec(await admin.info("server"))?.[1] ?? "?";
   const profileDir = join(benchDir, "profiles");
   const running: Running[] = [];
-  const extra =
+  const extra: string[] =
     profileId === undefined ? [] : flag("heap") ? ["--import", "./src/heap-sampler.ts"] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`];
   /** Starts an app; another free port when the chosen one was taken meanwhile (other processes share the machine). */
   const launch = async (spec: AppSpec): Promise<Running> => {
     for (let attempt = 1; ; attempt++) {
-      const proc = startApp(benchDir, spec.id, spec.file, await freePort(), redis.url, extra);
+      const proc = startApp(benchDir, spec.id, spec.file, await freePort(), redis.url, extra, appNode);
       const exited = new Promise<"exited">((resolve) => proc.child.once("exit", () => resolve("exited")));
       const outcome = await Promise.race([waitForHealth(agent, proc.url).then(() => "up" as const), exited]).catch((error: unknown) => error);
       if (outcome === "up") return { spec, proc, cookies: [] };
@@ -262,13 +346,14 @@ async function main(): Promise<void> {
     }
   };
   running.push(...(await Promise.all(specs.map(launch))));
-  log(`apps up: ${running.map((app) => `${app.spec.id}:${app.proc.port}`).join(" ")}`);
+  log(`apps up on Node ${nodeVersion(appNode)}: ${running.map((app) => `${app.spec.id}:${app.proc.port}`).join(" ")}`);
 
   const memory: Record<string, MemoryResult> = {};
   for (const app of running) {
     const t = Date.now();
-    memory[app.spec.id] = await preload(app, config.sessions, admin);
-    log(`preloaded ${config.sessions} sessions into ${app.spec.id} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    const count = app.spec.kind === "bare" ? config.bareSessions : config.sessions;
+    memory[app.spec.id] = await preload(app, count, admin);
+    log(`preloaded ${count} sessions into ${app.spec.id} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   }
 
   const load = new LoadGenerator(forkLoad(benchDir));
@@ -306,9 +391,9 @@ async function main(): Promise<void> {
   }
 
   const probes: Record<string, ProbeResult> = {};
-  for (const app of running) {
-    if (app.spec.kind !== "bare") probes[app.spec.id] = await probe(app, redis.url);
-  }
+  const probed = running.filter((app) => app.spec.kind !== "bare");
+  const instances = await Promise.all(probed.map((app) => startProbeInstance(app, redis, appNode)));
+  for (const [i, app] of probed.entries()) probes[app.spec.id] = await probe(app, instances[i]!, redis.url, admin);
   log("command probes done");
 
   const samples: Sample[] = [];
@@ -330,8 +415,15 @@ async function main(): Promise<void> {
         // Commands the app sent vs commands its Lua scripts ran (commandstats counts both): as seen in the probe.
         const probed = probes[app.spec.id];
         const sentNames = new Set(probed ? [...Object.keys(probed.read), ...Object.keys(probed.write)] : Object.keys(calls));
-        const sent = Object.entries(calls).filter(([name]) => sentNames.has(name));
-        const inScripts = Object.entries(calls).filter(([name]) => !sentNames.has(name));
+        // A command both sent and run inside a script (sess's write script runs HGETALL): the script's
+        // share is estimated from the probes' per-request script counts and the workload's read/write mix.
+        const writeShare = workload === "B" ? 0.2 : 0;
+        const scriptShare = (name: string) =>
+          probed ? result.requests * ((1 - writeShare) * (probed.readScript[name] ?? 0) + writeShare * (probed.writeScript[name] ?? 0)) : 0;
+        const sent = Object.entries(calls)
+          .filter(([name]) => sentNames.has(name))
+          .map(([name, n]) => [name, Math.max(0, n - scriptShare(name))] as const);
+        const inScripts = Object.entries(calls).map(([name, n]) => [name, sentNames.has(name) ? n - sent.find(([other]) => other === name)![1] : n] as const);
         const commands = sent.reduce((sum, [, n]) => sum + n, 0);
         const sample: Sample = {
           app: app.spec.id,
@@ -367,7 +459,7 @@ async function main(): Promise<void> {
   let micro: Results["micro"] = null;
   if (!flag("no-micro")) {
     log("driver micro-benchmark…");
-    micro = JSON.parse(await runScript(benchDir, "micro.ts", [`--redis=${redis.url}`, `--time=${config.microMs}`, "--json"])) as Results["micro"];
+    micro = JSON.parse(await runScript(benchDir, "micro.ts", [`--redis=${redis.url}`, `--time=${config.microMs}`, "--json"], appNode)) as Results["micro"];
   }
 
   const results: Results = {
@@ -375,7 +467,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     durationSeconds: Math.round((Date.now() - started) / 1000),
     machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? "unknown" },
-    versions: versions(benchDir, redisVersion),
+    versions: { ...versions(benchDir, redisVersion), "node (apps)": nodeVersion(appNode) },
     config: { ...config, connections: CONNECTIONS },
     apps: running.map((app) => app.spec),
     samples,

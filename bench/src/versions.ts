@@ -1,4 +1,5 @@
 /** Versions of Node, Redis and every library the apps use, as installed. */
+import { execFileSync } from "node:child_process";
 import { readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 
@@ -43,4 +44,10 @@ export function versions(benchDir: string, redisServer: string): Record<string, 
   // koa-redis brings its own ioredis 4.
   out["ioredis (inside koa-redis)"] = versionOf(join(realpathSync(join(benchDir, "node_modules", "koa-redis")), "..", "ioredis"));
   return out;
+}
+
+/** The version of a Node binary (`node --version`, without the v). */
+export function nodeVersion(node: string): string {
+  if (node === process.execPath) return process.version.slice(1);
+  return execFileSync(node, ["--version"], { encoding: "utf8" }).trim().replace(/^v/, "");
 }

@@ -1,4 +1,4 @@
-/** express-session + connect-redis 8 on ioredis 5: the documented setup (resave false, saveUninitialized false). */
+/** express-session + connect-redis 8 on ioredis 6: the documented setup (resave false, saveUninitialized false). */
 import { once } from "node:events";
 import express from "express";
 import session from "express-session";

@@ -1,4 +1,4 @@
-/** express-session + connect-redis 9 on node-redis 5: the documented setup (resave false, saveUninitialized false). */
+/** express-session + connect-redis 9 on node-redis 6: the documented setup (resave false, saveUninitialized false). */
 import express from "express";
 import session from "express-session";
 import { RedisStore } from "connect-redis-9";

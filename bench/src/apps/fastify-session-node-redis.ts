@@ -1,5 +1,5 @@
 /**
- * @fastify/session + @fastify/cookie with connect-redis 9 on node-redis 5, the store its README
+ * @fastify/session + @fastify/cookie with connect-redis 9 on node-redis 6, the store its README
  * shows: saveUninitialized false and rolling false (express-session's defaults), a regenerated
  * session id on login. (connect-redis 10 needs Node 22; 9 is the last that runs on Node 20.)
  */

@@ -1,4 +1,4 @@
-/** sess Express on ioredis 5, default options. */
+/** sess Express on ioredis 6, default options. */
 import { once } from "node:events";
 import express from "express";
 import { Redis } from "ioredis";

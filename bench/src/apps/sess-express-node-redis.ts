@@ -1,4 +1,4 @@
-/** sess Express on node-redis 5, default options. */
+/** sess Express on node-redis 6, default options. */
 import express from "express";
 import { createClient } from "redis";
 import { sessionMiddleware } from "@sess/express";

@@ -1,4 +1,4 @@
-/** sess Fastify on ioredis 5, default options. */
+/** sess Fastify on ioredis 6, default options. */
 import { once } from "node:events";
 import Fastify from "fastify";
 import { Redis } from "ioredis";

@@ -1,4 +1,4 @@
-/** sess Fastify on node-redis 5, default options. */
+/** sess Fastify on node-redis 6, default options. */
 import Fastify from "fastify";
 import { createClient } from "redis";
 import { sessionPlugin } from "@sess/fastify";

@@ -1,4 +1,4 @@
-/** sess Hono on ioredis 5 over @hono/node-server, default options. */
+/** sess Hono on ioredis 6 over @hono/node-server, default options. */
 import { once } from "node:events";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";

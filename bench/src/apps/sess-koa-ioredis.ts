@@ -1,4 +1,4 @@
-/** sess Koa on ioredis 5, default options. */
+/** sess Koa on ioredis 6, default options. */
 import { once } from "node:events";
 import Koa from "koa";
 import { Redis } from "ioredis";
