@@ -35,7 +35,7 @@ const option = (name: string) => argv.find((arg) => arg.startsWith(`--${name}=`)
 
 const quick = flag("quick");
 // Full run: 14 apps x 2 workloads x 3 reps x (1 + 5 s) of load, plus preload, probes, race and
-// micro-benchmark: about 11 minutes on the 2-core machine (bare apps store nothing: fewer logins).
+// micro-benchmark: about 12 minutes on the 2-core machine (bare apps store nothing: fewer logins).
 const config = quick
   ? { mode: "quick", sessions: 1_000, bareSessions: 200, warmupSeconds: 1, seconds: 3, reps: 1, raceTrials: 5, raceWriters: 100, microMs: 400 }
   : { mode: "full", sessions: 5_000, bareSessions: 1_000, warmupSeconds: 1, seconds: 5, reps: 3, raceTrials: 5, raceWriters: 100, microMs: 1_000 };
