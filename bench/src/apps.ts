@@ -8,7 +8,7 @@ export interface AppSpec {
   file: string;
   framework: Framework;
   kind: Kind;
-  /** SCAN pattern of the app's session keys (sampled for MEMORY USAGE); null for bare apps. */
+  /** SCAN pattern of the app's session keys (sampled for MEMORY USAGE; any schema version); null for bare apps. */
   sessionKeys: string | null;
   /** Libraries whose versions RESULTS.md lists. */
   libraries: string[];
@@ -48,7 +48,7 @@ export const APPS: AppSpec[] = [
     file: "sess-express-ioredis.ts",
     framework: "express",
     kind: "sess",
-    sessionKeys: "sx-io:v1:s:*",
+    sessionKeys: "sx-io:*:s:*",
     libraries: ["@sess/express", "@sess/ioredis", "ioredis"],
   },
   {
@@ -57,7 +57,7 @@ export const APPS: AppSpec[] = [
     file: "sess-express-node-redis.ts",
     framework: "express",
     kind: "sess",
-    sessionKeys: "sx-nr:v1:s:*",
+    sessionKeys: "sx-nr:*:s:*",
     libraries: ["@sess/express", "@sess/node-redis", "redis"],
   },
   {
@@ -84,7 +84,7 @@ export const APPS: AppSpec[] = [
     file: "sess-koa-ioredis.ts",
     framework: "koa",
     kind: "sess",
-    sessionKeys: "sk-io:v1:s:*",
+    sessionKeys: "sk-io:*:s:*",
     libraries: ["@sess/koa", "@sess/ioredis", "ioredis"],
   },
   {
@@ -111,7 +111,7 @@ export const APPS: AppSpec[] = [
     file: "sess-fastify-ioredis.ts",
     framework: "fastify",
     kind: "sess",
-    sessionKeys: "sf-io:v1:s:*",
+    sessionKeys: "sf-io:*:s:*",
     libraries: ["@sess/fastify", "@sess/ioredis", "ioredis"],
   },
   {
@@ -120,7 +120,7 @@ export const APPS: AppSpec[] = [
     file: "sess-fastify-node-redis.ts",
     framework: "fastify",
     kind: "sess",
-    sessionKeys: "sf-nr:v1:s:*",
+    sessionKeys: "sf-nr:*:s:*",
     libraries: ["@sess/fastify", "@sess/node-redis", "redis"],
   },
   {
@@ -138,7 +138,7 @@ export const APPS: AppSpec[] = [
     file: "sess-hono-ioredis.ts",
     framework: "hono",
     kind: "sess",
-    sessionKeys: "sh-io:v1:s:*",
+    sessionKeys: "sh-io:*:s:*",
     libraries: ["@sess/hono", "@sess/web", "@sess/ioredis", "ioredis"],
   },
 ];

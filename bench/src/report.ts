@@ -261,7 +261,7 @@ export function targets(results: Results): Target[] {
       out.push({
         what: `${app.label}: listpack kept after 50 writes with a 150-byte browser user agent`,
         measured: longAgent ? `${longAgent.encoding}, ${fmt(longAgent.memoryUsage)} B` : "session key not found",
-        met: longAgent ? longAgent.encoding.endsWith("listpack") : false,
+        met: longAgent ? longAgent.encoding.split(" + ").every((encoding) => encoding.endsWith("listpack")) : false,
       });
     }
     const race = results.races[app.id];

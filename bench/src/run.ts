@@ -279,13 +279,15 @@ async function probe(app: Running, { proxy, proc }: ProbeInstance, redisUrl: str
         expect(await call(agent, proc.url, "POST", "/cart", cookie, { sku: CATALOG[i % CATALOG.length] }, headers), "POST /cart");
       }
       const fresh = [...(await sessionKeys(admin, app.spec.sessionKeys))].filter((key) => !before.has(key));
-      if (fresh.length === 1) {
-        result.longAgent = {
-          userAgentBytes: BROWSER_USER_AGENT.length,
-          writes: LONG_AGENT_WRITES,
-          encoding: `${await admin.type(fresh[0]!)}, ${String(await admin.call("OBJECT", "ENCODING", fresh[0]!))}`,
-          memoryUsage: Number(await admin.call("MEMORY", "USAGE", fresh[0]!, "SAMPLES", "0")),
-        };
+      if (fresh.length > 0) {
+        // One key per session; should a layout use more, their encodings are listed and their sizes added.
+        const encodings = new Set<string>();
+        let memoryUsage = 0;
+        for (const key of fresh) {
+          encodings.add(`${await admin.type(key)}, ${String(await admin.call("OBJECT", "ENCODING", key))}`);
+          memoryUsage += Number(await admin.call("MEMORY", "USAGE", key, "SAMPLES", "0"));
+        }
+        result.longAgent = { userAgentBytes: BROWSER_USER_AGENT.length, writes: LONG_AGENT_WRITES, encoding: [...encodings].join(" + "), memoryUsage };
       }
     }
     return result;
