@@ -8,6 +8,7 @@
  * results.svg. Every process it started is stopped at the end, on failure and on SIGINT.
  *
  * Options: --quick, --apps=id,id (subset; bare apps are added), --no-micro,
+ *          --node=<path> (the Node binary that runs the apps and the micro-benchmark),
  *          --profile=<app id> [--seconds=N] [--heap] (run workload B under `node --cpu-prof`, or the
  *          allocation sampler with --heap, and print the hot functions / allocation sites per request).
  */
@@ -185,14 +186,7 @@ async function sessionKeys(admin: Redis, pattern: string): Promise<Set<string>> 
   return keys;
 }
 
-/**
- * Commands and round trips per request, on a second instance of the app whose Redis connection goes
- * through the counting proxy (the measured instance stays direct). Requests are sequential, on
- * sessions logged in moments ago (renewal not due): fresh logins, reads, writes, logins over a
- * logged-in session (regenerate / rotate). MONITOR tells the commands the app sent from those run
- * inside its Lua scripts (commandstats counts both). Then one session logged in with a 150-byte
- * browser user agent takes 50 writes, and its key's encoding and MEMORY USAGE are read.
- */
+/** A second instance of an app, its Redis connection through the counting proxy. */
 interface ProbeInstance {
   proxy: RoundTripProxy;
   proc: AppProcess;
@@ -205,6 +199,14 @@ async function startProbeInstance(app: Running, redis: { host: string; port: num
   return { proxy, proc };
 }
 
+/**
+ * Commands and round trips per request, on a second instance of the app whose Redis connection goes
+ * through the counting proxy (the measured instance stays direct). Requests are sequential, on
+ * sessions logged in moments ago (renewal not due): fresh logins, reads, writes, logins over a
+ * logged-in session (regenerate / rotate). MONITOR tells the commands the app sent from those run
+ * inside its Lua scripts (commandstats counts both). Then one session logged in with a 150-byte
+ * browser user agent takes 50 writes, and its key's encoding and MEMORY USAGE are read.
+ */
 async function probe(app: Running, { proxy, proc }: ProbeInstance, redisUrl: string, admin: Redis): Promise<ProbeResult> {
   const LOGINS = 20;
   const READS = 100;
