@@ -39,7 +39,7 @@ const quick = flag("quick");
 // micro-benchmark: about 12 minutes on the 2-core machine (bare apps store nothing: fewer logins).
 const config = quick
   ? { mode: "quick", sessions: 1_000, bareSessions: 200, warmupSeconds: 1, seconds: 3, reps: 1, raceTrials: 5, raceWriters: 100, microMs: 400 }
-  : { mode: "full", sessions: 5_000, bareSessions: 1_000, warmupSeconds: 1, seconds: 5, reps: 3, raceTrials: 5, raceWriters: 100, microMs: 1_000 };
+  : { mode: "full", sessions: 4_000, bareSessions: 1_000, warmupSeconds: 1, seconds: 5, reps: 3, raceTrials: 5, raceWriters: 100, microMs: 1_000 };
 /** The Node binary that runs the apps and the micro-benchmark (`--node=<path>`); the runner and load generator stay on this one. */
 const appNode = option("node") ?? process.execPath;
 const CONNECTIONS = 50;
