@@ -173,7 +173,7 @@ async function preload(app: Running, count: number, admin: Redis): Promise<Memor
 }
 
 /** A desktop browser's user agent of 150 bytes: what the listpack check stores with a session. */
-const BROWSER_USER_AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86 OPR/116.0.0.0 Vivaldi";
+const BROWSER_USER_AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.9 OPR/116.0.0.0 Vivaldi";
 
 async function sessionKeys(admin: Redis, pattern: string): Promise<Set<string>> {
   const keys = new Set<string>();
