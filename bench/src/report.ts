@@ -533,11 +533,21 @@ export function renderSvg(results: Results): string {
   ].join("\n");
 }
 
+/**
+ * What a run's files are named after: `.quick` for quick runs, `.node<major>` when `--node` ran the
+ * apps on another Node major than the runner's (so a Node 24 run does not overwrite the Node 20 one).
+ */
+export function resultSuffix(results: Pick<Results, "mode" | "versions">): string {
+  const major = (version: string | undefined) => version?.split(".")[0];
+  const apps = major(results.versions["node (apps)"]);
+  return `${results.mode === "quick" ? ".quick" : ""}${apps !== undefined && apps !== major(results.versions.node) ? `.node${apps}` : ""}`;
+}
+
 /** Full runs write RESULTS.md and results.svg; quick runs RESULTS.quick.md and results.quick.svg (not committed). */
 export function writeReport(benchDir: string, results: Results): string[] {
   const notesPath = join(benchDir, "PROFILE-NOTES.md");
   const notes = existsSync(notesPath) ? readFileSync(notesPath, "utf8") : null;
-  const suffix = results.mode === "quick" ? ".quick" : "";
+  const suffix = resultSuffix(results);
   const svg = `results${suffix}.svg`;
   const md = `RESULTS${suffix}.md`;
   writeFileSync(join(benchDir, md), renderMarkdown(results, notes).replace("](results.svg)", `](${svg})`));

@@ -24,7 +24,7 @@ import { call, cookieHeader, newAgent, pool, waitForHealth, type Reply } from ".
 import type { LoadMessage, LoadResult, RunRequest, Workload } from "./load.js";
 import { cpuTimeNs, forkLoad, onCleanup, runScript, startApp, stopEverything, stopProcess, type AppProcess } from "./procs.js";
 import { analyzeProfile, summarizeHeap, summarizeProfile } from "./profile.js";
-import { writeReport, type Results, type Sample, type RaceResult, type ProbeResult, type MemoryResult } from "./report.js";
+import { resultSuffix, writeReport, type Results, type Sample, type RaceResult, type ProbeResult, type MemoryResult } from "./report.js";
 import { startRoundTripProxy, type RoundTripProxy } from "./roundtrips.js";
 import { CATALOG } from "./shared.js";
 import { nodeVersion, versions } from "./versions.js";
@@ -487,7 +487,7 @@ async function main(): Promise<void> {
   };
   mkdirSync(benchDir, { recursive: true });
   const partial = only !== undefined;
-  const jsonName = partial ? "results.partial.json" : quick ? "results.quick.json" : "results.json";
+  const jsonName = partial ? "results.partial.json" : `results${resultSuffix(results)}.json`;
   writeFileSync(join(benchDir, jsonName), `${JSON.stringify(results, null, 2)}\n`);
   const written = partial ? [] : writeReport(benchDir, results);
   log(`done in ${results.durationSeconds} s: ${[...written, jsonName].join(", ")}`);
