@@ -51,7 +51,7 @@ export function switchableDriver(): { driver: SessionDriver; control: DriverCont
 
 export interface Served {
   url: string;
-  /** What the app's own error handler received (empty with the framework's default handling). */
+  /** What the app's own error handler received (empty with the framework's default handling and the ready-made handler). */
   errors: unknown[];
   close(): Promise<void>;
 }
@@ -66,16 +66,30 @@ export interface Served {
  * - `POST /send` sets name "send" and answers the text "sent";
  * - `POST /ended-meanwhile` sets name "late", ends the session through the manager, sets `x-handler: yes`, answers JSON;
  * - `POST /fail-commit` sets name "lost", sets `control.down`, sets `x-handler: yes`, answers JSON;
- * - `POST /login` logs "ada" in through the helper; `POST /logout` logs out (204); `POST /logout-everywhere` → `{ended}`.
- * With `errorHandler`, the app's error handler records the error and answers `error.status` (500
- * otherwise), the error's `headers`, and `{error: message}`; without, the framework's default answers.
+ * - `POST /login` logs "ada" in through the helper; `POST /logout` logs out (204); `POST /logout-everywhere` → `{ended}`;
+ * - `GET /outside` → `{user, name}` of the session the adapter's `openSession` opens from the request, answered
+ *   where the session layer does not run (like `/health`);
+ * - `POST /current` (a JSON body the app reads first) → `{name, same}`: after a timer, a function not handed the
+ *   request reads `currentSession()` (from the adapter's package); `same` is whether it is the request's session;
+ * - `GET /boom` throws `new Error("boom")`.
+ * Error handling, by `errors`: `"app"`: the app's error handler records the error and answers `error.status` (500
+ * otherwise), the error's `headers`, and `{error: message}`; `"default"`: the framework's default answers;
+ * `"ready-made"`: the adapter's `sessionErrorHandler` answers, the framework's default for other errors.
  */
 export type ContractServe = (
   /** The adapter's options (`SessionMiddlewareOptions<CartData>`; typed loosely, as core's build and source types differ). */
   options: object,
   control: DriverControl,
-  errorHandler: boolean,
+  errors: ErrorHandling,
 ) => Promise<Served>;
+
+export type ErrorHandling = "app" | "default" | "ready-made";
+
+/** For the `/current` route: what a service layer does, with no request at hand. */
+export async function currentName(currentSession: () => { get(name: "name"): unknown }): Promise<unknown> {
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  return currentSession().get("name") ?? null;
+}
 
 async function json(response: Response): Promise<Record<string, unknown>> {
   return (await response.json()) as Record<string, unknown>;
@@ -97,9 +111,9 @@ export function describeAdapterContract(
       for (const served of running.splice(0)) await served.close();
     });
 
-    async function start(options: object = {}, errorHandler = true) {
+    async function start(options: object = {}, errors: ErrorHandling = "app") {
       const { driver, control } = switchableDriver();
-      const served = await serve({ driver, ...options }, control, errorHandler);
+      const served = await serve({ driver, ...options }, control, errors);
       running.push(served);
       return { ...served, control };
     }
@@ -164,7 +178,7 @@ export function describeAdapterContract(
     });
 
     it("answers 503 with no Set-Cookie through the framework's default error handling", async () => {
-      const { url } = await start({}, false);
+      const { url } = await start({}, "default");
       const response = await fetch(`${url}/fail-commit`, { method: "POST" });
       expect(response.status).toBe(503);
       expect(response.headers.getSetCookie()).toEqual([]);
@@ -172,7 +186,7 @@ export function describeAdapterContract(
     });
 
     it("answers 409 with a clearing cookie through the framework's default error handling when the session ended meanwhile", async () => {
-      const { url } = await start({}, false);
+      const { url } = await start({}, "default");
       const cookie = cookieOf(await fetch(`${url}/body`, { method: "POST" }))!;
       const response = await fetch(`${url}/ended-meanwhile`, { method: "POST", headers: { cookie } });
       expect(response.status).toBe(409);
@@ -243,6 +257,90 @@ export function describeAdapterContract(
       expect(response.status).toBe(200);
       expect(response.headers.getSetCookie()).toEqual([]);
       expect(control.calls).toBe(0);
+    });
+
+    describe("sessionErrorHandler()", () => {
+      it("answers a store outage with 503, Retry-After, no-store and a JSON body without stack or internal detail", async () => {
+        const { url, control } = await start({}, "ready-made");
+        const cookie = cookieOf(await fetch(`${url}/body`, { method: "POST" }))!;
+        control.down = true;
+        const response = await fetch(`${url}/read`, { headers: { cookie } });
+        expect(response.status).toBe(503);
+        expect(response.headers.get("retry-after")).toBe("1");
+        expect(response.headers.get("cache-control")).toBe("no-store");
+        expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+        expect(response.headers.getSetCookie()).toEqual([]);
+        const text = await response.text();
+        expect(JSON.parse(text)).toEqual({ error: "STORE_UNAVAILABLE", message: "the session store is unavailable, try again" });
+        expect(text).not.toMatch(/connection refused|at |\.ts/);
+      });
+
+      it("replaces the handler's answer when the store fails at commit", async () => {
+        const { url } = await start({}, "ready-made");
+        const response = await fetch(`${url}/fail-commit`, { method: "POST" });
+        expect(response.status).toBe(503);
+        expect(response.headers.get("x-handler")).toBeNull();
+        expect(response.headers.getSetCookie()).toEqual([]);
+        expect((await json(response)).error).toBe("STORE_UNAVAILABLE");
+      });
+
+      it("sends the clearing cookie of a session that ended while the request used it", async () => {
+        const { url } = await start({}, "ready-made");
+        const cookie = cookieOf(await fetch(`${url}/body`, { method: "POST" }))!;
+        const response = await fetch(`${url}/ended-meanwhile`, { method: "POST", headers: { cookie } });
+        expect(response.status).toBe(409);
+        expect(response.headers.get("x-handler")).toBeNull();
+        expect(response.headers.getSetCookie()).toHaveLength(1);
+        expect(response.headers.getSetCookie()[0]).toMatch(/^sess=; Path=\/; HttpOnly; SameSite=Lax; Max-Age=0/);
+        expect(await json(response)).toEqual({ error: "CONFLICT", message: expect.stringMatching(/nothing was saved/) });
+      });
+
+      it("leaves any other error to the framework's own handling", async () => {
+        const { url } = await start({}, "ready-made");
+        const response = await fetch(`${url}/boom`);
+        expect(response.status).toBe(500);
+        expect(await response.text()).not.toMatch(/STORE_UNAVAILABLE|CONFLICT/);
+      });
+    });
+
+    describe("openSession(request)", () => {
+      it("opens the session of a request the session layer does not handle", async () => {
+        const { url, control } = await start();
+        const before = cookieOf(await fetch(`${url}/body`, { method: "POST" }))!;
+        const cookie = cookieOf(await fetch(`${url}/login`, { method: "POST", headers: { cookie: before } }))!;
+        expect(await json(await fetch(`${url}/outside`, { headers: { cookie } }))).toEqual({ user: "ada", name: "body" });
+        const calls = control.calls;
+        expect(await json(await fetch(`${url}/outside`))).toEqual({ user: null, name: null });
+        expect(await json(await fetch(`${url}/outside`, { headers: { cookie: before } }))).toEqual({ user: null, name: null });
+        expect(control.calls).toBe(calls + 1); // none for the request without a token
+      });
+    });
+
+    describe("currentSession()", () => {
+      it("returns each request's own session in code not handed the request, with asyncContext: true", async () => {
+        const { url } = await start({ asyncContext: true });
+        const cookie = cookieOf(await fetch(`${url}/body`, { method: "POST" }))!;
+        const post = (headers: Record<string, string>) =>
+          fetch(`${url}/current`, { method: "POST", body: "{}", headers: { "content-type": "application/json", ...headers } }).then(json);
+        const answers = await Promise.all([post({ cookie }), post({}), post({ cookie }), post({})]);
+        expect(answers).toEqual([
+          { name: "body", same: true },
+          { name: null, same: true },
+          { name: "body", same: true },
+          { name: null, same: true },
+        ]);
+      });
+
+      it("throws a message naming asyncContext without it", async () => {
+        const { url, errors } = await start();
+        const response = await fetch(`${url}/current`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
+        expect(response.status).toBe(500);
+        expect(String((errors[0] as Error).message)).toMatch(/asyncContext: true/);
+      });
+
+      it("throws a config error for a non-boolean asyncContext", () => {
+        expect(() => create({ driver: createMemoryDriver(), asyncContext: 1 })).toThrow(/asyncContext/);
+      });
     });
 
     it("throws a config error for a non-boolean trustProxy", () => {

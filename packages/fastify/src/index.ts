@@ -1,11 +1,21 @@
-import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from "fastify";
+import type { IncomingMessage } from "node:http";
+import type { FastifyError, FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from "fastify";
 import fastifyPlugin from "fastify-plugin";
-import type { OpenSession, ResponseHeaders, SessionData, UntypedData } from "@sess/core";
-import { createAdapterCore, type SessionHelpers, type SessionMiddlewareOptions } from "@sess/core/adapter";
+import { isSessionError, runWithSession, sessionErrorResponse, type OpenSession, type ResponseHeaders, type SessionData, type UntypedData } from "@sess/core";
+import { createAdapterCore, requestInfo, type SessionHelpers, type SessionMiddlewareOptions } from "@sess/core/adapter";
 
 export interface SessionPlugin<T extends SessionData = UntypedData>
-  extends SessionHelpers<FastifyRequest, T>,
-    FastifyPluginCallback {}
+  extends Omit<SessionHelpers<FastifyRequest, T>, "openSession">,
+    FastifyPluginCallback {
+  /**
+   * Opens the session of a request the plugin does not handle: the raw `node:http` request of a
+   * WebSocket upgrade (`server.on("upgrade")`), or a Fastify request of a route outside the plugin's
+   * context (`@fastify/websocket`'s handlers, say). One store call at most, same token rules as the
+   * plugin. Read it directly; after writing, `await commit()` and send its headers yourself if the
+   * response allows.
+   */
+  openSession(request: IncomingMessage | FastifyRequest): Promise<OpenSession<T>>;
+}
 
 /**
  * A Fastify 5 plugin (wrapped with fastify-plugin: its hooks apply to the instance it is registered
@@ -29,7 +39,8 @@ export function sessionPlugin<T extends SessionData = UntypedData>(options: Sess
       adapter.open(request, request.raw, request.ip).then(
         (opened) => {
           pending.set(request, opened);
-          next();
+          if (adapter.asyncContext) runWithSession(opened.session, next);
+          else next();
         },
         (error: unknown) => next(error as Error),
       );
@@ -70,7 +81,34 @@ export function sessionPlugin<T extends SessionData = UntypedData>(options: Sess
   };
 
   const wrapped = fastifyPlugin(plugin, { fastify: "5.x", name: "@sess/fastify" });
-  return Object.assign(wrapped, adapter.helpers);
+  return Object.assign(wrapped, adapter.helpers, {
+    openSession(request: IncomingMessage | FastifyRequest) {
+      return "raw" in request
+        ? adapter.helpers.manager.open(requestInfo(request.raw, adapter.trustProxy, request.ip))
+        : adapter.helpers.openSession(request);
+    },
+  });
+}
+
+/** A Fastify error handler, for `app.setErrorHandler(…)`. */
+export type SessionErrorHandler = (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => unknown;
+
+/**
+ * The ready-made Fastify error handler for sessions, for `app.setErrorHandler(sessionErrorHandler())`:
+ * a `SessionError` is answered with its status, its headers (the clearing cookie of an ended
+ * session), `Cache-Control: no-store`, `Retry-After: 1` when the store is down, and a JSON body
+ * `{ error: code, message }` with no stack and no internal detail. Any other error goes to
+ * `fallback` when given, else to the parent context's error handler (Fastify's default at the root).
+ */
+export function sessionErrorHandler(fallback?: SessionErrorHandler): SessionErrorHandler {
+  return function sessionErrors(error, request, reply) {
+    if (!isSessionError(error)) {
+      if (fallback) return fallback(error, request, reply);
+      throw error;
+    }
+    const response = sessionErrorResponse(error);
+    return reply.code(response.status).headers(response.headers).type("application/json; charset=utf-8").send(response.body);
+  };
 }
 
 /** Adds the session's headers (Fastify appends a Set-Cookie to any cookie the app set). */
@@ -81,6 +119,8 @@ function addHeaders(reply: FastifyReply, headers: ResponseHeaders): void {
 export {
   SessionError,
   isSessionError,
+  currentSession,
+  type SessionErrorBody,
   type Session,
   type SessionManager,
   type SessionManagerOptions,

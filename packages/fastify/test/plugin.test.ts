@@ -1,10 +1,12 @@
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
 import { Readable } from "node:stream";
 import Fastify, { type FastifyInstance } from "fastify";
 import { describe, expect, it } from "vitest";
 import { SessionError } from "@sess/core";
 import { createMemoryDriver } from "@sess/core/memory";
-import { cookieOf, describeAdapterContract, type CartData } from "../../core/test/adapter-contract.js";
-import { sessionPlugin, type SessionMiddlewareOptions } from "../src/index.js";
+import { cookieOf, currentName, describeAdapterContract, type CartData } from "../../core/test/adapter-contract.js";
+import { currentSession, sessionErrorHandler, sessionPlugin, type SessionMiddlewareOptions } from "../src/index.js";
 
 async function listen(app: FastifyInstance): Promise<string> {
   return app.listen({ port: 0, host: "127.0.0.1" });
@@ -12,11 +14,12 @@ async function listen(app: FastifyInstance): Promise<string> {
 
 describeAdapterContract(
   "sessionPlugin on Fastify 5",
-  async (options, control, errorHandler) => {
+  async (options, control, errorHandling) => {
     const sessions = sessionPlugin<CartData>(options as SessionMiddlewareOptions<CartData>);
     const app = Fastify();
     const errors: unknown[] = [];
-    if (errorHandler) {
+    if (errorHandling === "ready-made") app.setErrorHandler(sessionErrorHandler());
+    if (errorHandling === "app") {
       app.setErrorHandler((error: Error, _request, reply) => {
         errors.push(error);
         const headers = (error as { headers?: Record<string, string> }).headers;
@@ -26,6 +29,10 @@ describeAdapterContract(
     }
     // A sibling context: the plugin registered below never runs here (encapsulation).
     app.get("/health", async () => ({ ok: true }));
+    app.get("/outside", async (request) => {
+      const { session } = await sessions.openSession(request);
+      return { user: session.userId, name: session.get("name") ?? null };
+    });
     await app.register(async (scope) => {
       await scope.register(sessions);
       scope.get("/read", async (request) => {
@@ -72,6 +79,13 @@ describeAdapterContract(
       scope.post("/logout", async (request, reply) => {
         sessions.logout(request);
         return reply.code(204).send();
+      });
+      scope.post("/current", async (request) => {
+        const name = await currentName(currentSession);
+        return { name, same: currentSession() === sessions.of(request) };
+      });
+      scope.get("/boom", async () => {
+        throw new Error("boom");
       });
       scope.post("/logout-everywhere", async (request) => ({ ended: await sessions.logoutEverywhere(request) }));
     });
@@ -163,6 +177,65 @@ describe("sessionPlugin on Fastify 5", () => {
     const response = await app.inject({ method: "GET", url: "/typed" });
     expect(response.json()).toEqual({ visits: 1 });
     expect(cookieOf(new Response(null, { headers: { "set-cookie": String(response.headers["set-cookie"]) } }))).toMatch(/^sess=/);
+    await app.close();
+  });
+});
+
+describe("sessionPlugin({ asyncContext: true })", () => {
+  it("keeps currentSession() in the handler of a request whose body arrives after the hooks ran", async () => {
+    const sessions = sessionPlugin<CartData>({ driver: createMemoryDriver(), asyncContext: true });
+    const app = Fastify();
+    await app.register(sessions);
+    app.post("/current", async (request) => ({ same: currentSession() === sessions.of(request), body: request.body }));
+    const url = await listen(app);
+    const parts = ['{"a":', "1}"];
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        const part = parts.shift();
+        if (part === undefined) controller.close();
+        else controller.enqueue(new TextEncoder().encode(part));
+      },
+    });
+    const response = await fetch(`${url}/current`, { method: "POST", body, headers: { "content-type": "application/json" }, duplex: "half" } as RequestInit);
+    expect(await response.json()).toEqual({ same: true, body: { a: 1 } });
+    await app.close();
+  });
+});
+
+describe("sessions.openSession(raw)", () => {
+  it("reads the session of a WebSocket upgrade from the raw request", async () => {
+    const sessions = sessionPlugin<CartData>({ driver: createMemoryDriver() });
+    const app = Fastify();
+    await app.register(sessions);
+    app.post("/login", async (request) => {
+      sessions.login(request, "ada");
+      return { ok: true };
+    });
+    app.server.on("upgrade", (req: IncomingMessage, socket: Duplex) => {
+      sessions.openSession(req).then(
+        ({ session }) => {
+          if (session.userId === null) socket.end("HTTP/1.1 401 Unauthorized\r\nconnection: close\r\n\r\n");
+          else socket.end(`HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nx-user: ${session.userId}\r\n\r\n`);
+        },
+        () => socket.end("HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\n\r\n"),
+      );
+    });
+    const url = new URL(await listen(app));
+    const upgrade = (cookie?: string) =>
+      new Promise<string>((resolve, reject) => {
+        const req = httpRequest({ host: url.hostname, port: Number(url.port), path: "/ws", headers: { connection: "Upgrade", upgrade: "websocket", ...(cookie ? { cookie } : {}) } });
+        req.on("upgrade", (res, socket) => {
+          socket.destroy();
+          resolve(`${res.statusCode} ${String(res.headers["x-user"])}`);
+        });
+        req.on("response", (res) => resolve(String(res.statusCode)));
+        req.on("error", reject);
+        req.end();
+      });
+    const cookie = cookieOf(await fetch(`${url.origin}/login`, { method: "POST" }))!;
+    expect(await upgrade(cookie)).toBe("101 ada");
+    expect(await upgrade()).toBe("401");
     await app.close();
   });
 });

@@ -1,7 +1,7 @@
-import type { Context, MiddlewareHandler } from "hono";
-import { SessionError, configError, type Session, type SessionData, type UntypedData } from "@sess/core";
-import type { SessionHelpers, SessionMiddlewareOptions } from "@sess/core/adapter";
-import { createWebAdapter, sessionErrorResponse, type OpenOptions } from "@sess/web";
+import type { Context, ErrorHandler, MiddlewareHandler } from "hono";
+import { SessionError, configError, runWithSession, type Session, type SessionData, type UntypedData } from "@sess/core";
+import type { SessionMiddlewareOptions } from "@sess/core/adapter";
+import { createWebAdapter, sessionErrorResponse, type OpenOptions, type RequestParts, type WebOpenSession, type WebSessionHelpers } from "@sess/web";
 
 /** Hono's `Variables` the middleware fills: `c.get("session")`. */
 export interface SessionVariables<T extends SessionData = UntypedData> {
@@ -24,8 +24,17 @@ export interface HonoAdapterOptions {
 export type HonoSessionOptions<T extends SessionData = UntypedData> = SessionMiddlewareOptions<T> & HonoAdapterOptions;
 
 export interface SessionMiddleware<T extends SessionData = UntypedData>
-  extends SessionHelpers<Context, T>,
-    MiddlewareHandler<SessionEnv<T>> {}
+  extends Omit<WebSessionHelpers<Context, T>, "openSession">,
+    MiddlewareHandler<SessionEnv<T>> {
+  /**
+   * Opens the session of a request the middleware does not handle (a route registered before it,
+   * a WebSocket upgrade handler, another entry point): from the route's `Context` (its client
+   * address and TLS as the middleware reads them), a `Request`, or just `Headers`. One store call at
+   * most, same token rules; nothing remembered for `of`. After writing, `await commit()` and add its
+   * headers yourself if the response allows.
+   */
+  openSession(request: Context | RequestParts | Headers, options?: OpenOptions): Promise<WebOpenSession<T>>;
+}
 
 /** What `@hono/node-server` puts in `c.env`: the Node request. */
 interface NodeBindings {
@@ -54,7 +63,8 @@ export function sessionMiddleware<T extends SessionData = UntypedData>(options: 
       throw answerable(error);
     });
     c.set("session", opened.session);
-    await next();
+    if (adapter.asyncContext) await runWithSession(opened.session, next);
+    else await next();
     let commit;
     try {
       // The response's status (Hono's error handling has set it when the handler threw) tells a
@@ -67,7 +77,35 @@ export function sessionMiddleware<T extends SessionData = UntypedData>(options: 
     }
     for (const [name, value] of commit.headers) c.header(name, value, { append: name === "set-cookie" });
   };
-  return Object.assign(middleware, adapter.helpers);
+  return Object.assign(middleware, adapter.helpers, {
+    openSession(request: Context | RequestParts | Headers, openOptions?: OpenOptions) {
+      return isContext(request)
+        ? adapter.helpers.openSession(request.req.raw, { ...connection(request), ...openOptions })
+        : adapter.helpers.openSession(request, openOptions);
+    },
+  });
+}
+
+function isContext(value: object): value is Context {
+  return "req" in value && "env" in value;
+}
+
+/**
+ * The ready-made Hono error handler for sessions, for `app.onError(sessionErrorHandler())`: a
+ * `SessionError` is answered with its status, its headers (the clearing cookie of an ended
+ * session), `Cache-Control: no-store`, `Retry-After: 1` when the store is down, and a JSON body
+ * `{ error: code, message }` with no stack and no internal detail. Any other error goes to
+ * `fallback` when given, else is answered as Hono's default handling does (an `HTTPException`'s own
+ * response, otherwise a logged error and a plain 500).
+ */
+export function sessionErrorHandler<E extends object = SessionEnv>(fallback?: ErrorHandler<E>): ErrorHandler<E> {
+  return (error, c) => {
+    if (error instanceof SessionError) return sessionErrorResponse(error);
+    if (fallback) return fallback(error, c);
+    if ("getResponse" in error && typeof error.getResponse === "function") return (error.getResponse as () => Response)();
+    console.error(error);
+    return c.text("Internal Server Error", 500);
+  };
 }
 
 /** Clears the handler's response (its headers, cookies included, and its body) before the error answer replaces it. */
@@ -84,10 +122,12 @@ function answerable(error: unknown): unknown {
   return error;
 }
 
-export { sessionErrorResponse } from "@sess/web";
+export { sessionErrorResponse, type OpenOptions, type RequestParts, type WebOpenSession, type WebCommit } from "@sess/web";
 export {
   SessionError,
   isSessionError,
+  currentSession,
+  type SessionErrorBody,
   type Session,
   type SessionManager,
   type SessionManagerOptions,

@@ -5,8 +5,8 @@ import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { SessionError } from "@sess/core";
 import { createMemoryDriver } from "@sess/core/memory";
-import { describeAdapterContract, type CartData } from "../../core/test/adapter-contract.js";
-import { sessionMiddleware, type SessionEnv, type HonoSessionOptions } from "../src/index.js";
+import { currentName, describeAdapterContract, type CartData } from "../../core/test/adapter-contract.js";
+import { currentSession, sessionErrorHandler, sessionMiddleware, type SessionEnv, type HonoSessionOptions } from "../src/index.js";
 
 async function listen(app: Hono<never>): Promise<{ url: string; close(): Promise<void> }> {
   return new Promise((resolve) => {
@@ -25,11 +25,12 @@ async function listen(app: Hono<never>): Promise<{ url: string; close(): Promise
 
 describeAdapterContract(
   "sessionMiddleware on Hono 4 over @hono/node-server",
-  async (options, control, errorHandler) => {
+  async (options, control, errorHandling) => {
     const sessions = sessionMiddleware<CartData>(options as HonoSessionOptions<CartData>);
     const app = new Hono<SessionEnv<CartData>>();
     const errors: unknown[] = [];
-    if (errorHandler) {
+    if (errorHandling === "ready-made") app.onError(sessionErrorHandler());
+    if (errorHandling === "app") {
       app.onError((error, c) => {
         errors.push(error);
         const headers = (error as { headers?: Record<string, string> }).headers ?? {};
@@ -37,6 +38,10 @@ describeAdapterContract(
       });
     }
     app.get("/health", (c) => c.json({ ok: true }));
+    app.get("/outside", async (c) => {
+      const { session } = await sessions.openSession(c);
+      return c.json({ user: session.userId, name: session.get("name") ?? null });
+    });
     app.use(sessions);
     app.get("/read", (c) => {
       const session = c.get("session");
@@ -90,6 +95,14 @@ describeAdapterContract(
     app.post("/logout", (c) => {
       sessions.logout(c);
       return c.body(null, 204);
+    });
+    app.post("/current", async (c) => {
+      await c.req.json();
+      const name = await currentName(currentSession);
+      return c.json({ name, same: currentSession() === c.get("session") });
+    });
+    app.get("/boom", () => {
+      throw new Error("boom");
     });
     app.post("/logout-everywhere", async (c) => c.json({ ended: await sessions.logoutEverywhere(c) }));
     const { url, close } = await listen(app as unknown as Hono<never>);

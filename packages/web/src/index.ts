@@ -6,6 +6,8 @@
  */
 import {
   SessionError,
+  runWithSession,
+  sessionErrorResponse as errorResponseOf,
   type CommitOutcome,
   type CommitResult,
   type OpenSession,
@@ -13,7 +15,6 @@ import {
   type ResponseHeaders,
   type Session,
   type SessionData,
-  type SessionErrorWithHeaders,
   type UntypedData,
 } from "@sess/core";
 import {
@@ -71,9 +72,22 @@ export interface WebOpenSession<T extends SessionData> {
   commitNow(outcome?: CommitOutcome): WebCommit | null;
 }
 
+/** The helpers of a Web-standard adapter: those of every adapter, `openSession` taking a Web request. */
+export interface WebSessionHelpers<K, T extends SessionData> extends Omit<SessionHelpers<K, T>, "openSession"> {
+  /**
+   * Opens the session of a request the adapter does not handle (a WebSocket upgrade, a server
+   * action, a queue consumer given the headers): from a `Request`, its headers and URL, or just its
+   * `Headers`. One store call at most, same token rules; nothing remembered for `of`. Read it
+   * directly; after writing, `await commit()` and send its headers yourself if the response allows.
+   */
+  openSession(request: RequestParts | Headers, options?: OpenOptions): Promise<WebOpenSession<T>>;
+}
+
 /** The shared part of a Web-standard framework adapter: its helpers, keyed by `K`, and `open`. */
 export interface WebAdapter<K extends object, T extends SessionData> {
-  helpers: SessionHelpers<K, T>;
+  helpers: WebSessionHelpers<K, T>;
+  /** Whether requests run in a `currentSession()` scope (the `asyncContext` option). */
+  asyncContext: boolean;
   /** Opens the session of `request` and remembers it under `key` (for `of`, `login`, `logout`…). */
   open(key: K, request: RequestParts, options?: OpenOptions): Promise<WebOpenSession<T>>;
 }
@@ -96,19 +110,34 @@ export function createWebAdapter<K extends object, T extends SessionData = Untyp
 ): WebAdapter<K, T> {
   const core = createAdapterCore<K, T>(options, where);
   return {
-    helpers: core.helpers,
+    helpers: {
+      ...core.helpers,
+      async openSession(request, openOptions = {}) {
+        const parts = request instanceof Headers ? { headers: request } : request;
+        return webOpenSession(await core.helpers.manager.open(requestInfo(parts, core.trustProxy, openOptions)));
+      },
+    },
+    asyncContext: core.asyncContext,
     async open(key, request, openOptions = {}) {
       return webOpenSession(await core.openInfo(key, requestInfo(request, core.trustProxy, openOptions)));
     },
   };
 }
 
-export interface WebSessions<T extends SessionData = UntypedData> extends SessionHelpers<object, T> {
+export interface WebSessions<T extends SessionData = UntypedData> extends WebSessionHelpers<object, T> {
   /**
    * Opens the session of a request (no store call without a token). The helpers (`of`, `login`,
    * `logout`, `logoutEverywhere`) then take the same `request` object.
    */
   open(request: RequestParts, options?: OpenOptions): Promise<WebOpenSession<T>>;
+  /**
+   * The whole cycle in one call: opens the session of `request`, runs `handler` (inside a
+   * `currentSession()` scope with `asyncContext: true`), commits with the response's status and
+   * returns the response with the session headers added. Rejects with a `SessionError` when the
+   * store fails at open or at commit (the handler's response is then dropped): answer it with
+   * `sessionErrorResponse(error)`.
+   */
+  handle(request: RequestParts, handler: (session: Session<T>) => Response | Promise<Response>, options?: OpenOptions): Promise<Response>;
 }
 
 /**
@@ -119,11 +148,24 @@ export function webSessions<T extends SessionData = UntypedData>(options: Sessio
   const adapter = createWebAdapter<object, T>(options, "request");
   return Object.assign({}, adapter.helpers, {
     open: (request: RequestParts, openOptions?: OpenOptions) => adapter.open(request, request, openOptions),
+    async handle(request: RequestParts, handler: (session: Session<T>) => Response | Promise<Response>, openOptions?: OpenOptions) {
+      const opened = await adapter.open(request, request, openOptions);
+      const response = await (adapter.asyncContext ? runWithSession(opened.session, () => handler(opened.session)) : handler(opened.session));
+      const outcome = { status: response.status };
+      let commit: WebCommit;
+      try {
+        commit = opened.commitNow(outcome) ?? (await opened.commit(outcome));
+      } catch (error) {
+        await response.body?.cancel().catch(() => undefined);
+        throw error;
+      }
+      return withSessionHeaders(response, commit);
+    },
   });
 }
 
-function requestInfo(request: RequestParts, trustProxy: boolean, options: OpenOptions): RequestInfo {
-  const url = typeof request.url === "string" ? request.url : request.url.href;
+function requestInfo(request: RequestParts | { headers: RequestParts["headers"]; url?: undefined }, trustProxy: boolean, options: OpenOptions): RequestInfo {
+  const url = request.url === undefined ? "" : typeof request.url === "string" ? request.url : request.url.href;
   const tls = options.secure ?? /^https:/i.test(url);
   return {
     header: (name) => request.headers.get(name) ?? undefined,
@@ -192,19 +234,40 @@ function appendHeaders(headers: Headers, list: ResponseHeaders): void {
 
 /**
  * The answer to a `SessionError` from `open` or `commit`: its status (503 store unavailable, 409
- * session ended meanwhile…), its `headers` (the clearing cookie of an ended session) and a JSON
- * body `{ error }`. Never a session cookie. Anything else is rethrown.
+ * session ended meanwhile…), its `headers` (the clearing cookie of an ended session),
+ * `Cache-Control: no-store`, `Retry-After: 1` when the store is down, and a JSON body
+ * `{ error: code, message }` with no stack and no internal detail. Never a session cookie.
+ * Anything else is rethrown.
  */
 export function sessionErrorResponse(error: unknown): Response {
   if (!(error instanceof SessionError)) throw error;
-  const headers = new Headers({ "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
-  for (const [name, value] of Object.entries((error as SessionErrorWithHeaders).headers ?? {})) headers.append(name, value);
-  return new Response(JSON.stringify({ error: error.message }), { status: error.status, headers });
+  const answer = errorResponseOf(error);
+  const headers = new Headers({ "content-type": "application/json; charset=utf-8" });
+  for (const [name, value] of Object.entries(answer.headers)) headers.append(name, value);
+  return new Response(JSON.stringify(answer.body), { status: answer.status, headers });
+}
+
+/** Turns an error into a Response: what `sessionErrorHandler()` returns. */
+export type SessionErrorHandler = (error: unknown) => Response | Promise<Response>;
+
+/**
+ * The ready-made error handler for sessions: a function turning a `SessionError` into its
+ * `sessionErrorResponse(error)`, and any other error into `fallback(error)` (rethrown without one),
+ * for the `catch` around `open`/`handle`/`commit` or a framework's `onError`/`handleError` hook.
+ */
+export function sessionErrorHandler(fallback?: SessionErrorHandler): SessionErrorHandler {
+  return (error) => {
+    if (error instanceof SessionError) return sessionErrorResponse(error);
+    if (fallback) return fallback(error);
+    throw error;
+  };
 }
 
 export {
   SessionError,
   isSessionError,
+  currentSession,
+  type SessionErrorBody,
   type ResponseHeaders,
   type Session,
   type SessionManager,

@@ -103,7 +103,9 @@ describe("webSessions", () => {
     const response = sessionErrorResponse(error);
     expect(response.status).toBe(503);
     expect(response.headers.getSetCookie()).toEqual([]);
-    expect(await response.json()).toEqual({ error: expect.stringMatching(/session store failed/) });
+    expect(response.headers.get("retry-after")).toBe("1");
+    expect(await response.json()).toEqual({ error: "STORE_UNAVAILABLE", message: "the session store is unavailable, try again" });
+    expect((error as Error).message).toMatch(/session store failed/);
     expect(() => sessionErrorResponse(new Error("other"))).toThrow("other");
   });
 
