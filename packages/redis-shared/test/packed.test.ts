@@ -5,24 +5,22 @@
  * session round trip through each driver from plain Node (ESM and CommonJS) on the shared Redis.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { npmInstall, packageDir, packPackages } from "@sess/redis-server/packed";
 
 const run = promisify(execFile);
-const PACKAGES = ["core", "ioredis", "node-redis"].map((name) => fileURLToPath(new URL(`../../${name}`, import.meta.url)));
+const PACKAGES = ["core", "ioredis", "node-redis"].map(packageDir);
 
 let work: string;
 let tarballs: string[];
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "sess-packed-"));
-  const packs = join(work, "packs");
-  for (const dir of PACKAGES) await run("pnpm", ["pack", "--pack-destination", packs], { cwd: dir });
-  tarballs = (await readdir(packs)).map((file) => join(packs, file));
+  tarballs = await packPackages(PACKAGES, join(work, "packs"));
 }, 120_000);
 
 afterAll(async () => {
@@ -61,13 +59,8 @@ describe.each([
 ])("packed drivers next to $clients", ({ clients, major }) => {
   it("install with npm without a peer-dependency error and run a session round trip on both drivers", async () => {
     const project = join(work, `app${major}`);
-    await run("mkdir", ["-p", project]);
-    await writeFile(join(project, "package.json"), JSON.stringify({ name: `app${major}`, private: true }));
-    const install = await run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...tarballs, ...clients], {
-      cwd: project,
-      env: { ...process.env, npm_config_strict_peer_deps: "false", npm_config_legacy_peer_deps: "false", npm_config_force: "false" },
-    });
-    expect(install.stderr).not.toMatch(/ERESOLVE|peer dep/i);
+    const stderr = await npmInstall(project, [...tarballs, ...clients], { name: `app${major}` });
+    expect(stderr).not.toMatch(/ERESOLVE|peer dep/i);
     const installed = JSON.parse((await run("npm", ["ls", "--json", "ioredis", "redis"], { cwd: project })).stdout) as {
       dependencies: Record<string, { version: string }>;
     };
