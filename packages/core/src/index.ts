@@ -47,3 +47,13 @@ export type { RequestInfo, ResponseHeaders, HeaderOptions } from "./transport.js
 export type { IndexValue } from "./queries.js";
 export { CHANNELS, type ChannelName, type StoreOperation, type StoreTrace } from "./tracing.js";
 export { createIndexSpecs, type IndexDefinition } from "./indexes.js";
+export {
+  fromConnectRedis,
+  fromKoaRedis,
+  type LegacySource,
+  type LegacyOptions,
+  type LegacySession,
+  type LegacyRedisClient,
+  type ConnectRedisOptions,
+  type KoaRedisOptions,
+} from "./legacy.js";

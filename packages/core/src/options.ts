@@ -22,6 +22,7 @@ const MANAGER_KEYS = [
   "idleTimeout",
   "absoluteTimeout",
   "renewAfter",
+  "legacy",
 ] as const;
 
 /** What the adapters add to the manager options. */

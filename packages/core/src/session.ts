@@ -50,6 +50,8 @@ export interface SessionState {
    * (status 400 or more), so an error response never hides half a change.
    */
   refused: SessionError | null;
+  /** A session converted from a legacy store: created with its absolute deadline no later than this (ms), or null. */
+  expiresBy: number | null;
   limits: Limits;
   onCorruptField: (field: string) => void;
 }
@@ -69,6 +71,7 @@ export function createSessionState(record: SessionRecord | null, limits: Limits,
     destroyed: false,
     committed: false,
     refused: null,
+    expiresBy: null,
     limits,
     onCorruptField,
   };
