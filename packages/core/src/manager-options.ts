@@ -13,6 +13,7 @@ import type { ExpirationOptions, ExpirationPolicy } from "./expiration.js";
 import { checkDuration, createExpirationPolicy } from "./expiration.js";
 import type { IndexDefinition } from "./indexes.js";
 import { createIndexSpecs } from "./indexes.js";
+import type { LegacySource } from "./legacy.js";
 import { checkOptionNames } from "./options.js";
 import type { HeaderConfig, HeaderOptions } from "./transport.js";
 import { createHeaderConfig } from "./transport.js";
@@ -50,6 +51,12 @@ export interface SessionManagerOptions extends ExpirationOptions {
   onWarning?: (message: string) => void;
   /** The clock policies judge by. Default `Date.now`; tests pass the memory driver's clock. */
   clock?: () => number;
+  /**
+   * Takes over the sessions of the store being replaced: `fromConnectRedis(…)` (express-session)
+   * or `fromKoaRedis(…)` (koa-session). A request with no sess token and a validly signed legacy
+   * cookie continues its legacy session as a sess session, converted once. Default none.
+   */
+  legacy?: LegacySource;
 }
 
 /** Reported through `onEvent`. */
@@ -78,6 +85,7 @@ export interface ManagerConfig {
   cookie: CookieConfig | null;
   header: HeaderConfig | null;
   onEvent: ((event: SessionEvent) => void) | undefined;
+  legacy: LegacySource | undefined;
 }
 
 export function createManagerConfig(options: SessionManagerOptions): ManagerConfig {
@@ -105,5 +113,9 @@ export function createManagerConfig(options: SessionManagerOptions): ManagerConf
   }
   const header = createHeaderConfig(options.header);
   if (!cookie && !header) throw configError("cookie", "with cookie: false, enable the header transport (header: true)");
-  return { driver, policy, limits, timeout, clock, warn, maxSessions, device, indexes, cookie, header, onEvent: options.onEvent };
+  const legacy = options.legacy;
+  if (legacy !== undefined && (legacy === null || typeof legacy !== "object" || typeof legacy.keyOf !== "function")) {
+    throw configError("legacy", "expected fromConnectRedis({ client, secret }) or fromKoaRedis({ client, keys })");
+  }
+  return { driver, policy, limits, timeout, clock, warn, maxSessions, device, indexes, cookie, header, onEvent: options.onEvent, legacy };
 }

@@ -16,6 +16,8 @@ import { Session, createSessionState, hasFieldChanges } from "./session.js";
 import { isSessionId, newToken, sessionIdOf, tagOf } from "./token.js";
 import { createTransport, type RequestInfo, type ResponseHeaders, type TokenSource } from "./transport.js";
 import { checkWellFormed } from "./values.js";
+import type { SessionTimes } from "./expiration.js";
+import { takeOverLegacy } from "./migration.js";
 
 export interface CommitResult {
   headers: ResponseHeaders;
@@ -107,7 +109,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
   options: SessionManagerOptions,
 ): SessionManager<T> {
   const config = createManagerConfig(options);
-  const { driver, policy, limits, clock, warn, maxSessions, device, indexes, onEvent } = config;
+  const { driver, policy, limits, clock, warn, maxSessions, device, indexes, onEvent, legacy } = config;
   const indexByName = new Map(indexes.map((spec) => [spec.name, spec]));
   const indexArgs: { indexes?: readonly IndexSpec[] } = indexes.length === 0 ? {} : { indexes };
   const transport = createTransport(config.cookie, config.header, warn);
@@ -145,7 +147,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     const session = new Session<T>(state);
     let result: Promise<CommitResult> | null = null;
     const context: CommitContext = { state, token: record ? token : null, source, secure, request };
-    return {
+    const opened: OpenSession<T> = {
       session,
       commit(outcome) {
         state.committed = true;
@@ -161,6 +163,14 @@ export function createSessionManager<T extends SessionData = UntypedData>(
         return ready;
       },
     };
+    if (legacy === undefined || tokens.length > 0) return opened;
+    return takeOverLegacy(opened, state, {
+      source: legacy,
+      cookieHeader: request.header("cookie"),
+      now: clock(),
+      claim: (run) => call("load", run),
+      warn,
+    });
   }
 
   /** The result of a commit that needs no store call, or null when it needs one. */
@@ -201,7 +211,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     if (record === null) {
       const token = state.next?.token ?? newToken();
       const id = sessionIdOf(token);
-      const times = policy.start(now);
+      const times = expiringBy(policy.start(now), state.expiresBy);
       const fields = Object.fromEntries(state.texts);
       const userAgent = storedUserAgent(device, context.request);
       const ip = storedIp(device, context.request);
@@ -372,4 +382,10 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       await driver.close();
     },
   };
+}
+
+/** A new session's times, its absolute deadline (and so its expiry) no later than `deadline` (a converted legacy session's). */
+function expiringBy(times: SessionTimes, deadline: number | null): SessionTimes {
+  if (deadline === null || deadline >= times.absoluteExpiresAt) return times;
+  return { ...times, absoluteExpiresAt: deadline, expiresAt: Math.min(times.expiresAt, deadline) };
 }
