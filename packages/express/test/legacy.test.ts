@@ -238,6 +238,26 @@ describe.each(Object.keys(clients))("fromConnectRedis with %s", (label) => {
     expect(warnings.join("\n")).not.toMatch(/secret-value/);
   });
 
+  it("serves a request that finds the conversion under way without a session and refuses its write; a claim past its deadline is taken over", async () => {
+    const { url } = await sessApp();
+    const { cookie, key } = await legacyLogin("racer");
+    const original = (await client.get(key))!;
+    const claim = (until: number) => JSON.stringify({ sessMigrating: until, nonce: "elsewhere", original });
+    await client.set(key, claim(Date.now() + 60_000));
+    const read = await fetch(`${url}/me`, { headers: { cookie } });
+    expect(((await read.json()) as { user: unknown }).user).toBeNull();
+    expect(cookiesOf(read)).toEqual([]);
+    const write = await fetch(`${url}/visit`, { method: "POST", headers: { cookie } });
+    expect(write.status).toBe(409);
+    expect(cookiesOf(write)).toEqual([]);
+    expect(JSON.parse((await client.get(key))!)).toMatchObject({ nonce: "elsewhere", original }); // the claim left as it was
+    // The converting process died: once its claim's deadline passed, the next request converts.
+    await client.set(key, claim(Date.now() - 1));
+    const taken = await fetch(`${url}/me`, { headers: { cookie } });
+    expect(((await taken.json()) as { user: unknown }).user).toBe("racer");
+    expect(await client.get(key)).toBeNull();
+  });
+
   it("puts the legacy session back when the sess session cannot be stored, and converts it on the next request", async () => {
     const prefix = `sess-${randomBytes(4).toString("hex")}`;
     const inner = client.driver(prefix);
