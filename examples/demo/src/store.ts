@@ -6,6 +6,8 @@ import type { Settings } from "./settings.js";
 export interface Store {
   kind: "memory" | "redis";
   driver: SessionDriver;
+  /** The Redis client (ioredis or node-redis) of a Redis store; absent for memory. */
+  client?: unknown;
   /** Whether the store answers, within `timeout` ms. Never touches a session. */
   ping(timeout?: number): Promise<boolean>;
   /** Closes the driver and the client the demo opened. */
@@ -82,6 +84,7 @@ async function redisStore(
   return {
     kind: "redis",
     driver,
+    client,
     ping: (timeout = PING_TIMEOUT) => within(timeout, calls.ping),
     async close() {
       await driver.close();
