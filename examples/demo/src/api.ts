@@ -11,6 +11,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { SessionError, createSessionManager, type IndexPage, type Session, type SessionManager } from "@sess/core";
+import { legacySource } from "./migrate.js";
 import { createMetrics } from "./metrics.js";
 import { pageRoutes } from "./page.js";
 import type { Settings } from "./settings.js";
@@ -94,6 +95,7 @@ export function createDemo(settings: Omit<Settings, "port" | "host" | "redisUrl"
     cookie: { secure: "auto" },
     // Cross-session queries for the admin routes: sessions per tenant, sessions holding a sku.
     indexes: { tenant: { field: "tenant" }, cartSku: { fieldPrefix: "cart:" } },
+    ...(settings.migrate && store.client ? { legacy: legacySource(settings.migrate, store.client) } : {}),
   });
 
   const admin = (handle: (call: Call) => Promise<Reply>) => async (call: Call) => {

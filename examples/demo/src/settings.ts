@@ -20,6 +20,18 @@ export interface Settings {
   operationTimeout?: number;
   /** PEM text of the CA that signs the Redis server's certificate (`rediss://`). Unset → Node's default CAs. */
   redisCa?: string;
+  /** Take over express-session + connect-redis sessions (`MIGRATE_FROM=connect-redis`). */
+  migrate?: MigrateSettings;
+}
+
+export interface MigrateSettings {
+  from: "connect-redis";
+  /** express-session's secrets (`MIGRATE_SECRET`, comma-separated). */
+  secrets: string[];
+  /** connect-redis's key prefix (`MIGRATE_PREFIX`, default `sess:`). */
+  prefix: string;
+  /** express-session's cookie name (`MIGRATE_COOKIE`, default `connect.sid`). */
+  cookie: string;
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -40,7 +52,16 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     metrics: env.METRICS === "1" || env.METRICS === "true",
     ...(env.SESSION_OPERATION_TIMEOUT ? { operationTimeout: whole(env, "SESSION_OPERATION_TIMEOUT", 1000, 1) } : {}),
     ...(env.REDIS_CA_FILE ? { redisCa: readFileSync(env.REDIS_CA_FILE, "utf8") } : {}),
+    ...(env.MIGRATE_FROM ? { migrate: readMigrate(env) } : {}),
   };
+}
+
+function readMigrate(env: NodeJS.ProcessEnv): MigrateSettings {
+  if (env.MIGRATE_FROM !== "connect-redis") throw new Error(`MIGRATE_FROM must be "connect-redis", got "${env.MIGRATE_FROM}"`);
+  if (!env.REDIS_URL) throw new Error("MIGRATE_FROM=connect-redis needs REDIS_URL: the legacy sessions are read from that Redis");
+  const secrets = (env.MIGRATE_SECRET ?? "").split(",").filter((secret) => secret !== "");
+  if (secrets.length === 0) throw new Error("MIGRATE_FROM=connect-redis needs MIGRATE_SECRET: express-session's secret (comma-separated for several)");
+  return { from: "connect-redis", secrets, prefix: env.MIGRATE_PREFIX ?? "sess:", cookie: env.MIGRATE_COOKIE || "connect.sid" };
 }
 
 function whole(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
