@@ -59,8 +59,12 @@ export function sessionMiddleware<T extends SessionData = UntypedData>(
     } catch (error) {
       // The error's `headers` (the clearing cookie) go out with whatever error response the app
       // sends; Koa's own error handling sets them again after clearing the response headers.
-      const headers = (error as SessionErrorWithHeaders).headers;
-      if (headers && !ctx.res.headersSent) appendResponseHeaders(ctx.res, Object.entries(headers));
+      if (!ctx.res.headersSent) {
+        // The handler's answer is dropped, as on every adapter: none of its headers reach the error response.
+        for (const name of ctx.res.getHeaderNames()) ctx.res.removeHeader(name);
+        const headers = (error as SessionErrorWithHeaders).headers;
+        if (headers) appendResponseHeaders(ctx.res, Object.entries(headers));
+      }
       throw error;
     }
     appendResponseHeaders(ctx.res, result.headers);
