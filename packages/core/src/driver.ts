@@ -8,7 +8,10 @@
  *
  * Times are absolute milliseconds since the epoch, decided by core's expiration policy. A driver
  * never invents an expiry: it stores the one it is given. A write whose `expiresAt` is not in the
- * future (by the driver's clock) deletes the session instead.
+ * future deletes the session instead.
+ *
+ * One clock: every call carries `now`, the manager's clock, and the driver (and its scripts) judge
+ * expiry by it. A driver falls back to its own clock only when a caller leaves `now` out.
  *
  * Field names are validated by core before they reach a driver: 1..128 characters, never starting
  * with `$` (reserved for the driver's own metadata), never `__proto__`, `constructor` or `prototype`.
@@ -32,6 +35,11 @@ export interface SessionMeta {
   expiresAt: number;
   /** The absolute deadline: the session never lives past it, renewed or not. */
   absoluteExpiresAt: number;
+  /**
+   * The session's own sliding idle timeout in ms (set by a login or regenerate with `idleTimeout`,
+   * e.g. "remember me"), or null when it follows the manager's `idleTimeout`. Kept across rotation.
+   */
+  idleTimeout: number | null;
   /** The user the session is bound to, or null. */
   userId: string | null;
   /** Device metadata recorded when the session was stored (null when not recorded). */
@@ -76,8 +84,13 @@ export interface IndexPage {
   next: number | null;
 }
 
+/** When a call is judged, in ms since the epoch: the manager's clock. Absent: the driver's own clock. */
+export interface At {
+  now?: number;
+}
+
 /** A per-field change of an existing session, applied atomically or not at all. */
-export interface SessionChange {
+export interface SessionChange extends At {
   /** Fields to write (JSON text). */
   set: StoredFields;
   /** Fields to delete. */
@@ -89,11 +102,15 @@ export interface SessionChange {
   /**
    * New store expiry. Not in the future → the session is deleted. Otherwise a write never moves the
    * expiry earlier: the later of the stored and the given expiry is kept, so a request that carried
-   * the expiry it loaded cannot undo a concurrent renewal, whatever order they commit in.
+   * the expiry it loaded cannot undo a concurrent renewal, whatever order they commit in. Except when
+   * the change starts a new lifetime (it carries `absoluteExpiresAt` or `idleTimeout`: a login, or a
+   * regenerate with its own lifetimes): then the given expiry is stored, even an earlier one.
    */
   expiresAt: number;
   /** New absolute deadline (set by a login); omitted → unchanged. */
   absoluteExpiresAt?: number;
+  /** The session's own idle timeout (ms): a number sets it, null clears it (back to the manager's), omitted → unchanged. */
+  idleTimeout?: number | null;
   /** Bind to a user (`UserBinding`), unbind (`null`) or leave as is (omitted). */
   user?: UserBinding | null;
   /** The manager's declared indexes; memberships are recomputed from the stored fields. Absent or empty: none. */
@@ -114,12 +131,14 @@ export interface FieldLimits {
 }
 
 /** A new session for insert-only creation. */
-export interface NewSession {
+export interface NewSession extends At {
   fields: StoredFields;
   createdAt: number;
   lastSeenAt: number;
   expiresAt: number;
   absoluteExpiresAt: number;
+  /** The session's own idle timeout (ms), or null/omitted to follow the manager's. */
+  idleTimeout?: number | null;
   user: UserBinding | null;
   userAgent: string | null;
   ip: string | null;
@@ -133,55 +152,74 @@ export interface SessionRotation extends SessionChange {
   keepData: boolean;
 }
 
-/** Outcome of a successful write: the value of every incremented field after the write. */
+/** The value of every incremented field after a write. */
 export type Counters = Record<string, number>;
+
+/**
+ * What the store kept after a successful `create`, `update` or `rotate`: the times as stored (a write
+ * never moves the expiry or last renewal earlier, so they can be later than the ones sent), the
+ * counters, and the sessions the write ended to honour `maxSessions`. The manager builds the record
+ * and the cookie from it.
+ */
+export interface WriteResult {
+  expiresAt: number;
+  lastSeenAt: number;
+  absoluteExpiresAt: number;
+  idleTimeout: number | null;
+  counters: Counters;
+  /** Ids of the user's other sessions this write ended because of `UserBinding.maxSessions` (oldest first). */
+  ended: string[];
+}
 
 export interface SessionDriver {
   /** A short name for messages: "memory", "ioredis", "node-redis". */
   readonly name: string;
 
   /** The session stored under `id`, or null when there is none (never stored, expired, ended, or unreadable). */
-  load(id: string): Promise<SessionRecord | null>;
+  load(id: string, at?: At): Promise<SessionRecord | null>;
 
   /**
-   * Insert-only creation. Resolves false, writing nothing, when anything already exists under `id`.
+   * Insert-only creation. Resolves null, writing nothing, when anything already exists under `id`.
    * With `session.user`, the session is bound to that user (and `maxSessions` enforced).
    */
-  create(id: string, session: NewSession): Promise<boolean>;
+  create(id: string, session: NewSession): Promise<WriteResult | null>;
 
   /**
    * Update-only per-field write. Resolves null, writing nothing, when no live session exists under
    * `id` (destroyed, rotated away, expired): a late write never brings a session back.
    */
-  update(id: string, change: SessionChange): Promise<Counters | null>;
+  update(id: string, change: SessionChange): Promise<WriteResult | null>;
 
   /**
    * Atomic rotation: the session under `fromId` moves to `toId` (which must share its tag) with
    * `change` applied; `fromId` stops existing in the same step. Resolves null, writing nothing, when
    * `fromId` holds no live session or `toId` is taken.
    */
-  rotate(fromId: string, toId: string, rotation: SessionRotation): Promise<Counters | null>;
+  rotate(fromId: string, toId: string, rotation: SessionRotation): Promise<WriteResult | null>;
 
-  /** Deletes the session. Resolves true when one existed. */
-  destroy(id: string): Promise<boolean>;
+  /**
+   * Deletes the session. Resolves true when one existed. With `userId`, atomically only when the
+   * session is bound to that user (ending one of a user's sessions by id); false otherwise.
+   */
+  destroy(id: string, options?: { userId?: string } & At): Promise<boolean>;
 
-  /** The user's live sessions (expired and ended ones are pruned from the index on the way), oldest first. */
-  listUserSessions(userId: string): Promise<SessionMeta[]>;
+  /** The user's live sessions (expired and ended ones are pruned from the user sessions on the way), oldest first. */
+  listUserSessions(userId: string, at?: At): Promise<SessionMeta[]>;
 
   /** Ends all of the user's sessions, or all but `exceptId`. Resolves how many live sessions were ended. */
-  endUserSessions(userId: string, options?: { exceptId?: string }): Promise<number>;
+  endUserSessions(userId: string, options?: { exceptId?: string } & At): Promise<number>;
 
   /**
    * How many live sessions the index entry (`name`, `value`) lists: a live session is listed iff its
    * stored fields say so after its last write. Expired and ended sessions are never counted.
    */
-  countIndex(name: string, value: string): Promise<number>;
+  countIndex(name: string, value: string, at?: At): Promise<number>;
 
   /**
    * One page of the live sessions the index entry (`name`, `value`) lists, by expiry (soonest
    * first) then id. `next` is the offset to ask for the following page, or null.
    */
-  findIndex(name: string, value: string, page: { offset: number; limit: number }): Promise<IndexPage>;
+  findIndex(name: string, value: string, page: { offset: number; limit: number } & At): Promise<IndexPage>;
 
   /**
    * Optional: resolves when the store answers a no-op (Redis PING), rejects when it cannot. Used by

@@ -219,7 +219,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       await endOthers(state, null);
       const created = await call("create", () => driver.create(id, { fields, ...times, user, userAgent, ip, ...indexArgs }), id);
       if (!created) throw new SessionError("CONFLICT", "a new session id was already taken in the store; nothing was written");
-      state.record = { id, fields, ...times, userId: state.login, userAgent, ip };
+      state.record = { id, fields, ...times, idleTimeout: null, userId: state.login, userAgent, ip };
       const headers = transport.issue(context.source, context.secure, token, times.expiresAt, now);
       await endOthersAfter(state, id, headers);
       return { headers };
@@ -263,9 +263,9 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       token = state.next?.token ?? newToken(tagOf(record.id));
       id = sessionIdOf(token);
       const rotation = { ...change, keepData: state.rotate.keepData };
-      counters = await call("rotate", () => driver.rotate(record.id, id, rotation), record.id);
+      counters = (await call("rotate", () => driver.rotate(record.id, id, rotation), record.id))?.counters ?? null;
     } else {
-      counters = await call("update", () => driver.update(record.id, change), record.id);
+      counters = (await call("update", () => driver.update(record.id, change), record.id))?.counters ?? null;
     }
     if (counters === null) {
       // Rotated away by a parallel request of the same client: its response carries the new cookie,

@@ -5,7 +5,8 @@
  * cluster workers, so do not use it behind a load balancer. It keeps the same promises as the Redis
  * drivers (the shared conformance suite runs against it unchanged):
  *
- * - Expiry is judged by `expiresAt` against the injected clock (default `Date.now`). An expired
+ * - Expiry is judged by `expiresAt` against the `now` each call carries (the manager's clock), else the injected
+ *   clock (default `Date.now`). An expired
  *   session is invisible at once and removed lazily when touched; a sweep (on any call once
  *   `sweepInterval` has passed on the clock, and from an `unref()`ed timer) removes the rest, so
  *   memory stays bounded. Every user-index and secondary-index entry goes with its session.
@@ -17,6 +18,7 @@
  * - Values are copied in and out: nothing the caller passes or receives is shared with the store.
  */
 import type {
+  At,
   Counters,
   IndexPage,
   IndexSpec,
@@ -27,6 +29,7 @@ import type {
   SessionRecord,
   SessionRotation,
   UserBinding,
+  WriteResult,
 } from "./driver.js";
 import { SessionError, configError } from "./errors.js";
 import { membershipOf, membershipsOf } from "./indexes.js";
@@ -63,6 +66,7 @@ interface Entry {
   lastSeenAt: number;
   expiresAt: number;
   absoluteExpiresAt: number;
+  idleTimeout: number | null;
   userId: string | null;
   userAgent: string | null;
   ip: string | null;
@@ -92,10 +96,10 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
   const timer = setInterval(() => sweepAt(clock()), Math.min(sweepInterval, MAX_TIMER_DELAY));
   timer.unref();
 
-  /** Throws when closed, sweeps when one is due, and returns the time the call is judged at. */
-  function begin(): number {
+  /** Throws when closed, sweeps when one is due, and returns the time the call is judged at: the caller's `now`, else the clock. */
+  function begin(at?: At): number {
     if (closed) throw new SessionError("CLOSED", "the memory session driver was closed; create a new one");
-    const now = clock();
+    const now = at?.now ?? clock();
     if (now - lastSweep >= sweepInterval) sweepAt(now);
     return now;
   }
@@ -215,24 +219,46 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
     );
   }
 
-  function bind(id: string, entry: Entry, binding: UserBinding, now: number): void {
+  /** Binds the session; returns the ids of the user's oldest other sessions ended for `maxSessions`. */
+  function bind(id: string, entry: Entry, binding: UserBinding, now: number): string[] {
     if (entry.userId !== null && entry.userId !== binding.userId) unindex(entry.userId, id);
     entry.userId = binding.userId;
     index(binding.userId, id);
-    if (binding.maxSessions === undefined) return;
+    if (binding.maxSessions === undefined) return [];
     const others = liveSessionsOf(binding.userId, now).filter(([otherId]) => otherId !== id);
     const excess = others.length - (Math.max(1, binding.maxSessions) - 1);
-    for (const [otherId, other] of others.slice(0, Math.max(0, excess))) drop(otherId, other);
+    const ended = others.slice(0, Math.max(0, excess));
+    for (const [otherId, other] of ended) drop(otherId, other);
+    return ended.map(([otherId]) => otherId);
   }
 
-  function applyUser(id: string, entry: Entry, user: UserBinding | null | undefined, now: number): void {
-    if (user === undefined) return;
+  function applyUser(id: string, entry: Entry, user: UserBinding | null | undefined, now: number): string[] {
+    if (user === undefined) return [];
     if (user === null) {
       if (entry.userId !== null) unindex(entry.userId, id);
       entry.userId = null;
-      return;
+      return [];
     }
-    bind(id, entry, user, now);
+    return bind(id, entry, user, now);
+  }
+
+  function resultOf(entry: Pick<Entry, "expiresAt" | "lastSeenAt" | "absoluteExpiresAt" | "idleTimeout">, counters: Counters, ended: string[]): WriteResult {
+    const { expiresAt, lastSeenAt, absoluteExpiresAt, idleTimeout } = entry;
+    return { expiresAt, lastSeenAt, absoluteExpiresAt, idleTimeout, counters, ended };
+  }
+
+  /** The result of a write that deleted the session (its expiry had passed): the times it was sent. */
+  function deletedResult(change: SessionChange, entry: Entry, counters: Counters): WriteResult {
+    return resultOf(
+      {
+        expiresAt: change.expiresAt,
+        lastSeenAt: change.lastSeenAt,
+        absoluteExpiresAt: change.absoluteExpiresAt ?? entry.absoluteExpiresAt,
+        idleTimeout: change.idleTimeout === undefined ? entry.idleTimeout : change.idleTimeout,
+      },
+      counters,
+      [],
+    );
   }
 
   /**
@@ -293,6 +319,7 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
       lastSeenAt: entry.lastSeenAt,
       expiresAt: entry.expiresAt,
       absoluteExpiresAt: entry.absoluteExpiresAt,
+      idleTimeout: entry.idleTimeout,
       userId: entry.userId,
       userAgent: entry.userAgent,
       ip: entry.ip,
@@ -302,23 +329,30 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
   return {
     name: "memory",
 
-    async load(id: string): Promise<SessionRecord | null> {
-      const now = begin();
+    async load(id: string, at?: At): Promise<SessionRecord | null> {
+      const now = begin(at);
       const entry = live(id, now);
       if (entry === undefined) return null;
       return { ...metaOf(id, entry), fields: Object.fromEntries(entry.fields) };
     },
 
-    async create(id: string, session: NewSession): Promise<boolean> {
-      const now = begin();
-      if (live(id, now) !== undefined) return false;
+    async create(id: string, session: NewSession): Promise<WriteResult | null> {
+      const now = begin(session);
+      if (live(id, now) !== undefined) return null;
+      const times = {
+        expiresAt: session.expiresAt,
+        lastSeenAt: session.lastSeenAt,
+        absoluteExpiresAt: session.absoluteExpiresAt,
+        idleTimeout: session.idleTimeout ?? null,
+      };
       // Stored and expired in the same instant: nothing is kept.
-      if (session.expiresAt <= now) return true;
+      if (session.expiresAt <= now) return resultOf(times, {}, []);
       const entry: Entry = {
         createdAt: session.createdAt,
         lastSeenAt: session.lastSeenAt,
         expiresAt: session.expiresAt,
         absoluteExpiresAt: session.absoluteExpiresAt,
+        idleTimeout: session.idleTimeout ?? null,
         userId: null,
         userAgent: session.userAgent,
         ip: session.ip,
@@ -327,31 +361,32 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
       };
       sessions.set(id, entry);
       relist(id, entry, session.indexes);
-      if (session.user !== null) bind(id, entry, session.user, now);
-      return true;
+      const ended = session.user === null ? [] : bind(id, entry, session.user, now);
+      return resultOf(entry, {}, ended);
     },
 
-    async update(id: string, change: SessionChange): Promise<Counters | null> {
-      const now = begin();
+    async update(id: string, change: SessionChange): Promise<WriteResult | null> {
+      const now = begin(change);
       const entry = live(id, now);
       if (entry === undefined) return null;
       const counters = countersOf(entry.fields, change);
       checkLimits(entry.fields, change, counters);
       if (change.expiresAt <= now) {
         drop(id, entry);
-        return counters;
+        return deletedResult(change, entry, counters);
       }
       applyFields(entry.fields, change, counters);
       entry.lastSeenAt = Math.max(entry.lastSeenAt, change.lastSeenAt);
-      entry.expiresAt = Math.max(entry.expiresAt, change.expiresAt);
+      entry.expiresAt = setsLifetime(change) ? change.expiresAt : Math.max(entry.expiresAt, change.expiresAt);
       if (change.absoluteExpiresAt !== undefined) entry.absoluteExpiresAt = change.absoluteExpiresAt;
-      applyUser(id, entry, change.user, now);
+      if (change.idleTimeout !== undefined) entry.idleTimeout = change.idleTimeout;
+      const ended = applyUser(id, entry, change.user, now);
       relist(id, entry, change.indexes);
-      return counters;
+      return resultOf(entry, counters, ended);
     },
 
-    async rotate(fromId: string, toId: string, rotation: SessionRotation): Promise<Counters | null> {
-      const now = begin();
+    async rotate(fromId: string, toId: string, rotation: SessionRotation): Promise<WriteResult | null> {
+      const now = begin(rotation);
       if (tagOf(fromId) !== tagOf(toId)) {
         throw new SessionError("VALUE_INVALID", "cannot rotate a session to an id with another slot tag");
       }
@@ -361,13 +396,14 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
       const counters = countersOf(fields, rotation);
       checkLimits(fields, rotation, counters);
       drop(fromId, from);
-      if (rotation.expiresAt <= now) return counters;
+      if (rotation.expiresAt <= now) return deletedResult(rotation, from, counters);
       applyFields(fields, rotation, counters);
       const entry: Entry = {
         createdAt: from.createdAt,
         lastSeenAt: Math.max(from.lastSeenAt, rotation.lastSeenAt),
-        expiresAt: Math.max(from.expiresAt, rotation.expiresAt),
+        expiresAt: setsLifetime(rotation) ? rotation.expiresAt : Math.max(from.expiresAt, rotation.expiresAt),
         absoluteExpiresAt: rotation.absoluteExpiresAt ?? from.absoluteExpiresAt,
+        idleTimeout: rotation.idleTimeout === undefined ? from.idleTimeout : rotation.idleTimeout,
         userId: from.userId,
         userAgent: from.userAgent,
         ip: from.ip,
@@ -376,26 +412,27 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
       };
       sessions.set(toId, entry);
       if (entry.userId !== null) index(entry.userId, toId);
-      applyUser(toId, entry, rotation.user, now);
+      const ended = applyUser(toId, entry, rotation.user, now);
       relist(toId, entry, rotation.indexes);
-      return counters;
+      return resultOf(entry, counters, ended);
     },
 
-    async destroy(id: string): Promise<boolean> {
-      const now = begin();
+    async destroy(id: string, options: { userId?: string } & At = {}): Promise<boolean> {
+      const now = begin(options);
       const entry = live(id, now);
       if (entry === undefined) return false;
+      if (options.userId !== undefined && entry.userId !== options.userId) return false;
       drop(id, entry);
       return true;
     },
 
-    async listUserSessions(userId: string): Promise<SessionMeta[]> {
-      const now = begin();
+    async listUserSessions(userId: string, at?: At): Promise<SessionMeta[]> {
+      const now = begin(at);
       return liveSessionsOf(userId, now).map(([id, entry]) => metaOf(id, entry));
     },
 
-    async endUserSessions(userId: string, options: { exceptId?: string } = {}): Promise<number> {
-      const now = begin();
+    async endUserSessions(userId: string, options: { exceptId?: string } & At = {}): Promise<number> {
+      const now = begin(options);
       let ended = 0;
       for (const [id, entry] of liveSessionsOf(userId, now)) {
         if (id === options.exceptId) continue;
@@ -405,13 +442,13 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
       return ended;
     },
 
-    async countIndex(name: string, value: string): Promise<number> {
-      const now = begin();
+    async countIndex(name: string, value: string, at?: At): Promise<number> {
+      const now = begin(at);
       return listed(membershipOf(name, value), now).length;
     },
 
-    async findIndex(name: string, value: string, page: { offset: number; limit: number }): Promise<IndexPage> {
-      const now = begin();
+    async findIndex(name: string, value: string, page: { offset: number; limit: number } & At): Promise<IndexPage> {
+      const now = begin(page);
       const found = listed(membershipOf(name, value), now).sort(([leftId, left], [rightId, right]) =>
         left.expiresAt !== right.expiresAt ? left.expiresAt - right.expiresAt : leftId < rightId ? -1 : leftId > rightId ? 1 : 0,
       );
@@ -461,6 +498,11 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
       return sweepAt(clock());
     },
   };
+}
+
+/** A change that starts a new lifetime (new absolute deadline or idle timeout) sets the expiry it carries, even an earlier one. */
+function setsLifetime(change: SessionChange): boolean {
+  return change.absoluteExpiresAt !== undefined || change.idleTimeout !== undefined;
 }
 
 /** The integer a field's JSON text holds, or null when it holds anything else. */

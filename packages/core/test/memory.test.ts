@@ -198,7 +198,7 @@ describe("update", () => {
       const driver = createMemoryDriver();
       const id = newId();
       await driver.create(id, sessionAt(Date.now(), { fields: { n: "10", m: "10" } }));
-      const counters = await driver.update(id, changeAt(Date.now(), { set: { n: "5" }, remove: ["m"], increment: { n: 1, m: 1 } }));
+      const counters = (await driver.update(id, changeAt(Date.now(), { set: { n: "5" }, remove: ["m"], increment: { n: 1, m: 1 } })))?.counters;
       expect(counters).toEqual({ n: 6, m: 1 });
       expect((await driver.load(id))?.fields).toEqual({ n: "6", m: "1" });
       await driver.close();

@@ -64,7 +64,7 @@ export async function stored(
   overrides: Partial<NewSession> = {},
   id: string = newSessionId(),
 ): Promise<string> {
-  expect(await context.driver().create(id, newSession(context.harness, overrides))).toBe(true);
+  expect(await context.driver().create(id, newSession(context.harness, overrides))).not.toBeNull();
   return id;
 }
 
@@ -96,6 +96,7 @@ export function metaOf(value: SessionMeta): SessionMeta {
     lastSeenAt: value.lastSeenAt,
     expiresAt: value.expiresAt,
     absoluteExpiresAt: value.absoluteExpiresAt,
+    idleTimeout: value.idleTimeout,
     userId: value.userId,
     userAgent: value.userAgent,
     ip: value.ip,

@@ -37,7 +37,9 @@ export type ConformanceGroup =
   | "users"
   | "limits"
   | "corrupt"
-  | "queries";
+  | "queries"
+  | "lifetimes"
+  | "results";
 
 /** The field a "bad-json-field" corruption plants. */
 export const CORRUPT_FIELD = { name: "bad", text: '{"unterminated": [1, 2' } as const;

@@ -9,7 +9,7 @@ export function incrementTests(context: SuiteContext): void {
       it("counts a missing field as 0 and resolves the new values", async () => {
         const driver = context.driver();
         const id = await stored(context, { fields: { views: "41" } });
-        const counters = await driver.update(id, newChange(harness, { increment: { views: 1, fresh: 5 } }));
+        const counters = (await driver.update(id, newChange(harness, { increment: { views: 1, fresh: 5 } })))?.counters;
         expect(counters).toEqual({ views: 42, fresh: 5 });
         expect((await driver.load(id))?.fields).toEqual({ views: "42", fresh: "5" });
       });
@@ -17,7 +17,7 @@ export function incrementTests(context: SuiteContext): void {
       it("applies negative deltas", async () => {
         const driver = context.driver();
         const id = await stored(context, { fields: { credits: "3" } });
-        expect(await driver.update(id, newChange(harness, { increment: { credits: -5, debt: -2 } }))).toEqual({
+        expect((await driver.update(id, newChange(harness, { increment: { credits: -5, debt: -2 } })))?.counters).toEqual({
           credits: -2,
           debt: -2,
         });
@@ -27,11 +27,11 @@ export function incrementTests(context: SuiteContext): void {
       it("counts down to the safe integer bound, at or below -10^15 as well", async () => {
         const driver = context.driver();
         const id = await stored(context, { fields: { low: "-1000000000000000", lower: "-9007199254740990" } });
-        expect(await driver.update(id, newChange(harness, { increment: { low: -1, lower: -1 } }))).toEqual({
+        expect((await driver.update(id, newChange(harness, { increment: { low: -1, lower: -1 } })))?.counters).toEqual({
           low: -1000000000000001,
           lower: -9007199254740991,
         });
-        expect(await driver.update(id, newChange(harness, { increment: { low: 1 } }))).toEqual({ low: -1000000000000000 });
+        expect((await driver.update(id, newChange(harness, { increment: { low: 1 } })))?.counters).toEqual({ low: -1000000000000000 });
         await expectSessionError(driver.update(id, newChange(harness, { increment: { lower: -1 } })), "VALUE_INVALID");
         expect((await driver.load(id))?.fields).toEqual({ low: "-1000000000000000", lower: "-9007199254740991" });
       });
@@ -39,7 +39,7 @@ export function incrementTests(context: SuiteContext): void {
       it("applies the other parts of the same change", async () => {
         const driver = context.driver();
         const id = await stored(context, { fields: { n: "1", gone: "true" } });
-        expect(await driver.update(id, newChange(harness, { set: { label: '"x"' }, remove: ["gone"], increment: { n: 2 } }))).toEqual({ n: 3 });
+        expect((await driver.update(id, newChange(harness, { set: { label: '"x"' }, remove: ["gone"], increment: { n: 2 } })))?.counters).toEqual({ n: 3 });
         expect((await driver.load(id))?.fields).toEqual({ n: "3", label: '"x"' });
       });
     });
@@ -51,7 +51,7 @@ export function incrementTests(context: SuiteContext): void {
         const results = await Promise.all(
           Array.from({ length: 1000 }, () => driver.update(id, newChange(harness, { increment: { hits: 1 } }))),
         );
-        const seen = results.map((counters) => counters?.["hits"]).sort((left, right) => (left ?? 0) - (right ?? 0));
+        const seen = results.map((result) => result?.counters["hits"]).sort((left, right) => (left ?? 0) - (right ?? 0));
         expect(seen).toEqual(Array.from({ length: 1000 }, (_, index) => index + 1));
         expect((await driver.load(id))?.fields["hits"]).toBe("1000");
       });

@@ -18,6 +18,8 @@ import { userTests } from "./users.js";
 import { limitTests } from "./limits.js";
 import { corruptTests } from "./corrupt.js";
 import { queryTests } from "./queries.js";
+import { lifetimeTests } from "./lifetimes.js";
+import { resultTests } from "./results.js";
 
 export type { ConformanceGroup, ConformanceHarness, CorruptionKind } from "./harness.js";
 export { CORRUPT_FIELD, FOREIGN_FIELD } from "./harness.js";
@@ -33,6 +35,8 @@ const GROUPS: Record<ConformanceGroup, (context: SuiteContext) => void> = {
   limits: limitTests,
   corrupt: corruptTests,
   queries: queryTests,
+  lifetimes: lifetimeTests,
+  results: resultTests,
 };
 
 /** Every group, in the order the suite runs them. */

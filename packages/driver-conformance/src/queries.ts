@@ -290,6 +290,7 @@ export function queryTests(context: SuiteContext): void {
         lastSeenAt: now - 50,
         expiresAt: now + MINUTE,
         absoluteExpiresAt: now + 2 * MINUTE,
+        idleTimeout: null,
         userId,
         userAgent: "agent/1.0",
         ip: "192.0.2.1",

@@ -44,6 +44,7 @@ export function userTests(context: SuiteContext): void {
             lastSeenAt: now - 50,
             expiresAt: now + MINUTE,
             absoluteExpiresAt: now + 2 * HOUR,
+            idleTimeout: null,
             userId,
             userAgent: "agent/1.0",
             ip: "2001:db8::1",
@@ -209,7 +210,7 @@ export function userTests(context: SuiteContext): void {
           }),
         ),
       );
-      expect(created.every(Boolean)).toBe(true);
+      expect(created.every((result) => result !== null)).toBe(true);
       const live = await liveIds(driver, ids);
       expect(live.length).toBeGreaterThan(0);
       expect(live.length).toBeLessThanOrEqual(3);
@@ -251,7 +252,7 @@ export function userTests(context: SuiteContext): void {
       expect((await driver.load(taken))?.userId).toBeNull();
       // The failed rotation left nothing behind that a later login would count or end.
       const next = rotationTargetOf(anonymous);
-      expect(await driver.rotate(anonymous, next, login)).toEqual({});
+      expect((await driver.rotate(anonymous, next, login))?.counters).toEqual({});
       expect(await listedIds(userId)).toEqual([next]);
       expect(await liveIds(driver, [bound, taken, next])).toEqual([taken, next]);
     });

@@ -49,11 +49,12 @@ for (const { from, to, writer, other } of directions) {
           lastSeenAt: now,
           expiresAt: now + 60_000,
           absoluteExpiresAt: now + 3_600_000,
+          idleTimeout: 60_000,
           user: { userId },
           userAgent: "curl/8",
           ip: "127.0.0.1",
         }),
-      ).toBe(true);
+      ).toMatchObject({ expiresAt: now + 60_000, idleTimeout: 60_000, ended: [] });
 
       const read = await b.load(id);
       expect(read).toEqual({
@@ -62,6 +63,7 @@ for (const { from, to, writer, other } of directions) {
         lastSeenAt: now,
         expiresAt: now + 60_000,
         absoluteExpiresAt: now + 3_600_000,
+        idleTimeout: 60_000,
         userId,
         userAgent: "curl/8",
         ip: "127.0.0.1",
@@ -75,11 +77,11 @@ for (const { from, to, writer, other } of directions) {
         lastSeenAt: now + 1,
         expiresAt: now + 60_001,
       });
-      expect(changed).toEqual({ visits: 3 });
+      expect(changed?.counters).toEqual({ visits: 3 });
       expect((await a.load(id))?.fields).toEqual({ theme: '"dark"', visits: "3" });
 
       // touch: renewal only
-      expect(await b.update(id, { set: {}, remove: [], increment: {}, lastSeenAt: now + 5, expiresAt: now + 120_000 })).toEqual({});
+      expect((await b.update(id, { set: {}, remove: [], increment: {}, lastSeenAt: now + 5, expiresAt: now + 120_000 }))?.counters).toEqual({});
       const touched = await a.load(id);
       expect(touched?.lastSeenAt).toBe(now + 5);
       expect(touched?.expiresAt).toBe(now + 120_000);
@@ -88,9 +90,9 @@ for (const { from, to, writer, other } of directions) {
       const next = sessionIdOf(newToken(tagOf(id)));
       expect(
         await b.rotate(id, next, { set: {}, remove: [], increment: {}, lastSeenAt: now + 6, expiresAt: now + 120_000, keepData: true }),
-      ).toEqual({});
+      ).toMatchObject({ counters: {}, idleTimeout: 60_000, expiresAt: now + 120_000 });
       expect(await a.load(id)).toBeNull();
-      expect((await a.load(next))?.fields).toEqual({ theme: '"dark"', visits: "3" });
+      expect(await a.load(next)).toMatchObject({ fields: { theme: '"dark"', visits: "3" }, idleTimeout: 60_000 });
       expect((await a.listUserSessions(userId)).map((meta) => meta.id)).toEqual([next]);
       expect(await a.update(id, { set: { late: "1" }, remove: [], increment: {}, lastSeenAt: now, expiresAt: now + 60_000 })).toBeNull();
     });

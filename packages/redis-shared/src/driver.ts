@@ -1,30 +1,17 @@
 /**
- * The shared `SessionDriver` implementation on the client port.
+ * The shared `SessionDriver` implementation on the client port. The data layout (keys, hash fields,
+ * write ids, tombstones) is described once, in this package's README ("Data layout").
  *
- * Session hash fields: user fields under their own names (JSON text), metadata under `$` names:
- *   $c createdAt   $s lastSeenAt   $x expiresAt   $a absoluteExpiresAt   (ms since epoch, decimal)
- *   $u userId      $ua user agent  $ip ip         (absent when null)
- *   $ev eviction marker "<userId>|<score>" (see lua/kill-1.lua)
- *   $i  secondary-index memberships: JSON array of "<index name>\0<value>" (see lua/include/indexes.lua)
- *   $w  the write ids of the session's last 8 writes, space-separated, newest last (see lua/include/writes.lua)
- * A tombstone is a hash holding only `$dead` (TTL 60 s, at most the replaced session's remaining
- * absolute lifetime). A hash without `$c` is not a session.
- * Every write sets PEXPIREAT <expiresAt> on the session key; user indexes expire at their highest score.
- *
- * Write ids: each create, update and rotate call draws a random id, sent with every attempt of that
- * call. A script that finds its id in the session's $w has already run (a client re-sent it after a
- * reconnect, ioredis's autoResendUnfulfilledCommands) and answers as it did instead of writing again.
- *
- * Secondary indexes: one sorted set per (index name, value), member = session id, score = the
- * session's expiresAt, key expiry = its highest score. The session scripts compute memberships
- * atomically from the stored fields and answer what changed; the driver then lists (enlist-1) and
- * unlists (ZREM) the id, each index key alone (its own slot on a cluster), in parallel. Counting
- * prunes expired entries (count-1); listing skips (and removes) entries whose session is gone.
+ * Flow of a write: the user-sessions step (user-1) before the session script, so a live session is
+ * never missing from its user sessions; the session script (create-1, update-1, rotate-2), which
+ * answers the times the store kept, the counters and the index memberships that changed; then, in
+ * parallel, the per-user limit (user-1 then end-1 for each session beyond it) and the index steps
+ * (enlist-1 and ZREM, each index key alone: its own slot on a cluster).
  */
 import { randomBytes } from "node:crypto";
 import { SessionError } from "@sess/core";
 import type {
-  Counters,
+  At,
   IndexSpec,
   NewSession,
   SessionChange,
@@ -33,39 +20,41 @@ import type {
   SessionRecord,
   SessionRotation,
   UserBinding,
+  WriteResult,
 } from "@sess/core";
 import { createKeySchema } from "./keys.js";
-import { scripts } from "./lua.generated.js";
-import type { EmbeddedScript } from "./lua.generated.js";
-import { assertReady, isWrongType, runScript, storeError } from "./port.js";
+import { SCRIPTS, invoke } from "./scripts.js";
+import type { ScriptSpec } from "./scripts.js";
+import { assertReady, isWrongType, storeError } from "./port.js";
 import type { RedisPort } from "./port.js";
 import {
   countOutcome,
   createOutcome,
   destroyOutcome,
-  evictedEntries,
-  killOutcome,
+  endOutcome,
+  entriesOverLimit,
   pageOutcome,
   splitMembership,
   storedMemberships,
   writeOutcome,
 } from "./replies.js";
-import type { MembershipChange, WriteOutcome } from "./replies.js";
+import type { MembershipChange, StoredTimes, WriteOutcome } from "./replies.js";
 
 export interface RedisDriverOptions {
   /** Key prefix (default "sess"). Must not contain "{" or "}". */
   prefix?: string;
 }
 
-/** How long a tombstone left by kill-1 refuses inserts under its id. */
+/** How long a tombstone left by end-1 refuses inserts under its id. */
 export const TOMBSTONE_MS = 60_000;
 /** Attempts of a binding write whose expectation keeps failing under concurrent logins. */
 const MAX_ATTEMPTS = 8;
 
-const META_FIELDS = ["$c", "$s", "$x", "$a", "$u", "$ua", "$ip"] as const;
+const META_FIELDS = ["$c", "$s", "$x", "$a", "$t", "$u", "$ua", "$ip"] as const;
 
-function metaOf(id: string, values: readonly (string | null | undefined)[]): SessionMeta | null {
-  const [c, s, x, a, u, ua, ip] = values;
+/** A session's metadata from its `META_FIELDS` values; null when they do not describe a session. */
+function sessionMetaOf(id: string, values: readonly (string | null | undefined)[]): SessionMeta | null {
+  const [c, s, x, a, t, u, ua, ip] = values;
   if (c == null || s == null || x == null || a == null) return null;
   const numbers = [Number(c), Number(s), Number(x), Number(a)] as const;
   if (!numbers.every(Number.isFinite)) return null;
@@ -75,58 +64,69 @@ function metaOf(id: string, values: readonly (string | null | undefined)[]): Ses
     lastSeenAt: numbers[1],
     expiresAt: numbers[2],
     absoluteExpiresAt: numbers[3],
+    idleTimeout: t == null || !Number.isFinite(Number(t)) ? null : Number(t),
     userId: u ?? null,
     userAgent: ua ?? null,
     ip: ip ?? null,
   };
 }
 
-/** Random per process: write ids of different processes never meet. */
-const WRITE_ID_PREFIX = randomBytes(9).toString("base64url");
-let writeCount = 0;
+/** Random bytes drawn in batches: a write id costs no CSPRNG call of its own. */
+const WRITE_ID_BYTES = 6;
+let pool = Buffer.alloc(0);
+let poolAt = 0;
 
 /**
- * A write id, one per driver write call (see lua/include/writes.lua): 72 random bits chosen once
- * per process, then a counter. Unique across processes and calls, without a CSPRNG call per write.
+ * A write id, one per driver write call (see lua/include/writes.lua): 48 random bits as 8 base64url
+ * characters, so the last 8 of them fit one 64-byte hash value. The chance that a write meets a
+ * copy of its id among a session's last 8 is below 3e-14.
  */
 export function newWriteId(): string {
-  writeCount = (writeCount + 1) % Number.MAX_SAFE_INTEGER;
-  return WRITE_ID_PREFIX + writeCount.toString(36);
+  if (poolAt + WRITE_ID_BYTES > pool.length) {
+    pool = randomBytes(WRITE_ID_BYTES * 256);
+    poolAt = 0;
+  }
+  const id = pool.toString("base64url", poolAt, poolAt + WRITE_ID_BYTES);
+  poolAt += WRITE_ID_BYTES;
+  return id;
 }
 
-/** ARGV[1..9] of update-1 and rotate-2; `indexUser`/`score`: the user index entry this write relies on. */
-function changeArgs(change: SessionChange, indexUser: string | null, score: string, expectation: string, writeId: string): string[] {
-  const op = change.user === undefined ? "" : change.user === null ? "-" : "+";
-  const args = [
-    "", // now, filled in at send time
-    String(change.expiresAt),
-    String(change.lastSeenAt),
-    change.absoluteExpiresAt === undefined ? "" : String(change.absoluteExpiresAt),
-    op,
-    change.user ? change.user.userId : (indexUser ?? ""),
-    indexUser === null ? "" : score,
-    expectation,
-    writeId,
-  ];
-  return args;
+/** The ARGV of update-1 and rotate-2 before their tail (lua/include/change.lua), for one attempt. */
+interface ChangeArgv {
+  userId: string;
+  score: string;
+  expectedAbsolute: string;
+  expectedUser: string;
+  writeId: string;
 }
 
-/** The field counts (nSet, nRemove, nIncrement), the nSpecs count, the limits, and the body: fields then index specs. */
-function fieldArgs(change: SessionChange): { counts: string[]; specCount: string; limits: string[]; body: string[] } {
-  const set = Object.entries(change.set);
-  const increments = Object.entries(change.increment);
-  const body: string[] = [];
-  for (const [name, value] of set) body.push(name, value);
-  body.push(...change.remove);
-  for (const [name, delta] of increments) body.push(name, String(delta));
-  const specs = specArgs(change.indexes);
-  body.push(...specs);
+function changeArgv(change: SessionChange, now: number, keepData: boolean, attempt: ChangeArgv) {
   return {
-    counts: [String(set.length), String(change.remove.length), String(increments.length)],
-    specCount: String(specs.length / 3),
-    limits: change.limits ? [String(change.limits.maxFields), String(change.limits.maxBytes)] : ["", ""],
-    body,
+    now: String(now),
+    expiresAt: String(change.expiresAt),
+    lastSeenAt: String(change.lastSeenAt),
+    absoluteExpiresAt: change.absoluteExpiresAt === undefined ? "" : String(change.absoluteExpiresAt),
+    idleTimeout: change.idleTimeout === undefined ? "" : change.idleTimeout === null ? "-" : String(change.idleTimeout),
+    userOp: change.user === undefined ? "" : change.user === null ? "-" : "+",
+    ...attempt,
+    keepData: keepData ? "1" : "0",
+    nSet: String(Object.keys(change.set).length),
+    nRemove: String(change.remove.length),
+    nIncrement: String(Object.keys(change.increment).length),
+    nSpecs: String(change.indexes?.length ?? 0),
+    maxFields: change.limits ? String(change.limits.maxFields) : "",
+    maxBytes: change.limits ? String(change.limits.maxBytes) : "",
   };
+}
+
+/** The tail of update-1 and rotate-2: set pairs, remove names, increment pairs, index spec triples. */
+function changeTail(change: SessionChange): string[] {
+  const tail: string[] = [];
+  for (const [name, value] of Object.entries(change.set)) tail.push(name, value);
+  tail.push(...change.remove);
+  for (const [name, delta] of Object.entries(change.increment)) tail.push(name, String(delta));
+  tail.push(...specArgs(change.indexes));
+  return tail;
 }
 
 /** Index specs as the scripts take them: triples of kind ("f" or "p"), name, field or prefix. */
@@ -143,9 +143,11 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
   const keys = createKeySchema(options.prefix);
   let closed = false;
 
-  function begin(operation: string): void {
+  /** Checks the driver can send now; returns the time the call is judged at (the caller's `now`, else the clock). */
+  function begin(operation: string, at?: At): number {
     if (closed) throw new SessionError("CLOSED", `${port.name} driver: ${operation} after close()`);
     assertReady(port, operation);
+    return at?.now ?? Date.now();
   }
 
   async function call<T>(operation: string, send: () => Promise<T>): Promise<T> {
@@ -156,8 +158,14 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
     }
   }
 
-  function script(operation: string, which: EmbeddedScript, scriptKeys: string[], args: string[]): Promise<unknown> {
-    return call(operation, () => runScript(port, which, scriptKeys, args));
+  function run<S extends ScriptSpec<string, string>>(
+    operation: string,
+    spec: S,
+    scriptKeys: Parameters<typeof invoke<S>>[2],
+    argv: Parameters<typeof invoke<S>>[3],
+    tail: readonly string[] = [],
+  ): Promise<unknown> {
+    return call(operation, () => invoke(port, spec, scriptKeys, argv, tail));
   }
 
   /** Reads `$a` and `$u`; null when no live session. WRONGTYPE counts as no session. */
@@ -174,23 +182,25 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
     return { a, u: u ?? "" };
   }
 
-  /** Index step of a binding, before its write: the id joins the user's index (nothing is evicted yet). */
-  async function index(operation: string, userId: string, id: string, score: number | string): Promise<void> {
-    await script(operation, scripts.index, [keys.user(userId)], [String(Date.now()), id, String(score), ""]);
+  /** User-sessions step of a binding, before its write: the id joins the user's sessions (nobody is ended yet). */
+  async function enlistUser(operation: string, now: number, userId: string, id: string, score: number | string): Promise<void> {
+    await run(operation, SCRIPTS.user, { userSessions: keys.user(userId) }, { now: String(now), id, score: String(score), maxSessions: "" });
   }
 
   /**
    * Limit step of a binding, after its write succeeded: ends the user's oldest other sessions beyond
-   * `max`. After the write, so a binding whose write fails ends nobody; a binding evicted meanwhile
-   * by a newer one (not listed any more) evicts nobody either.
+   * `max`, and resolves the ids it ended. After the write, so a binding whose write fails ends nobody;
+   * a binding ended meanwhile by a newer one (not listed any more) ends nobody either.
    */
-  async function enforce(operation: string, userId: string, id: string, max: number | undefined): Promise<void> {
-    if (max === undefined) return;
-    const reply = await script(operation, scripts.index, [keys.user(userId)], [String(Date.now()), id, "", String(max)]);
-    await Promise.all(evictedEntries(reply).map((entry) => kill(operation, userId, entry.id, entry.score)));
+  async function enforce(operation: string, now: number, userId: string, id: string, max: number | undefined): Promise<string[]> {
+    if (max === undefined) return [];
+    const reply = await run(operation, SCRIPTS.user, { userSessions: keys.user(userId) }, { now: String(now), id, score: "", maxSessions: String(max) });
+    const entries = entriesOverLimit(reply);
+    const ended = await Promise.all(entries.map((entry) => end(operation, now, userId, entry.id, entry.score)));
+    return entries.filter((_, i) => ended[i]).map((entry) => entry.id);
   }
 
-  async function unindex(operation: string, userId: string, ids: string[]): Promise<void> {
+  async function unenlistUser(operation: string, userId: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     await call(operation, () => port.zrem(keys.user(userId), ids));
   }
@@ -200,13 +210,14 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
    * (score = its expiresAt) under the entries it gained and, after a renewal or rotation, all of its
    * entries again. One command per index key, all in parallel.
    */
-  async function relist(operation: string, fromId: string, toId: string, expiresAt: number, change: MembershipChange): Promise<void> {
+  async function relist(operation: string, now: number, fromId: string, toId: string, expiresAt: number, change: MembershipChange): Promise<void> {
     const listed = new Set([...change.added, ...change.current]);
     if (listed.size === 0 && change.removed.length === 0) return;
-    const now = String(Date.now());
     await Promise.all([
       ...change.removed.map((membership) => call(operation, () => port.zrem(indexKey(membership), [fromId]))),
-      ...[...listed].map((membership) => script(operation, scripts.enlist, [indexKey(membership)], [now, toId, String(expiresAt)])),
+      ...[...listed].map((membership) =>
+        run(operation, SCRIPTS.enlist, { index: indexKey(membership) }, { now: String(now), id: toId, score: String(expiresAt) }),
+      ),
     ]);
   }
 
@@ -215,56 +226,70 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
     return keys.index(name, value);
   }
 
-  function unlist(operation: string, id: string, memberships: string[]): Promise<void> {
-    return relist(operation, id, id, 0, { added: [], removed: memberships, current: [] });
+  function unlist(operation: string, now: number, id: string, memberships: string[]): Promise<void> {
+    return relist(operation, now, id, id, 0, { added: [], removed: memberships, current: [] });
   }
 
-  /** kill-1 on behalf of `userId`'s index, then the ended session's index entries. */
-  async function kill(operation: string, userId: string, id: string, score: string): Promise<boolean> {
-    const outcome = killOutcome(
-      await script(operation, scripts.kill, [keys.session(id)], [userId, score, String(TOMBSTONE_MS), String(Date.now())]),
+  /** end-1 on behalf of `userId`'s user sessions, then the ended session's index entries. */
+  async function end(operation: string, now: number, userId: string, id: string, score: string): Promise<boolean> {
+    const outcome = endOutcome(
+      await run(operation, SCRIPTS.end, { session: keys.session(id) }, { userId, score, tombstoneMs: String(TOMBSTONE_MS), now: String(now) }),
     );
-    await unlist(operation, id, outcome.memberships);
+    await unlist(operation, now, id, outcome.memberships);
     return outcome.ended;
   }
 
+  /** What a write that deleted the session (expired, or lost to a newer login) answers: the times it was sent. */
+  function sentTimes(change: SessionChange, fallbackAbsolute: string): StoredTimes {
+    return {
+      expiresAt: change.expiresAt,
+      lastSeenAt: change.lastSeenAt,
+      absoluteExpiresAt: change.absoluteExpiresAt ?? Number(fallbackAbsolute),
+      idleTimeout: change.idleTimeout ?? null,
+    };
+  }
+
   /**
-   * Shared body of update and rotate: index first (so a live session is never missing from its
-   * user's index), then the atomic write, then the per-user limit and removal of entries the write
-   * made stale. A rotation that writes nothing takes its new id out of the index again.
+   * Shared body of update and rotate: user-sessions step first (so a live session is never missing
+   * from its user sessions), then the atomic write, then the per-user limit and removal of entries the
+   * write made stale. A rotation that writes nothing takes its new id out of the user sessions again.
    */
-  async function write(
-    operation: string,
-    fromId: string,
-    toId: string,
-    change: SessionChange,
-    send: (args: string[]) => Promise<unknown>,
-  ): Promise<Counters | null> {
+  async function write(operation: "update" | "rotate", fromId: string, toId: string, change: SessionChange, keepData: boolean): Promise<WriteResult | null> {
+    const now = begin(operation, change);
     const binding: UserBinding | null | undefined = change.user;
+    const moving = fromId !== toId;
+    const spec = moving ? SCRIPTS.rotate : SCRIPTS.update;
+    const scriptKeys = { session: keys.session(fromId), from: keys.session(fromId), to: keys.session(toId) };
+    const tail = changeTail(change);
     // One id for every attempt of this call: whichever attempt ran, a re-sent copy of it is a no-op.
     const writeId = newWriteId();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const moving = fromId !== toId;
-      // The index step needs the user the session ends up bound to and its absolute deadline
-      // (the index score); read them when the change does not carry them.
+      // The user-sessions step needs the user the session ends up bound to and its absolute deadline
+      // (the score); read them when the change does not carry them.
       const newAbsolute = change.absoluteExpiresAt;
       const needsRead =
         moving || (binding != null && newAbsolute === undefined) || (binding === undefined && newAbsolute !== undefined);
-      let expectation = "";
+      let expected = { a: "", u: "" };
       let score = newAbsolute === undefined ? "" : String(newAbsolute);
-      let indexUser: string | null = binding ? binding.userId : null;
+      let user: string | null = binding ? binding.userId : null;
       if (needsRead) {
         const current = await readBinding(operation, fromId);
         if (current === null) return null;
-        expectation = `${current.a}|${current.u}`;
+        expected = current;
         if (score === "") score = current.a;
-        if (binding === undefined) indexUser = current.u === "" ? null : current.u;
+        if (binding === undefined) user = current.u === "" ? null : current.u;
       }
-      if (indexUser !== null) await index(operation, indexUser, toId, score);
-      // The new id of a rotation that wrote nothing is in no session: out of the index again.
-      const withdraw = () => (moving && indexUser !== null ? unindex(operation, indexUser, [toId]) : undefined);
-      const args = changeArgs(change, indexUser, score, expectation, writeId);
-      const reply = await send(args);
+      if (user !== null) await enlistUser(operation, now, user, toId, score);
+      // The new id of a rotation that wrote nothing is in no session: out of the user sessions again.
+      const withdraw = () => (moving && user !== null ? unenlistUser(operation, user, [toId]) : undefined);
+      const argv = changeArgv(change, now, keepData, {
+        userId: user ?? "",
+        score: user === null ? "" : score,
+        expectedAbsolute: expected.a,
+        expectedUser: expected.u,
+        writeId,
+      });
+      const reply = await run(operation, spec, scriptKeys, argv, tail);
       let outcome: WriteOutcome;
       try {
         outcome = writeOutcome(reply, operation);
@@ -282,14 +307,13 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
       }
       const previous = outcome.previousUserId;
       const finalUser = binding === undefined ? previous : binding === null ? null : binding.userId;
-      await Promise.all([
-        previous !== null && (moving || previous !== finalUser || change.expiresAt <= Date.now())
-          ? unindex(operation, previous, [fromId])
-          : undefined,
-        relist(operation, fromId, toId, outcome.memberships.expiresAt ?? change.expiresAt, outcome.memberships),
-        binding ? enforce(operation, binding.userId, toId, binding.maxSessions) : undefined,
+      const stored = outcome.stored;
+      const [, , ended] = await Promise.all([
+        previous !== null && (moving || previous !== finalUser || stored === null) ? unenlistUser(operation, previous, [fromId]) : undefined,
+        relist(operation, now, fromId, toId, outcome.memberships.expiresAt ?? change.expiresAt, outcome.memberships),
+        binding && stored !== null ? enforce(operation, now, binding.userId, toId, binding.maxSessions) : [],
       ]);
-      return outcome.counters;
+      return { ...(stored ?? sentTimes(change, score || expected.a)), counters: outcome.counters, ended };
     }
     throw new SessionError("STORE_UNAVAILABLE", `${operation}: gave up after ${MAX_ATTEMPTS} concurrent logins changed the session`);
   }
@@ -297,8 +321,8 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
   return {
     name: port.name,
 
-    async load(id) {
-      begin("load");
+    async load(id, at) {
+      const now = begin("load", at);
       let hash: Record<string, string>;
       try {
         hash = await port.hgetall(keys.session(id));
@@ -306,8 +330,8 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
         if (isWrongType(error)) return null;
         throw storeError(port, "load", error);
       }
-      const meta = metaOf(id, META_FIELDS.map((name) => hash[name]));
-      if (meta === null || meta.expiresAt <= Date.now()) return null;
+      const meta = sessionMetaOf(id, META_FIELDS.map((name) => hash[name]));
+      if (meta === null || meta.expiresAt <= now) return null;
       const fields: Record<string, string> = {};
       for (const [name, value] of Object.entries(hash)) {
         if (!name.startsWith("$") && name !== "__proto__") fields[name] = value;
@@ -317,77 +341,73 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
     },
 
     async create(id, session: NewSession) {
-      begin("create");
-      if (session.user) await index("create", session.user.userId, id, session.absoluteExpiresAt);
-      const binding = session.user ? `${session.user.userId}|${String(session.absoluteExpiresAt)}` : "";
-      const specs = specArgs(session.indexes);
-      const args = [String(Date.now()), String(session.expiresAt), binding, newWriteId(), String(specs.length / 3), ...specs];
-      args.push("$c", String(session.createdAt), "$s", String(session.lastSeenAt));
-      args.push("$x", String(session.expiresAt), "$a", String(session.absoluteExpiresAt));
-      if (session.user) args.push("$u", session.user.userId);
-      if (session.userAgent !== null) args.push("$ua", session.userAgent);
-      if (session.ip !== null) args.push("$ip", session.ip);
-      for (const [name, value] of Object.entries(session.fields)) args.push(name, value);
-      const outcome = createOutcome(await script("create", scripts.create, [keys.session(id)], args));
+      const now = begin("create", session);
       const user = session.user;
-      await Promise.all([
-        relist("create", id, id, session.expiresAt, { added: outcome.memberships, removed: [], current: [] }),
-        user && (outcome.created ? enforce("create", user.userId, id, user.maxSessions) : unindex("create", user.userId, [id])),
+      const score = String(session.absoluteExpiresAt);
+      if (user) await enlistUser("create", now, user.userId, id, score);
+      const specs = specArgs(session.indexes);
+      const tail = [...specs, "$c", String(session.createdAt), "$s", String(session.lastSeenAt)];
+      tail.push("$x", String(session.expiresAt), "$a", score);
+      if (session.idleTimeout != null) tail.push("$t", String(session.idleTimeout));
+      if (user) tail.push("$u", user.userId);
+      if (session.userAgent !== null) tail.push("$ua", session.userAgent);
+      if (session.ip !== null) tail.push("$ip", session.ip);
+      for (const [name, value] of Object.entries(session.fields)) tail.push(name, value);
+      const argv = {
+        now: String(now),
+        expiresAt: String(session.expiresAt),
+        userId: user ? user.userId : "",
+        score: user ? score : "",
+        writeId: newWriteId(),
+        nSpecs: String(specs.length / 3),
+      };
+      const outcome = createOutcome(await run("create", SCRIPTS.create, { session: keys.session(id) }, argv, tail));
+      const [, ended] = await Promise.all([
+        relist("create", now, id, id, session.expiresAt, { added: outcome.memberships, removed: [], current: [] }),
+        user ? (outcome.created ? enforce("create", now, user.userId, id, user.maxSessions) : unenlistUser("create", user.userId, [id])) : [],
       ]);
-      return outcome.created;
+      if (!outcome.created) return null;
+      return {
+        expiresAt: session.expiresAt,
+        lastSeenAt: session.lastSeenAt,
+        absoluteExpiresAt: session.absoluteExpiresAt,
+        idleTimeout: session.idleTimeout ?? null,
+        counters: {},
+        ended: ended ?? [],
+      };
     },
 
     async update(id, change) {
-      begin("update");
-      const fields = fieldArgs(change);
-      return write("update", id, id, change, (args) => {
-        args[0] = String(Date.now());
-        return script("update", scripts.update, [keys.session(id)], [
-          ...args,
-          ...fields.counts,
-          fields.specCount,
-          ...fields.limits,
-          ...fields.body,
-        ]);
-      });
+      return write("update", id, id, change, true);
     },
 
     async rotate(fromId, toId, rotation: SessionRotation) {
-      begin("rotate");
-      if (fromId === toId) return null;
-      const fields = fieldArgs(rotation);
-      return write("rotate", fromId, toId, rotation, (args) => {
-        args[0] = String(Date.now());
-        return script("rotate", scripts.rotate, [keys.session(fromId), keys.session(toId)], [
-          ...args,
-          ...fields.counts,
-          rotation.keepData ? "1" : "0",
-          fields.specCount,
-          ...fields.limits,
-          ...fields.body,
-        ]);
-      });
+      if (fromId === toId) {
+        begin("rotate", rotation);
+        return null;
+      }
+      return write("rotate", fromId, toId, rotation, rotation.keepData);
     },
 
-    async destroy(id) {
-      begin("destroy");
-      const outcome = destroyOutcome(await script("destroy", scripts.destroy, [keys.session(id)], []));
+    async destroy(id, destroyOptions = {}) {
+      const now = begin("destroy", destroyOptions);
+      const argv = { userId: destroyOptions.userId ?? "" };
+      const outcome = destroyOutcome(await run("destroy", SCRIPTS.destroy, { session: keys.session(id) }, argv));
       await Promise.all([
-        outcome.userId === null ? undefined : unindex("destroy", outcome.userId, [id]),
-        unlist("destroy", id, outcome.memberships),
+        outcome.userId === null ? undefined : unenlistUser("destroy", outcome.userId, [id]),
+        unlist("destroy", now, id, outcome.memberships),
       ]);
       return outcome.destroyed;
     },
 
-    async listUserSessions(userId) {
-      begin("listUserSessions");
+    async listUserSessions(userId, at) {
+      const now = begin("listUserSessions", at);
       const entries = await call("listUserSessions", () => port.zrangeWithScores(keys.user(userId)));
-      const now = Date.now();
       const metas = await Promise.all(
         entries.map(async (entry) => {
           if (entry.score <= now) return null;
           try {
-            return metaOf(entry.member, await port.hmget(keys.session(entry.member), [...META_FIELDS]));
+            return sessionMetaOf(entry.member, await port.hmget(keys.session(entry.member), [...META_FIELDS]));
           } catch (error) {
             if (isWrongType(error)) return null;
             throw storeError(port, "listUserSessions", error);
@@ -402,14 +422,12 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
         else stale.push(entry);
       });
       if (stale.length > 0) {
-        // A stale entry is first made harmless (tombstone or eviction marker), then removed, so an
-        // in-flight write it belongs to can never produce a live session missing from the index.
+        // A stale entry is first made harmless (tombstone or end marker), then removed, so an
+        // in-flight write it belongs to can never produce a live session missing from its user sessions.
         await Promise.all(
-          stale
-            .filter((entry) => entry.score > now)
-            .map((entry) => kill("listUserSessions", userId, entry.member, String(entry.score))),
+          stale.filter((entry) => entry.score > now).map((entry) => end("listUserSessions", now, userId, entry.member, String(entry.score))),
         );
-        await unindex("listUserSessions", userId, stale.map((entry) => entry.member));
+        await unenlistUser("listUserSessions", userId, stale.map((entry) => entry.member));
       }
       return live.sort(
         (x, y) =>
@@ -417,26 +435,25 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
       );
     },
 
-    async endUserSessions(userId, endOptions) {
-      begin("endUserSessions");
+    async endUserSessions(userId, endOptions = {}) {
+      const now = begin("endUserSessions", endOptions);
       const entries = await call("endUserSessions", () => port.zrangeWithScores(keys.user(userId)));
-      const targets = entries.filter((entry) => entry.member !== endOptions?.exceptId);
-      const ended = await Promise.all(targets.map((entry) => kill("endUserSessions", userId, entry.member, String(entry.score))));
-      await unindex("endUserSessions", userId, targets.map((entry) => entry.member));
+      const targets = entries.filter((entry) => entry.member !== endOptions.exceptId);
+      const ended = await Promise.all(targets.map((entry) => end("endUserSessions", now, userId, entry.member, String(entry.score))));
+      await unenlistUser("endUserSessions", userId, targets.map((entry) => entry.member));
       return ended.filter(Boolean).length;
     },
 
-    async countIndex(name, value) {
-      begin("countIndex");
-      return countOutcome(await script("countIndex", scripts.count, [keys.index(name, value)], [String(Date.now())]));
+    async countIndex(name, value, at) {
+      const now = begin("countIndex", at);
+      return countOutcome(await run("countIndex", SCRIPTS.count, { index: keys.index(name, value) }, { now: String(now) }));
     },
 
     async findIndex(name, value, page) {
-      begin("findIndex");
+      const now = begin("findIndex", page);
       const key = keys.index(name, value);
-      const now = Date.now();
       const ids = pageOutcome(
-        await script("findIndex", scripts.page, [key], [String(now), String(page.offset), String(page.limit + 1)]),
+        await run("findIndex", SCRIPTS.page, { index: key }, { now: String(now), offset: String(page.offset), limit: String(page.limit + 1) }),
       );
       const more = ids.length > page.limit;
       const candidates = ids.slice(0, page.limit);
@@ -445,7 +462,7 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
         candidates.map(async (id) => {
           try {
             const values = await port.hmget(keys.session(id), [...META_FIELDS, "$i"]);
-            return { meta: metaOf(id, values), memberships: storedMemberships(values[META_FIELDS.length]) };
+            return { meta: sessionMetaOf(id, values), memberships: storedMemberships(values[META_FIELDS.length]) };
           } catch (error) {
             if (isWrongType(error)) return { meta: null, memberships: [] };
             throw storeError(port, "findIndex", error);

@@ -29,13 +29,16 @@ export interface RedisPort {
   zrem(key: string, members: string[]): Promise<void>;
 }
 
-/** Runs a script by SHA1, falling back to EVAL only when the server answers NOSCRIPT. */
+/** Runs a script by SHA1, falling back to EVAL only when the server answers NOSCRIPT. Refuses a call with the wrong number of keys. */
 export async function runScript(
   port: RedisPort,
   script: EmbeddedScript,
   keys: string[],
   args: string[],
 ): Promise<unknown> {
+  if (keys.length !== script.numkeys) {
+    throw new SessionError("STORE_UNAVAILABLE", `${script.name} takes ${script.numkeys} keys, was given ${keys.length}`);
+  }
   try {
     return await port.evalsha(script.sha1, keys, args);
   } catch (error) {

@@ -19,8 +19,16 @@ export interface MembershipChange {
 
 const NO_CHANGE: MembershipChange = { added: [], removed: [], current: [] };
 
+/** The times a write left in the store (`$x $s $a $t`); null when the write deleted the session. */
+export interface StoredTimes {
+  expiresAt: number;
+  lastSeenAt: number;
+  absoluteExpiresAt: number;
+  idleTimeout: number | null;
+}
+
 export type WriteOutcome =
-  | { kind: "written"; previousUserId: string | null; memberships: MembershipChange; counters: Counters }
+  | { kind: "written"; previousUserId: string | null; memberships: MembershipChange; stored: StoredTimes | null; counters: Counters }
   | { kind: "missing" }
   | { kind: "retry" }
   | { kind: "taken" };
@@ -34,7 +42,8 @@ const WRITE_CODES: Record<number, (reply: unknown[], operation: string) => Write
     kind: "written",
     previousUserId: text(reply[1]) || null,
     memberships: membershipChangeOf(reply[2]),
-    counters: countersOf(reply.slice(3)),
+    stored: storedTimesOf(reply[3]),
+    counters: countersOf(reply.slice(4)),
   }),
   0: () => ({ kind: "missing" }),
   [-1]: (reply, operation) => {
@@ -81,10 +90,10 @@ export function destroyOutcome(reply: unknown): { destroyed: boolean; userId: st
     : { destroyed: false, userId: null, memberships: [] };
 }
 
-/** kill-1: {1, $i} a live session was ended, {0} otherwise. */
-export function killOutcome(reply: unknown): { ended: boolean; memberships: string[] } {
+/** end-1: {1, $i} a live session was ended, {0} otherwise. */
+export function endOutcome(reply: unknown): { ended: boolean; memberships: string[] } {
   const code = Array.isArray(reply) ? integer(reply[0]) : NaN;
-  if (!Array.isArray(reply) || (code !== 1 && code !== 0)) throw unexpected("kill", reply);
+  if (!Array.isArray(reply) || (code !== 1 && code !== 0)) throw unexpected("end", reply);
   return code === 1 ? { ended: true, memberships: storedMemberships(reply[1]) } : { ended: false, memberships: [] };
 }
 
@@ -126,13 +135,21 @@ function membershipChangeOf(value: unknown): MembershipChange {
   return change;
 }
 
+function storedTimesOf(value: unknown): StoredTimes | null {
+  if (!Array.isArray(value) || value.length < 4) return null;
+  const [x, s, a] = [integer(value[0]), integer(value[1]), integer(value[2])];
+  if (![x, s, a].every(Number.isFinite)) return null;
+  const t = text(value[3]);
+  return { expiresAt: x, lastSeenAt: s, absoluteExpiresAt: a, idleTimeout: t === "" || !Number.isFinite(Number(t)) ? null : Number(t) };
+}
+
 function textsOf(value: unknown): string[] {
   return Array.isArray(value) ? value.map(text) : [];
 }
 
-/** index-1: the evicted entries. */
-export function evictedEntries(reply: unknown): { id: string; score: string }[] {
-  if (!Array.isArray(reply)) throw unexpected("index", reply);
+/** user-1: the entries beyond the limit (the caller ends those sessions). */
+export function entriesOverLimit(reply: unknown): { id: string; score: string }[] {
+  if (!Array.isArray(reply)) throw unexpected("user", reply);
   const entries: { id: string; score: string }[] = [];
   for (let i = 0; i + 1 < reply.length; i += 2) entries.push({ id: text(reply[i]), score: text(reply[i + 1]) });
   return entries;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { configValueOf, hashOf, scoredMembersOf, valuesOf } from "../src/index.js";
-import { countOutcome, createOutcome, killOutcome, writeOutcome } from "../src/replies.js";
+import { countOutcome, createOutcome, endOutcome, writeOutcome } from "../src/replies.js";
 import { isNoScript } from "../src/port.js";
 
 /** One HGETALL reply as each client, protocol and reply mapping delivers it. */
@@ -55,14 +55,19 @@ describe("script replies read the same with integers as numbers or as text (iore
   it("status codes", () => {
     expect(createOutcome(["1", []]).created).toBe(true);
     expect(createOutcome([0]).created).toBe(false);
-    expect(killOutcome(["1", null]).ended).toBe(true);
+    expect(endOutcome(["1", null]).ended).toBe(true);
     expect(countOutcome("3")).toBe(3);
     expect(writeOutcome(["0"], "update")).toEqual({ kind: "missing" });
-    expect(writeOutcome([1, "", [[], [], [], "17"], "n", "4"], "update")).toMatchObject({
+    expect(writeOutcome([1, "", [[], [], [], "17"], ["17", "5", "99", ""], "n", "4"], "update")).toMatchObject({
       kind: "written",
       counters: { n: 4 },
       memberships: { expiresAt: 17 },
+      stored: { expiresAt: 17, lastSeenAt: 5, absoluteExpiresAt: 99, idleTimeout: null },
     });
+    expect(writeOutcome([1, "", [[], [], []], [17, 5, 99, "600000"]], "update")).toMatchObject({
+      stored: { expiresAt: 17, lastSeenAt: 5, absoluteExpiresAt: 99, idleTimeout: 600_000 },
+    });
+    expect(writeOutcome([1, "", [[], [], []], []], "update")).toMatchObject({ stored: null });
   });
 
   it("an unknown reply is STORE_UNAVAILABLE", () => {

@@ -44,7 +44,7 @@ export function describeDurability<C>(harness: DurabilityHarness<C>): void {
           }),
         ),
       );
-      expect(created.every(Boolean)).toBe(true);
+      expect(created.every((result) => result !== null)).toBe(true);
       await new Promise((resolve) => setTimeout(resolve, 2_100));
 
       server.kill("SIGKILL");

@@ -3,7 +3,7 @@
 -- index name, field name or prefix. A membership is the string "<index name>\0<value>": a "f" spec
 -- gives the field's stored JSON text when it holds a string, number or boolean; a "p" spec gives the
 -- rest of the name of every field with the prefix. The hash keeps its memberships in $i (JSON array),
--- so destroy and kill know which index entries to clean without the specs.
+-- so destroy-1 and end-1 know which index entries to clean without the specs.
 local function readSpecs(count, at)
   local specs = {}
   for j = 0, count - 1 do

@@ -1,29 +1,30 @@
 -- writes (included by create-1, update-1 and rotate-2): write ids, so a re-sent script is harmless.
--- Every driver write call (create, update, rotate) carries a random id, the same for every attempt
--- of that call. A session hash keeps the ids of its last WRITES_KEPT writes in $w (space-separated,
--- newest last). A client that re-sends a script whose reply was lost with the connection (ioredis:
--- autoResendUnfulfilledCommands) finds its id there and answers as before instead of writing again.
--- An empty id is never recorded nor found. Tombstones do not keep ids.
+-- Every driver write call (create, update, rotate) carries a random id of WRITE_ID_LENGTH characters
+-- (48 random bits), the same for every attempt of that call. A session hash keeps the ids of its
+-- last WRITES_KEPT writes in $w, concatenated, newest last: at most 64 bytes, so $w never takes a
+-- session out of Redis's compact listpack encoding (hash-max-listpack-value 64). A client that
+-- re-sends a script whose reply was lost with the connection (ioredis: autoResendUnfulfilledCommands)
+-- finds its id there and answers as before instead of writing again. An empty id is never recorded
+-- nor found. Tombstones do not keep ids.
 local WRITES_KEPT = 8
+local WRITE_ID_LENGTH = 8
 
 local function hasWrite(key, id)
   if id == '' then return false end
   local list = redis.call('HGET', key, '$w')
   if not list then return false end
-  for seen in string.gmatch(list, '%S+') do
-    if seen == id then return true end
+  for at = 1, #list - WRITE_ID_LENGTH + 1, WRITE_ID_LENGTH do
+    if string.sub(list, at, at + WRITE_ID_LENGTH - 1) == id then return true end
   end
   return false
 end
 
 local function recordWrite(key, id)
   if id == '' then return end
-  local ids = {}
-  local list = redis.call('HGET', key, '$w')
-  if list then
-    for seen in string.gmatch(list, '%S+') do ids[#ids + 1] = seen end
-  end
-  ids[#ids + 1] = id
-  local first = math.max(1, #ids - WRITES_KEPT + 1)
-  redis.call('HSET', key, '$w', table.concat(ids, ' ', first, #ids))
+  local list = redis.call('HGET', key, '$w') or ''
+  if #list % WRITE_ID_LENGTH ~= 0 then list = '' end -- not a list of this layout: start afresh
+  list = list .. id
+  local keep = WRITES_KEPT * WRITE_ID_LENGTH
+  if #list > keep then list = string.sub(list, #list - keep + 1) end
+  redis.call('HSET', key, '$w', list)
 end

@@ -1,5 +1,5 @@
--- index-1: adds a session to its user's index, or enforces the per-user limit on its behalf.
--- KEYS[1]  user index (sorted set: member = session id, score = the session's absoluteExpiresAt)
+-- user-1: adds a session to its user sessions (the per-user sorted set), or enforces the per-user limit on its behalf.
+-- KEYS[1]  user sessions (sorted set: member = session id, score = the session's absoluteExpiresAt)
 -- ARGV[1]  now (ms)   ARGV[2] session id   ARGV[3] score (add only)
 -- ARGV[4]  "" to add, or maxSessions to enforce the limit after the write that bound ARGV[2]
 -- Effects  both: drops entries whose score is not after now

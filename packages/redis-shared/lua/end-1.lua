@@ -1,6 +1,6 @@
--- kill-1: ends a session on behalf of its user index (eviction, end-all, pruning a stale entry).
+-- end-1: ends a session on behalf of its user sessions (the per-user limit, ending all, pruning a stale entry).
 -- KEYS[1]  session hash
--- ARGV[1]  user id whose index holds the session     ARGV[2] the entry's score in that index
+-- ARGV[1]  user id whose user sessions list it     ARGV[2] the entry's score there
 -- ARGV[3]  tombstone lifetime (ms)                     ARGV[4] now (ms since epoch)
 --          The score is the session's absolute deadline: a tombstone expires (PEXPIREAT) at
 --          min(now + ARGV[3], score), never later than the session it replaces could have lived;

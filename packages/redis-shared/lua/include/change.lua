@@ -1,0 +1,110 @@
+-- change (included by update-1 and rotate-2): the ARGV layout both scripts share, and their tail.
+-- ARGV[1]  now (ms since epoch: the manager's clock)
+-- ARGV[2]  expiresAt (ms; not after now -> the session is deleted)
+-- ARGV[3]  lastSeenAt (ms)
+-- ARGV[4]  absoluteExpiresAt (ms), or "" to keep it
+-- ARGV[5]  the session's own idle timeout ($t): "" keep, "-" clear, or ms
+-- ARGV[6]  user op: "" keep, "-" unbind, "+" bind to ARGV[7]
+-- ARGV[7]  user id (bind)     ARGV[8] the binding's score in the user sessions (eviction marker check)
+-- ARGV[9]  expected $a        ARGV[10] expected $u ("" = none): what the driver read before the
+--          user-sessions step; ARGV[9] "" means no expectation
+-- ARGV[11] write id of this driver call (see writes.lua), or "" for none
+-- ARGV[12] keepData: "1" keeps the user fields (update-1: always), "0" starts with none
+-- ARGV[13] nSet   ARGV[14] nRemove   ARGV[15] nIncrement   ARGV[16] nSpecs
+-- ARGV[17] maxFields   ARGV[18] maxBytes: limits on the user fields after the write ("" for none; see fields.lua)
+-- from ARGV[19]: nSet field/value pairs, nRemove field names, nIncrement field/delta pairs, nSpecs
+--          index spec triples (see indexes.lua)
+-- Replies of both scripts when written (or already written by this call):
+--          {1, previousUserId or "", {added, removed, current, expiresAt}, stored, field, value, ...}
+--          stored = {$x, $s, $a, $t or ""}: the times the store kept ({} when the write deleted the session)
+local now, expiresAt = tonumber(ARGV[1]), tonumber(ARGV[2])
+local userOp, userId, writeId = ARGV[6], ARGV[7], ARGV[11]
+local binding = userId .. '|' .. ARGV[8]
+local keepData = ARGV[12] == '1'
+local nSet, nRemove, nIncr, nSpecs = tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[15]), tonumber(ARGV[16])
+local setAt = 19
+local removeAt = setAt + 2 * nSet
+local incrAt = removeAt + nRemove
+local specAt = incrAt + 2 * nIncr
+
+-- Whether `key` holds a live session by the caller's clock: a hash with $c whose $x is after now.
+local function isLive(key)
+  if redis.call('TYPE', key).ok ~= 'hash' then return false end
+  local x = redis.call('HMGET', key, '$c', '$x')
+  return x[1] ~= false and tonumber(x[2]) ~= nil and tonumber(x[2]) > now
+end
+
+-- The times `key` holds, as the replies carry them.
+local function storedTimes(key)
+  local t = redis.call('HMGET', key, '$x', '$s', '$a', '$t')
+  return {t[1] or '', t[2] or '', t[3] or '', t[4] or ''}
+end
+
+-- The reply to a call whose write id `key` already holds (a re-sent call): nothing is written;
+-- the current values of the fields to increment.
+local function resentReply(key, user, removed, current)
+  local reply = {1, user, {{}, removed, current, redis.call('HGET', key, '$x') or ARGV[2]}, storedTimes(key)}
+  for j = 0, nIncr - 1 do
+    local field = ARGV[incrAt + 2 * j]
+    reply[#reply + 1] = field
+    reply[#reply + 1] = redis.call('HGET', key, field) or '0'
+  end
+  return reply
+end
+
+-- The reply of a write that deleted the session (expired, or its binding lost to newer logins).
+local function deletedReply(prevUser, before)
+  return {1, prevUser, {{}, before or {}, {}}, {}}
+end
+
+-- Whether the expectation (ARGV[9], ARGV[10]) no longer holds for `key`.
+local function expectationFails(key, prevUser)
+  return ARGV[9] ~= '' and ((redis.call('HGET', key, '$a') or '') ~= ARGV[9] or prevUser ~= ARGV[10])
+end
+
+-- Writes the change's metadata to `key` (after its fields); returns the expiry kept and whether it moved.
+-- A change that starts a new lifetime (ARGV[4] or ARGV[5] given: a login or a regenerate with its own
+-- lifetimes) sets the expiry it carries; any other keeps the later of the stored and the given one.
+local function writeMetadata(key)
+  local expiresText = (ARGV[4] ~= '' or ARGV[5] ~= '') and ARGV[2] or later(key, '$x', ARGV[2])
+  local moved = redis.call('HGET', key, '$x') ~= expiresText
+  redis.call('HSET', key, '$s', later(key, '$s', ARGV[3]), '$x', expiresText)
+  recordWrite(key, writeId)
+  if ARGV[4] ~= '' then redis.call('HSET', key, '$a', ARGV[4]) end
+  if ARGV[5] == '-' then
+    redis.call('HDEL', key, '$t')
+  elseif ARGV[5] ~= '' then
+    redis.call('HSET', key, '$t', ARGV[5])
+  end
+  if userOp == '+' then
+    redis.call('HSET', key, '$u', userId)
+    redis.call('HDEL', key, '$ev')
+  elseif userOp == '-' then
+    redis.call('HDEL', key, '$u')
+  end
+  redis.call('PEXPIREAT', key, expiresText)
+  return expiresText, moved
+end
+
+-- The memberships of `key` after the write: recomputed from the stored fields when there are specs
+-- and `recompute`, the write touched an indexed field, or $i was missing; else `before`.
+local function membershipsAfter(key, before, pending, recompute)
+  local after = before or {}
+  if nSpecs > 0 then
+    local specs = readSpecs(nSpecs, specAt)
+    local written = {}
+    for field in pairs(pending) do written[#written + 1] = field end
+    if before == nil or recompute or touchesIndex(specs, written) then
+      after = membershipsOf(key, specs)
+      saveMemberships(key, after)
+    end
+  end
+  return after
+end
+
+-- The reply of a write, with its counters.
+local function writtenReply(key, prevUser, memberships, counters)
+  local reply = {1, prevUser, memberships, storedTimes(key)}
+  for j = 1, #counters do reply[#reply + 1] = counters[j] end
+  return reply
+end
