@@ -230,3 +230,53 @@ export interface SessionDriver {
   /** Releases what the driver opened itself. A client passed in by the application is left open. */
   close(): Promise<void>;
 }
+
+/** Options of a store driver's `ready()` (the Redis drivers): wait for the client's connection. */
+export interface ReadyOptions {
+  /** How long to wait for the client to be ready, in milliseconds. Default 10,000. */
+  timeout?: number;
+}
+
+/** Options of a Redis driver's `verify()`, the start-up check. */
+export interface VerifyOptions {
+  /** Where warnings go. Default `console.warn`. */
+  onWarning?: (message: string) => void;
+}
+
+/** What a Redis driver's `verify()` found. */
+export interface VerifyReport {
+  /** Whether the ACL command check ran (false on Redis < 7.0, which lacks `redis.acl_check_cmd`). */
+  commandsChecked: boolean;
+  /** `appendonly`, `appendfsync`, `maxmemory`, `maxmemory-policy`, when the user may read them (absent: not allowed or unknown). */
+  settings: { appendonly?: string; appendfsync?: string; maxmemory?: string; "maxmemory-policy"?: string };
+  /** This check's warnings (each is passed to `onWarning` only the first time this driver finds it). */
+  warnings: string[];
+}
+
+/** A write that fewer replicas than asked acknowledged within the timeout. */
+export interface ReplicaShortfall {
+  /** "create", "login", "logout", "rotate", "destroy" or "endUserSessions". */
+  operation: string;
+  /** Replicas that acknowledged. */
+  acknowledged: number;
+  /** Replicas asked for. */
+  replicas: number;
+  /** The WAIT timeout, in ms. */
+  timeout: number;
+}
+
+/** The Redis drivers' `replicaAck` option: writes a failover must not lose wait for replicas (WAIT). */
+export interface ReplicaAckOptions {
+  /** Replicas that must hold the write. A positive integer. */
+  replicas: number;
+  /** How long to wait for them, in ms. A positive integer (WAIT 0 would wait forever). */
+  timeout: number;
+  /**
+   * What a shortfall does: `"fail"` (default) rejects with `SessionError("STORE_UNAVAILABLE")` (the
+   * request answers 503; the write is on the primary all the same), `"accept"` resolves as usual.
+   * Either way it is passed to `onShortfall`.
+   */
+  shortfall?: "fail" | "accept";
+  /** Called on every shortfall (a metric, a log line). Never receives a token, id or session value. */
+  onShortfall?: (shortfall: ReplicaShortfall) => void;
+}

@@ -3,31 +3,11 @@
  * Sentinel `Redis`, any protocol and reply mapping) or an iovalkey client. A thin binding of the
  * client to the shared Redis port.
  */
-import type { SessionDriver } from "@sess/core";
+import type { ReadyOptions, ReplicaAckOptions, SessionDriver, VerifyOptions, VerifyReport } from "@sess/core";
 import { configValueOf, createKeySchema, createReady, createRedisDriver, createVerify, hashOf, scoredMembersOf, valuesOf, watchConnectionErrors, withReplicaAck } from "@sess/redis-shared";
-import type { ReplicaAckOptions, ReplicaPort, StartupPort } from "@sess/redis-shared";
+import type { ReplicaPort, StartupPort } from "@sess/redis-shared";
 
-/** Options of `driver.verify()`. */
-export interface VerifyOptions {
-  /** Where warnings go. Default `console.warn`. */
-  onWarning?: (message: string) => void;
-}
-
-/** What `driver.verify()` found. */
-export interface VerifyReport {
-  /** Whether the ACL command check ran (false on Redis < 7.0, which lacks `redis.acl_check_cmd`). */
-  commandsChecked: boolean;
-  /** `appendonly`, `appendfsync`, `maxmemory`, `maxmemory-policy`, when the user may read them. */
-  settings: { appendonly?: string; appendfsync?: string; maxmemory?: string; "maxmemory-policy"?: string };
-  /** This check's warnings (each is passed to `onWarning` only the first time this driver finds it). */
-  warnings: string[];
-}
-
-/** Options of `driver.ready()`. */
-export interface ReadyOptions {
-  /** How long to wait for the client to be ready, in milliseconds. Default 10,000. */
-  timeout?: number;
-}
+export type { ReadyOptions, ReplicaAckOptions, ReplicaShortfall, VerifyOptions, VerifyReport } from "@sess/core";
 
 /** The driver, plus `ready()` (wait for the client's connection) and `verify()`: the start-up check (ACL commands, persistence and eviction settings). */
 export interface IoredisDriver extends SessionDriver {

@@ -11,37 +11,10 @@
  * failed now.
  */
 import { configError, SessionError } from "@sess/core";
-import type { SessionDriver } from "@sess/core";
+import type { ReplicaAckOptions, ReplicaShortfall, SessionDriver } from "@sess/core";
 import type { KeySchema } from "./keys.js";
 import { storeError } from "./port.js";
 import type { RedisPort } from "./port.js";
-
-/** A write that fewer replicas than asked acknowledged within the timeout. */
-export interface ReplicaShortfall {
-  /** "create", "login", "logout", "rotate", "destroy" or "endUserSessions". */
-  operation: string;
-  /** Replicas that acknowledged. */
-  acknowledged: number;
-  /** Replicas asked for. */
-  replicas: number;
-  /** The WAIT timeout, in ms. */
-  timeout: number;
-}
-
-export interface ReplicaAckOptions {
-  /** Replicas that must hold the write. A positive integer. */
-  replicas: number;
-  /** How long to wait for them, in ms. A positive integer (WAIT 0 would wait forever). */
-  timeout: number;
-  /**
-   * What a shortfall does: `"fail"` (default) rejects with `SessionError("STORE_UNAVAILABLE")` (the
-   * request answers 503; the write is on the primary all the same), `"accept"` resolves as usual.
-   * Either way it is passed to `onShortfall`.
-   */
-  shortfall?: "fail" | "accept";
-  /** Called on every shortfall (a metric, a log line). Never receives a token, id or session value. */
-  onShortfall?: (shortfall: ReplicaShortfall) => void;
-}
 
 /** What the acknowledgement needs of the client: WAIT on the connection that serves `key`. */
 export interface ReplicaPort extends RedisPort {

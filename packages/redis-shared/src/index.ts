@@ -1,16 +1,15 @@
-export { createKeySchema, validatePrefix, DEFAULT_PREFIX, SCHEMA_VERSION } from "./keys.js";
-export type { KeySchema } from "./keys.js";
+// What the two Redis driver packages (and the tests) import; everything else stays inside this package.
+export { createKeySchema } from "./keys.js";
 export { createRedisDriver, TOMBSTONE_MS } from "./driver.js";
-export type { RedisDriverOptions } from "./driver.js";
-export { runScript, isNoScript, isWrongType, storeError, assertReady } from "./port.js";
+export { runScript, isNoScript } from "./port.js";
 export type { RedisPort } from "./port.js";
 export { scripts } from "./lua.generated.js";
 export type { EmbeddedScript } from "./lua.generated.js";
+export { SCRIPTS } from "./scripts.js";
 export { configValueOf, hashOf, scoredMembersOf, valuesOf } from "./replies.js";
-export { createVerify, scriptCommands, DRIVER_COMMANDS } from "./startup.js";
-export type { StartupPort, VerifyOptions, VerifyReport } from "./startup.js";
-export { watchConnectionErrors, connectionErrorText } from "./connection.js";
-export { createReady, DEFAULT_READY_TIMEOUT } from "./ready.js";
-export type { ReadyOptions } from "./ready.js";
-export { replicaAckOptions, withReplicaAck } from "./acknowledgement.js";
-export type { ReplicaAckOptions, ReplicaPort, ReplicaShortfall } from "./acknowledgement.js";
+export { createVerify, scriptCommands } from "./startup.js";
+export type { StartupPort } from "./startup.js";
+export { watchConnectionErrors } from "./connection.js";
+export { createReady } from "./ready.js";
+export { withReplicaAck } from "./acknowledgement.js";
+export type { ReplicaPort } from "./acknowledgement.js";

@@ -3,12 +3,8 @@
  * so a start-up sequence can wait for Redis without racing the client's first connection.
  */
 import { SessionError } from "@sess/core";
+import type { ReadyOptions } from "@sess/core";
 import { assertReady, type RedisPort } from "./port.js";
-
-export interface ReadyOptions {
-  /** How long to wait, in milliseconds. Default 10,000. */
-  timeout?: number;
-}
 
 export const DEFAULT_READY_TIMEOUT = 10_000;
 const POLL_MS = 20;

@@ -14,6 +14,7 @@
  * a re-sent script that finds its id writes nothing again (lua/include/writes.lua).
  */
 import { SessionError } from "@sess/core";
+import type { VerifyOptions, VerifyReport } from "@sess/core";
 import { createKeySchema } from "./keys.js";
 import { scripts } from "./lua.generated.js";
 import { assertReady } from "./port.js";
@@ -22,20 +23,6 @@ import type { RedisPort } from "./port.js";
 /** What the start-up check needs beyond the port: `CONFIG GET <name>`, rejecting when not allowed. */
 export interface StartupPort extends RedisPort {
   configGet(name: string): Promise<string | null>;
-}
-
-export interface VerifyOptions {
-  /** Where warnings go. Default `console.warn`. */
-  onWarning?: (message: string) => void;
-}
-
-export interface VerifyReport {
-  /** Whether the command check ran (false on Redis < 7.0, which lacks `redis.acl_check_cmd`). */
-  commandsChecked: boolean;
-  /** The server settings that could be read (absent: not allowed or unknown). */
-  settings: { appendonly?: string; appendfsync?: string; maxmemory?: string; "maxmemory-policy"?: string };
-  /** Warnings of this check (each is passed to `onWarning` only the first time a driver finds it). */
-  warnings: string[];
 }
 
 /** Commands the port sends itself (see port.ts and driver.ts). */

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Redis } from "ioredis";
 import { newToken, sessionIdOf, tagOf } from "@sess/core";
 import type { IndexSpec, NewSession, SessionChange } from "@sess/core";
-import { createKeySchema, createRedisDriver, scoredMembersOf, scripts } from "../src/index.js";
-import { SCRIPTS } from "../src/scripts.js";
+import { SCRIPTS, createKeySchema, createRedisDriver, scoredMembersOf, scripts } from "../src/index.js";
+
 import type { RedisPort } from "../src/index.js";
 
 let client: Redis;
