@@ -1,17 +1,6 @@
 /**
- * The key schema: the only place sess builds Redis key strings.
- *
- *   session    <prefix>:v1:s:{<tag>}<rest of id>   hash, one per session
- *   user index <prefix>:v1:u:{<sha256(userId)>}    sorted set, member = session id, score = absoluteExpiresAt
- *   index entry <prefix>:v1:x:{<sha256(name "\0" value)>}  sorted set, member = session id, score = expiresAt
- *
- * `<tag>` is the session's stable slot tag (`tagOf(id)`, its first 8 characters, kept by rotation),
- * so a session's old and new keys hash to the same cluster slot. It is also the token's first 8
- * characters: 48 random bits, public and outside the token's 256 secret bits; the rest of the key is
- * the SHA-256 of the whole token, so nothing in a key authenticates. The user index carries its own
- * tag (the base64url SHA-256 of the user id), so it usually lives in another slot: nothing ever
- * touches a session key and a user key in one command or script. Each secondary-index entry (one
- * per declared index name and value) has its own tag too, and is likewise only ever touched alone.
+ * The key schema: the only place sess builds Redis key strings. The layout (keys, hash fields,
+ * tags and why) is described once, in the root README's "Redis data layout".
  *
  * The library never uses KEYS, SCAN or any pattern, so glob characters (`* ? [ ] \`) in a prefix are
  * plain characters. Braces are refused because they would move the cluster hash tag.
@@ -26,6 +15,7 @@ export const DEFAULT_PREFIX = "sess";
 export interface KeySchema {
   readonly prefix: string;
   session(id: string): string;
+  /** The sorted set of the user's sessions. */
   user(userId: string): string;
   /** The sorted set listing the sessions under value `value` of the declared index `name`. */
   index(name: string, value: string): string;
