@@ -1,5 +1,5 @@
 import { describe } from "./describe.js";
-import { configError } from "./errors.js";
+import { SessionError, configError } from "./errors.js";
 
 /** All durations are in milliseconds. */
 export interface ExpirationOptions {
@@ -15,6 +15,17 @@ export interface ExpirationOptions {
   renewAfter?: number;
 }
 
+/**
+ * A session's own lifetimes, given to `login` or `regenerate` ("remember me"), in milliseconds. Each
+ * one left out follows the manager's option of the same name.
+ */
+export interface SessionLifetime {
+  /** Sliding idle timeout of this session: stored with it and used by every renewal. */
+  idleTimeout?: number;
+  /** Absolute lifetime of this session, counted from the login or regenerate that sets it. */
+  absoluteTimeout?: number;
+}
+
 export interface SessionTimes {
   createdAt: number;
   lastSeenAt: number;
@@ -26,12 +37,24 @@ export interface ExpirationPolicy {
   readonly idleTimeout: number;
   readonly absoluteTimeout: number;
   readonly renewAfter: number;
-  /** The times of a session created (or logged in, for `absoluteExpiresAt`) at `now`. */
-  start(now: number): SessionTimes;
-  /** The store expiry of a session renewed at `now`: min(idle deadline, absolute deadline). */
-  expiresAt(now: number, absoluteExpiresAt: number): number;
-  /** True when a read-only request at `now` should renew the session. */
-  isRenewalDue(times: Pick<SessionTimes, "lastSeenAt" | "expiresAt" | "absoluteExpiresAt">, now: number): boolean;
+  /** The times of a session created (or logged in, for `absoluteExpiresAt`) at `now`, with its own lifetimes if any. */
+  start(now: number, lifetime?: SessionLifetime): SessionTimes;
+  /**
+   * The store expiry of a session renewed at `now`: min(idle deadline, absolute deadline); the idle
+   * deadline uses the session's own `idleTimeout` when it has one (null or absent: the manager's).
+   */
+  expiresAt(now: number, absoluteExpiresAt: number, idleTimeout?: number | null): number;
+  /** True when a read-only request at `now` should renew the session (throttled by its own idle timeout when shorter). */
+  isRenewalDue(
+    times: Pick<SessionTimes, "lastSeenAt" | "expiresAt" | "absoluteExpiresAt"> & { idleTimeout?: number | null },
+    now: number,
+  ): boolean;
+  /**
+   * Checks the lifetimes given to `login` or `regenerate` (`call` names it in messages): whole
+   * positive milliseconds, an idle timeout not longer than the absolute lifetime, and an absolute
+   * lifetime within `maxAbsoluteTimeout` (400 days with a persistent cookie). Throws `VALUE_INVALID`.
+   */
+  checkLifetime(call: string, lifetime: unknown, maxAbsoluteTimeout: number | null): SessionLifetime;
   /** True when the session must be treated as gone at `now`, whatever the store says. */
   isExpired(times: Pick<SessionTimes, "expiresAt" | "absoluteExpiresAt">, now: number): boolean;
 }
@@ -64,18 +87,55 @@ export function createExpirationPolicy(options: ExpirationOptions = {}): Expirat
     throw configError("renewAfter", `must be shorter than idleTimeout (${idleTimeout} ms), got ${renewAfter} ms`);
   }
 
-  const expiresAt = (now: number, absoluteExpiresAt: number) => Math.min(now + idleTimeout, absoluteExpiresAt);
+  const expiresAt = (now: number, absoluteExpiresAt: number, idle?: number | null) =>
+    Math.min(now + (idle ?? idleTimeout), absoluteExpiresAt);
   return {
     idleTimeout,
     absoluteTimeout,
     renewAfter,
-    start(now) {
-      const absoluteExpiresAt = now + absoluteTimeout;
-      return { createdAt: now, lastSeenAt: now, expiresAt: expiresAt(now, absoluteExpiresAt), absoluteExpiresAt };
+    start(now, lifetime = {}) {
+      const absoluteExpiresAt = now + (lifetime.absoluteTimeout ?? absoluteTimeout);
+      return { createdAt: now, lastSeenAt: now, expiresAt: expiresAt(now, absoluteExpiresAt, lifetime.idleTimeout), absoluteExpiresAt };
     },
     expiresAt,
     isRenewalDue(times, now) {
-      return now - times.lastSeenAt >= renewAfter && times.expiresAt < times.absoluteExpiresAt;
+      // A session whose own idle timeout is shorter than the throttle renews at half of it.
+      const idle = times.idleTimeout ?? idleTimeout;
+      const throttle = idle > renewAfter ? renewAfter : Math.floor(idle / 2);
+      return now - times.lastSeenAt >= throttle && times.expiresAt < times.absoluteExpiresAt;
+    },
+    checkLifetime(call, lifetime, maxAbsoluteTimeout) {
+      if (lifetime === null || typeof lifetime !== "object") {
+        throw new SessionError("VALUE_INVALID", `${call} options: expected an object, got ${describe(lifetime)}`);
+      }
+      const given = lifetime as Record<string, unknown>;
+      const out: SessionLifetime = {};
+      for (const name of ["idleTimeout", "absoluteTimeout"] as const) {
+        const value = given[name];
+        if (value === undefined) continue;
+        if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
+          throw new SessionError(
+            "VALUE_INVALID",
+            `${call} option "${name}": expected a positive whole number of milliseconds, got ${describe(value)}`,
+          );
+        }
+        out[name] = value;
+      }
+      const idle = out.idleTimeout ?? idleTimeout;
+      const absolute = out.absoluteTimeout ?? absoluteTimeout;
+      if (idle > absolute) {
+        throw new SessionError(
+          "VALUE_INVALID",
+          `${call} option "idleTimeout" (${idle} ms) is longer than the session's absolute lifetime (${absolute} ms): give a longer absoluteTimeout too`,
+        );
+      }
+      if (maxAbsoluteTimeout !== null && absolute > maxAbsoluteTimeout) {
+        throw new SessionError(
+          "VALUE_INVALID",
+          `${call} option "absoluteTimeout": a persistent cookie cannot outlive 400 days (browsers cap it); got ${absolute} ms`,
+        );
+      }
+      return out;
     },
     isExpired(times, now) {
       return now >= times.expiresAt || now >= times.absoluteExpiresAt;

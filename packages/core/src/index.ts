@@ -19,6 +19,7 @@ export {
   type ExpirationOptions,
   type ExpirationPolicy,
   type SessionTimes,
+  type SessionLifetime,
 } from "./expiration.js";
 export {
   createCookieConfig,
@@ -38,7 +39,7 @@ export {
   type LimitOptions,
   type Limits,
 } from "./values.js";
-export { Session, type SessionData, type UntypedData, type DeepReadonly } from "./session.js";
+export { Session, type SessionData, type UntypedData, type DeepReadonly, type LoginOptions, type RegenerateOptions } from "./session.js";
 export { SessionMap, type MapName, type MapValue } from "./map.js";
 export { currentSession, runWithSession } from "./context.js";
 export { createSessionManager, type SessionManager, type OpenSession, type CommitResult, type CommitOutcome, type SessionErrorWithHeaders, type StoreHealth } from "./manager.js";

@@ -1,10 +1,26 @@
 import type { SessionRecord } from "./driver.js";
+import type { SessionLifetime } from "./expiration.js";
+import { createExpirationPolicy } from "./expiration.js";
 import { SessionError } from "./errors.js";
 import type { Limits } from "./values.js";
 import { checkFieldName, checkWellFormed, fieldSize, limitError, parseValue, serializeValue } from "./values.js";
 import { newToken, sessionIdOf, tagOf } from "./token.js";
 import type { MapName, MapSession, MapValue } from "./map.js";
 import { SessionMap } from "./map.js";
+
+/** Options of `session.regenerate()`. */
+export interface RegenerateOptions extends SessionLifetime {
+  /** Keep the session's data on the new token. Default true. */
+  keepData?: boolean;
+  /** End every other session of the session's user at commit (password change). Default false. */
+  endOtherSessions?: boolean;
+}
+
+/** Options of `session.login()`. */
+export interface LoginOptions extends SessionLifetime {
+  /** Keep the session's data (e.g. an anonymous cart). Default true; always false when the session is bound to another user. */
+  keepData?: boolean;
+}
 
 /** Session data: any object type whose values are JSON values. */
 export type SessionData = object;
@@ -39,6 +55,13 @@ export interface SessionState {
   next: { token: string; id: string } | null;
   /** login(): bind to this user and restart the absolute lifetime. */
   login: string | null;
+  /**
+   * The session's own lifetimes given to login() or regenerate() ("remember me"); null when neither
+   * gave any. A login always starts a new lifetime: without options, the manager's.
+   */
+  lifetime: SessionLifetime | null;
+  /** Checks the lifetimes given to login() or regenerate() against the manager's options (throws VALUE_INVALID). */
+  checkLifetime: (call: string, lifetime: unknown) => SessionLifetime;
   /** regenerate({ endOtherSessions: true }): end the user's other sessions after the write. */
   endOthers: boolean;
   destroyed: boolean;
@@ -56,7 +79,15 @@ export interface SessionState {
   onCorruptField: (field: string) => void;
 }
 
-export function createSessionState(record: SessionRecord | null, limits: Limits, onCorruptField: (field: string) => void): SessionState {
+const defaultPolicy = createExpirationPolicy();
+const checkDefaultLifetime = (call: string, lifetime: unknown) => defaultPolicy.checkLifetime(call, lifetime, null);
+
+export function createSessionState(
+  record: SessionRecord | null,
+  limits: Limits,
+  onCorruptField: (field: string) => void,
+  checkLifetime: (call: string, lifetime: unknown) => SessionLifetime = checkDefaultLifetime,
+): SessionState {
   return {
     record,
     texts: new Map(record ? Object.entries(record.fields) : []),
@@ -67,6 +98,8 @@ export function createSessionState(record: SessionRecord | null, limits: Limits,
     rotate: null,
     next: null,
     login: null,
+    lifetime: null,
+    checkLifetime,
     endOthers: false,
     destroyed: false,
     committed: false,
@@ -237,12 +270,14 @@ export class Session<T extends SessionData = UntypedData> {
    * Issues a new token at commit; the old one is dead from then on. Data is kept unless
    * `keepData: false`. Use after any privilege change. With `endOtherSessions: true` (invalidate on
    * password change), the commit also ends every other session of the session's user, so only the
-   * new token stays valid.
+   * new token stays valid. The session keeps its lifetimes unless `idleTimeout` or `absoluteTimeout`
+   * (ms) are given: then they become the session's own, the absolute lifetime counted from now.
    */
-  regenerate(options: { keepData?: boolean; endOtherSessions?: boolean } = {}): void {
+  regenerate(options: RegenerateOptions = {}): void {
     this.#writable();
-    const keepData = options.keepData ?? true;
     const state = this.#state;
+    this.#takeLifetime("regenerate", options);
+    const keepData = options.keepData ?? true;
     state.rotate = { keepData: (state.rotate?.keepData ?? true) && keepData };
     if (state.next === null) {
       const token = state.record ? newToken(tagOf(state.record.id)) : newToken();
@@ -262,15 +297,30 @@ export class Session<T extends SessionData = UntypedData> {
    * Logs `userId` in: a new token, the session bound to the user, and the absolute lifetime counted
    * from now. Data is kept (an anonymous cart survives the login) unless `keepData: false`, and never
    * when the session is bound to another user: then the new user starts with empty data.
+   * `idleTimeout` and `absoluteTimeout` (ms) give this session its own lifetimes ("remember me"),
+   * stored with it, used by every renewal, the cookie and the store expiry, and kept across
+   * rotation; left out, the session follows the manager's options (a login without them ends an
+   * earlier remember-me lifetime).
    */
-  login(userId: string, options: { keepData?: boolean } = {}): void {
+  login(userId: string, options: LoginOptions = {}): void {
     if (typeof userId !== "string" || userId.length === 0 || userId.length > 256) {
       throw new SessionError("VALUE_INVALID", "login needs a user id of 1 to 256 characters");
     }
     checkWellFormed("the user id", userId);
+    const lifetime = this.#state.checkLifetime("login", options);
     const current = this.userId;
-    this.regenerate(current !== null && current !== userId ? { ...options, keepData: false } : options);
+    const keepData = current !== null && current !== userId ? false : options.keepData;
+    this.regenerate(keepData === undefined ? {} : { keepData });
+    // A login starts a new lifetime: the one given, else the manager's (an earlier "remember me" ends).
+    this.#state.lifetime = lifetime;
     this.#state.login = userId;
+  }
+
+  /** Records the lifetimes given to `call`, checked before anything else changes. */
+  #takeLifetime(call: string, options: SessionLifetime): void {
+    const lifetime = this.#state.checkLifetime(call, options);
+    if (lifetime.idleTimeout === undefined && lifetime.absoluteTimeout === undefined) return;
+    this.#state.lifetime = { ...this.#state.lifetime, ...lifetime };
   }
 
   /** Ends the session: deleted from the store at commit, and the cookie cleared. */
