@@ -9,7 +9,11 @@ import { configError } from "./errors.js";
 import type { RequestInfo } from "./transport.js";
 
 export interface RecordDeviceOptions {
-  userAgent?: boolean;
+  /**
+   * true (default): the first 64 bytes of the user agent, so the value keeps a Redis session in its
+   * compact listpack encoding (hash-max-listpack-value 64); "full": up to 256 characters; false: none.
+   */
+  userAgent?: boolean | "full";
   ip?: boolean;
 }
 
@@ -22,6 +26,8 @@ export interface BindOptions {
 /** The checked `recordDevice` and `bind` options. */
 export interface DeviceConfig {
   recordUserAgent: boolean;
+  /** The stored user agent's bound: 64 UTF-8 bytes, or 256 characters with `recordDevice.userAgent: "full"`. */
+  fullUserAgent: boolean;
   recordIp: boolean;
   bindUserAgent: boolean;
   /** IPv4 prefix bits a request's network is compared by; undefined: the network is not bound. */
@@ -33,6 +39,8 @@ export interface DeviceConfig {
 export type BindingMismatch = "user-agent" | "ip";
 
 const MAX_USER_AGENT = 256;
+/** The stored user agent by default: at most one listpack value (hash-max-listpack-value 64). */
+const USER_AGENT_BYTES = 64;
 /** IPv6 networks are compared by this many leading bits unless `bind.ipv6Prefix` says otherwise. */
 const DEFAULT_IPV6_PREFIX = 64;
 
@@ -40,7 +48,12 @@ export function createDeviceConfig(
   recordDevice: RecordDeviceOptions | undefined,
   bind: BindOptions | undefined,
 ): DeviceConfig {
-  const recordUserAgent = recordDevice?.userAgent ?? true;
+  const userAgentOption = recordDevice?.userAgent ?? true;
+  if (userAgentOption !== true && userAgentOption !== false && userAgentOption !== "full") {
+    throw configError("recordDevice.userAgent", `expected true, false or "full", got ${describe(userAgentOption)}`);
+  }
+  const recordUserAgent = userAgentOption !== false;
+  const fullUserAgent = userAgentOption === "full";
   const recordIp = recordDevice?.ip ?? false;
   const bindUserAgent = bind?.userAgent ?? false;
   const bindIpPrefix = bind?.ipPrefix;
@@ -57,11 +70,25 @@ export function createDeviceConfig(
   if (!Number.isSafeInteger(bindIpv6Prefix) || bindIpv6Prefix < 1 || bindIpv6Prefix > 128) {
     throw configError("bind.ipv6Prefix", `expected IPv6 prefix bits from 1 to 128, got ${describe(bindIpv6Prefix)}`);
   }
-  return { recordUserAgent, recordIp, bindUserAgent, bindIpPrefix, bindIpv6Prefix };
+  return { recordUserAgent, fullUserAgent, recordIp, bindUserAgent, bindIpPrefix, bindIpv6Prefix };
 }
 
-function userAgentOf(request: RequestInfo): string | null {
+function fullUserAgentOf(request: RequestInfo): string | null {
   return request.header("user-agent")?.slice(0, MAX_USER_AGENT) ?? null;
+}
+
+/** The user agent as a session stores it: its first 64 UTF-8 bytes (whole characters), or up to 256 characters with "full". */
+function userAgentOf(config: DeviceConfig, request: RequestInfo): string | null {
+  const full = fullUserAgentOf(request);
+  if (full === null || config.fullUserAgent || full.length * 3 <= USER_AGENT_BYTES) return full;
+  let out = "";
+  let bytes = 0;
+  for (const char of full) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > USER_AGENT_BYTES) break;
+    out += char;
+  }
+  return out;
 }
 
 /**
@@ -69,7 +96,7 @@ function userAgentOf(request: RequestInfo): string | null {
  * so a later one with a user agent differs.
  */
 export function storedUserAgent(config: DeviceConfig, request: RequestInfo): string | null {
-  return config.recordUserAgent ? (userAgentOf(request) ?? (config.bindUserAgent ? "" : null)) : null;
+  return config.recordUserAgent ? (userAgentOf(config, request) ?? (config.bindUserAgent ? "" : null)) : null;
 }
 
 /** What a new session stores as `ip`: the address with `recordDevice.ip`, else its bound prefix (or null). */
@@ -81,7 +108,15 @@ export function storedIp(config: DeviceConfig, request: RequestInfo): string | n
 
 /** Why a loaded session may not be used by this request, or null. Sessions stored without the data are not judged. */
 export function bindingMismatch(config: DeviceConfig, record: SessionRecord, request: RequestInfo): BindingMismatch | null {
-  if (config.bindUserAgent && record.userAgent !== null && (userAgentOf(request) ?? "") !== record.userAgent) return "user-agent";
+  // Compared as stored; a session stored with the whole user agent (by "full", or by an earlier version) is compared whole.
+  if (
+    config.bindUserAgent &&
+    record.userAgent !== null &&
+    (userAgentOf(config, request) ?? "") !== record.userAgent &&
+    (fullUserAgentOf(request) ?? "") !== record.userAgent
+  ) {
+    return "user-agent";
+  }
   const bits = config.bindIpPrefix;
   if (bits !== undefined && record.ip !== null) {
     const ip = request.ip;

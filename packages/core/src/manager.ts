@@ -5,7 +5,8 @@
  * (transport.ts), device recording and binding (device.ts), the store deadline (deadline.ts),
  * index queries (queries.ts).
  */
-import type { Counters, IndexPage, IndexSpec, SessionChange, SessionDriver, SessionMeta, SessionRecord, UserBinding } from "./driver.js";
+import { MAX_COOKIE_LIFETIME } from "./cookie.js";
+import type { IndexPage, IndexSpec, SessionChange, SessionDriver, SessionMeta, SessionRecord, UserBinding, WriteResult } from "./driver.js";
 import { SessionError, type SessionErrorCode } from "./errors.js";
 import { bindingMismatch, storedIp, storedUserAgent } from "./device.js";
 import { createStoreCalls, type ManagerLifecycle } from "./deadline.js";
@@ -116,6 +117,16 @@ export function createSessionManager<T extends SessionData = UntypedData>(
   const lifecycle: ManagerLifecycle = { closed: false };
   const { call, withDeadline } = createStoreCalls(driver, config.timeout, lifecycle);
 
+  /** Checks the lifetimes given to login() or regenerate(): as the manager options, within 400 days with a persistent cookie. */
+  const checkLifetime = (operation: string, lifetime: unknown) =>
+    policy.checkLifetime(operation, lifetime, config.cookie?.persistent ? MAX_COOKIE_LIFETIME : null);
+
+  /** The record of a session after a write, from what the store kept. */
+  function keptRecord(base: Omit<SessionRecord, "lastSeenAt" | "expiresAt" | "absoluteExpiresAt" | "idleTimeout">, kept: WriteResult): SessionRecord {
+    const { lastSeenAt, expiresAt, absoluteExpiresAt, idleTimeout } = kept;
+    return { ...base, lastSeenAt, expiresAt, absoluteExpiresAt, idleTimeout };
+  }
+
   function binding(userId: string): UserBinding {
     return maxSessions === undefined ? { userId } : { userId, maxSessions };
   }
@@ -128,8 +139,9 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     let token: string | null = null;
     for (const candidate of tokens) {
       const id = sessionIdOf(candidate);
-      const found = await call("load", () => driver.load(id), id);
-      if (found === null || found.id !== id || policy.isExpired(found, clock())) continue;
+      const now = clock();
+      const found = await call("load", () => driver.load(id, { now }), id);
+      if (found === null || found.id !== id || policy.isExpired(found, now)) continue;
       record = found;
       token = candidate;
       break;
@@ -137,12 +149,15 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     const mismatch = record === null ? null : bindingMismatch(device, record, request);
     if (record !== null && mismatch !== null) {
       const ended = record.id;
-      await call("destroy", () => driver.destroy(ended), ended);
+      await call("destroy", () => driver.destroy(ended, { now: clock() }), ended);
       record = null;
       onEvent?.({ type: "binding-mismatch", sessionId: ended, reason: mismatch });
     }
-    const state = createSessionState(record, limits, (field) =>
-      warn(`stored field "${field}" of a session is not valid JSON; it reads as undefined`),
+    const state = createSessionState(
+      record,
+      limits,
+      (field) => warn(`stored field "${field}" of a session is not valid JSON; it reads as undefined`),
+      checkLifetime,
     );
     const session = new Session<T>(state);
     let result: Promise<CommitResult> | null = null;
@@ -195,7 +210,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       if (record) {
         let deleted: boolean;
         try {
-          deleted = await call("destroy", () => driver.destroy(record.id), record.id);
+          deleted = await call("destroy", () => driver.destroy(record.id, { now }), record.id);
         } catch (error) {
           // The store could not delete it: the browser still forgets the token, and the app is told.
           (error as SessionErrorWithHeaders).headers = Object.fromEntries(transport.clear(context.source, context.secure));
@@ -211,16 +226,22 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     if (record === null) {
       const token = state.next?.token ?? newToken();
       const id = sessionIdOf(token);
-      const times = expiringBy(policy.start(now), state.expiresBy);
+      const lifetime = state.lifetime ?? {};
+      const times = expiringBy(policy.start(now, lifetime), state.expiresBy);
+      const idleTimeout = lifetime.idleTimeout ?? null;
       const fields = Object.fromEntries(state.texts);
       const userAgent = storedUserAgent(device, context.request);
       const ip = storedIp(device, context.request);
       const user = state.login === null ? null : binding(state.login);
       await endOthers(state, null);
-      const created = await call("create", () => driver.create(id, { fields, ...times, user, userAgent, ip, ...indexArgs }), id);
+      const created = await call(
+        "create",
+        () => driver.create(id, { now, fields, ...times, idleTimeout, user, userAgent, ip, ...indexArgs }),
+        id,
+      );
       if (!created) throw new SessionError("CONFLICT", "a new session id was already taken in the store; nothing was written");
-      state.record = { id, fields, ...times, idleTimeout: null, userId: state.login, userAgent, ip };
-      const headers = transport.issue(context.source, context.secure, token, times.expiresAt, now);
+      state.record = keptRecord({ id, fields, createdAt: times.createdAt, userId: state.login, userAgent, ip }, created);
+      const headers = transport.issue(context.source, context.secure, token, created.expiresAt, now);
       await endOthersAfter(state, id, headers);
       return { headers };
     }
@@ -241,33 +262,42 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     };
     if (!renew && record.expiresAt <= now) throw ended();
 
-    const absoluteExpiresAt = state.login === null ? record.absoluteExpiresAt : now + policy.absoluteTimeout;
+    // The session's lifetimes: a login starts a new one (its own, else the manager's); a regenerate
+    // with lifetimes replaces what it gives; anything else keeps what the session has.
+    const lifetime = state.lifetime;
+    const newAbsolute =
+      state.login !== null ? now + (lifetime?.absoluteTimeout ?? policy.absoluteTimeout)
+      : lifetime?.absoluteTimeout !== undefined ? now + lifetime.absoluteTimeout
+      : undefined;
+    const newIdle = state.login !== null ? (lifetime?.idleTimeout ?? null) : lifetime?.idleTimeout;
+    const absoluteExpiresAt = newAbsolute ?? record.absoluteExpiresAt;
+    const idleTimeout = newIdle === undefined ? record.idleTimeout : newIdle;
     const change: SessionChange = {
+      now,
       set: Object.fromEntries(state.set),
       remove: [...state.remove],
       increment: Object.fromEntries(state.increment),
       lastSeenAt: renew ? now : record.lastSeenAt,
-      expiresAt: renew ? policy.expiresAt(now, absoluteExpiresAt) : record.expiresAt,
+      expiresAt: renew ? policy.expiresAt(now, absoluteExpiresAt, idleTimeout) : record.expiresAt,
       ...indexArgs,
       limits, // judged again by the store, atomically: parallel requests cannot grow a session past them
     };
-    if (state.login !== null) {
-      change.absoluteExpiresAt = absoluteExpiresAt;
-      change.user = binding(state.login);
-    }
+    if (newAbsolute !== undefined) change.absoluteExpiresAt = newAbsolute;
+    if (newIdle !== undefined) change.idleTimeout = newIdle;
+    if (state.login !== null) change.user = binding(state.login);
     let token = context.token!;
     let id = record.id;
-    let counters: Counters | null;
+    let kept: WriteResult | null;
     await endOthers(state, record.id);
     if (state.rotate) {
       token = state.next?.token ?? newToken(tagOf(record.id));
       id = sessionIdOf(token);
       const rotation = { ...change, keepData: state.rotate.keepData };
-      counters = (await call("rotate", () => driver.rotate(record.id, id, rotation), record.id))?.counters ?? null;
+      kept = await call("rotate", () => driver.rotate(record.id, id, rotation), record.id);
     } else {
-      counters = (await call("update", () => driver.update(record.id, change), record.id))?.counters ?? null;
+      kept = await call("update", () => driver.update(record.id, change), record.id);
     }
-    if (counters === null) {
+    if (kept === null) {
       // Rotated away by a parallel request of the same client: its response carries the new cookie,
       // which a clearing cookie arriving later would drop.
       const rotated = state.rotate === null && (await rotatedTo(record)) !== null;
@@ -275,20 +305,13 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       state.record = null;
       return { headers: rotated ? [] : transport.clear(context.source, context.secure) };
     }
-    for (const [field, value] of Object.entries(counters)) {
+    for (const [field, value] of Object.entries(kept.counters)) {
       state.texts.set(field, String(value));
       state.parsed.delete(field);
     }
-    state.record = {
-      ...record,
-      id,
-      fields: Object.fromEntries(state.texts),
-      lastSeenAt: change.lastSeenAt,
-      expiresAt: change.expiresAt,
-      absoluteExpiresAt,
-      userId: state.login ?? record.userId,
-    };
-    const headers = renew ? transport.issue(context.source, context.secure, token, change.expiresAt, now) : [];
+    // The record and the cookie follow what the store kept (a concurrent renewal may have kept a later expiry).
+    state.record = keptRecord({ ...record, id, fields: Object.fromEntries(state.texts), userId: state.login ?? record.userId }, kept);
+    const headers = renew ? transport.issue(context.source, context.secure, token, kept.expiresAt, now) : [];
     await endOthersAfter(state, id, headers);
     return { headers };
   }
@@ -301,14 +324,14 @@ export function createSessionManager<T extends SessionData = UntypedData>(
    */
   async function endRotated(record: SessionRecord): Promise<void> {
     const moved = await rotatedTo(record);
-    if (moved !== null) await call("destroy", () => driver.destroy(moved.id), moved.id);
+    if (moved !== null) await call("destroy", () => driver.destroy(moved.id, { now: clock() }), moved.id);
   }
 
   /** The live session a bound session was rotated to (same slot tag and creation time), or null. */
   async function rotatedTo(record: SessionRecord): Promise<SessionMeta | null> {
     const userId = record.userId;
     if (userId === null) return null;
-    const sessions = await call("listUserSessions", () => driver.listUserSessions(userId));
+    const sessions = await call("listUserSessions", () => driver.listUserSessions(userId, { now: clock() }));
     return sessions.find((meta) => tagOf(meta.id) === tagOf(record.id) && meta.createdAt === record.createdAt) ?? null;
   }
 
@@ -320,7 +343,8 @@ export function createSessionManager<T extends SessionData = UntypedData>(
   async function endOthers(state: SessionState, keepId: string | null): Promise<void> {
     const userId = state.login ?? state.record?.userId ?? null;
     if (!state.endOthers || userId === null) return;
-    await call("endUserSessions", () => driver.endUserSessions(userId, keepId === null ? {} : { exceptId: keepId }));
+    const now = clock();
+    await call("endUserSessions", () => driver.endUserSessions(userId, keepId === null ? { now } : { exceptId: keepId, now }));
   }
 
   /** The second `endOthers`, after the write: a failure carries the new token's headers, so the client keeps its session. */
@@ -339,31 +363,31 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     async count(index, value) {
       const spec = indexSpecOf(indexByName, index);
       const text = indexValueOf(spec, value);
-      return call("countIndex", () => driver.countIndex(spec.name, text));
+      return call("countIndex", () => driver.countIndex(spec.name, text, { now: clock() }));
     },
     async find(index, value, page = {}) {
       const spec = indexSpecOf(indexByName, index);
       const text = indexValueOf(spec, value);
       const { offset, limit } = checkPage(page);
-      return call("findIndex", () => driver.findIndex(spec.name, text, { offset, limit }));
+      return call("findIndex", () => driver.findIndex(spec.name, text, { offset, limit, now: clock() }));
     },
     async listUserSessions(userId) {
       checkWellFormed("the user id", userId);
-      return call("listUserSessions", () => driver.listUserSessions(userId));
+      return call("listUserSessions", () => driver.listUserSessions(userId, { now: clock() }));
     },
     async endUserSessions(userId, endOptions = {}) {
       checkWellFormed("the user id", userId);
       const exceptId = endOptions.exceptId ?? undefined;
-      return call("endUserSessions", () => driver.endUserSessions(userId, exceptId === undefined ? {} : { exceptId }));
+      const now = clock();
+      return call("endUserSessions", () => driver.endUserSessions(userId, exceptId === undefined ? { now } : { exceptId, now }));
     },
     async endSession(id, endOptions = {}) {
       if (!isSessionId(id)) return false;
-      if (endOptions.userId !== undefined) {
-        checkWellFormed("the user id", endOptions.userId);
-        const record = await call("load", () => driver.load(id), id);
-        if (record === null || record.userId !== endOptions.userId) return false;
-      }
-      return call("endSession", () => driver.destroy(id), id);
+      // With a user id: one atomic driver call that ends the session only when it is bound to that user.
+      const userId = endOptions.userId;
+      if (userId !== undefined) checkWellFormed("the user id", userId);
+      const now = clock();
+      return call("endSession", () => driver.destroy(id, userId === undefined ? { now } : { userId, now }), id);
     },
     async health() {
       const started = performance.now();

@@ -712,7 +712,7 @@ describe("manager.count", () => {
     expect(await indexed.count("visits", 3)).toBe(1);
     expect(await indexed.count("visits", "3")).toBe(0);
     const call = rec.calls.find((entry) => entry.method === "countIndex" && entry.args[1] === "3");
-    expect(call?.args).toEqual(["visits", "3"]);
+    expect(call?.args).toEqual(["visits", "3", { now: rec.clock() }]);
   });
 
   it("follows a session through rotation, logout and expiry", async () => {
@@ -789,7 +789,7 @@ describe("manager.find", () => {
   it("asks for 100 by default and rejects a limit above 1000 or a negative offset", async () => {
     const indexed = makeManager({ indexes });
     await indexed.find("tenant", "acme");
-    expect(rec.calls.at(-1)?.args).toEqual(["tenant", '"acme"', { offset: 0, limit: 100 }]);
+    expect(rec.calls.at(-1)?.args).toEqual(["tenant", '"acme"', { offset: 0, limit: 100, now: rec.clock() }]);
     await expect(indexed.find("tenant", "acme", { limit: 1001 })).rejects.toMatchObject({ code: "VALUE_INVALID" });
     await expect(indexed.find("tenant", "acme", { limit: 0 })).rejects.toMatchObject({ code: "VALUE_INVALID" });
     await expect(indexed.find("tenant", "acme", { offset: -1 })).rejects.toMatchObject({ code: "VALUE_INVALID" });

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
-import { newToken, sessionIdOf } from "@sess/core";
-import type { SessionDriver } from "@sess/core";
+import { createSessionManager, newToken, sessionIdOf } from "@sess/core";
+import type { RequestInfo, SessionDriver } from "@sess/core";
+import { createKeySchema } from "@sess/redis-shared";
 import { startRedisServer } from "@sess/redis-server";
 import type { RedisServer } from "@sess/redis-server";
 import { createNodeRedisDriver } from "../../node-redis/src/index.js";
@@ -86,6 +87,42 @@ for (const { name, make } of drivers) {
         await driver.update(id, change);
       });
       expect(delta).toEqual({ hgetall: 1, evalsha: 1 });
+    });
+  });
+}
+
+/** A 150-byte browser user agent. */
+const LONG_USER_AGENT = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86 Vivaldi/7.0.14";
+
+for (const { name, make } of drivers) {
+  describe(`${name}: compact storage`, () => {
+    it("keeps a session in listpack encoding after 50 writes with a 150-byte user agent (default server settings)", async () => {
+      expect(Buffer.byteLength(LONG_USER_AGENT)).toBe(150);
+      expect(await admin.config("GET", "hash-max-listpack-value")).toEqual(["hash-max-listpack-value", "64"]);
+      const prefix = `c${Math.random().toString(36).slice(2, 10)}`;
+      const manager = createSessionManager({
+        driver: make(prefix),
+        maxSessionsPerUser: 3,
+        indexes: { tenant: { field: "tenant" } },
+        onWarning: () => {},
+      });
+      const request = (token?: string): RequestInfo => ({
+        header: (header) => (header === "user-agent" ? LONG_USER_AGENT : header === "cookie" && token ? `sess=${token}` : undefined),
+        secure: false,
+      });
+      let token: string | undefined;
+      for (let i = 0; i < 50; i++) {
+        const open = await manager.open(request(token));
+        if (i === 0) open.session.login("ada");
+        open.session.set("tenant", "acme");
+        open.session.increment("visits");
+        const { headers } = await open.commit();
+        token = /sess=([^;]+)/.exec(headers.find(([header]) => header === "set-cookie")?.[1] ?? "")?.[1] ?? token;
+      }
+      const key = createKeySchema(prefix).session(sessionIdOf(token!));
+      expect(await admin.hget(key, "visits")).toBe("50");
+      expect(await admin.object("ENCODING", key)).toBe("listpack");
+      for (const value of Object.values(await admin.hgetall(key))) expect(Buffer.byteLength(value)).toBeLessThanOrEqual(64);
     });
   });
 }
