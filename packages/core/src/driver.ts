@@ -111,6 +111,12 @@ export interface SessionChange extends At {
   absoluteExpiresAt?: number;
   /** The session's own idle timeout (ms): a number sets it, null clears it (back to the manager's), omitted → unchanged. */
   idleTimeout?: number | null;
+  /**
+   * What the caller loaded of the session (its absolute deadline and user), when it did: a driver
+   * may take it instead of reading them again before a binding or rotation. The write still checks
+   * it atomically against the store; when it no longer holds, the driver reads and tries again.
+   */
+  loaded?: { absoluteExpiresAt: number; userId: string | null };
   /** Bind to a user (`UserBinding`), unbind (`null`) or leave as is (omitted). */
   user?: UserBinding | null;
   /** The manager's declared indexes; memberships are recomputed from the stored fields. Absent or empty: none. */

@@ -281,6 +281,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       expiresAt: renew ? policy.expiresAt(now, absoluteExpiresAt, idleTimeout) : record.expiresAt,
       ...indexArgs,
       limits, // judged again by the store, atomically: parallel requests cannot grow a session past them
+      loaded: { absoluteExpiresAt: record.absoluteExpiresAt, userId: record.userId },
     };
     if (newAbsolute !== undefined) change.absoluteExpiresAt = newAbsolute;
     if (newIdle !== undefined) change.idleTimeout = newIdle;

@@ -87,6 +87,36 @@ export function resultTests(context: SuiteContext): void {
     });
   });
 
+  describe("when the change carries a stale loaded binding", () => {
+    it("still binds the session to the new user, listed there and no longer under the old one", async () => {
+      const driver = context.driver();
+      const now = harness.now();
+      const [alice, bob] = [newUserId(), newUserId()];
+      const fromId = await stored(context, { absoluteExpiresAt: now + HOUR, user: { userId: alice } });
+      const toId = rotationTargetOf(fromId);
+      const login = newRotation(harness, {
+        absoluteExpiresAt: now + 2 * HOUR,
+        user: { userId: bob },
+        loaded: { absoluteExpiresAt: now + HOUR - 1, userId: null }, // what an older request had loaded
+      });
+      expect(await driver.rotate(fromId, toId, login)).toMatchObject({ absoluteExpiresAt: now + 2 * HOUR });
+      expect((await driver.listUserSessions(bob)).map((meta) => meta.id)).toEqual([toId]);
+      expect(await driver.listUserSessions(alice)).toEqual([]);
+    });
+
+    it("resolves null for a session that is gone, whatever the caller loaded", async () => {
+      const driver = context.driver();
+      const userId = newUserId();
+      const now = harness.now();
+      const id = newSessionId();
+      const toId = rotationTargetOf(id);
+      const login = newRotation(harness, { user: { userId }, loaded: { absoluteExpiresAt: now + HOUR, userId: null } });
+      expect(await driver.rotate(id, toId, login)).toBeNull();
+      expect(await driver.load(toId)).toBeNull();
+      expect(await driver.listUserSessions(userId)).toEqual([]);
+    });
+  });
+
   describe("destroy with a user id", () => {
     it("deletes the session only when it is bound to that user", async () => {
       const driver = context.driver();

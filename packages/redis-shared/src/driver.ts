@@ -164,8 +164,9 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
     scriptKeys: Parameters<typeof invoke<S>>[2],
     argv: Parameters<typeof invoke<S>>[3],
     tail: readonly string[] = [],
+    evalOnly = false,
   ): Promise<unknown> {
-    return call(operation, () => invoke(port, spec, scriptKeys, argv, tail));
+    return call(operation, () => invoke(port, spec, scriptKeys, argv, tail, evalOnly));
   }
 
   /** Reads `$a` and `$u`; null when no live session. WRONGTYPE counts as no session. */
@@ -183,8 +184,34 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
   }
 
   /** User-sessions step of a binding, before its write: the id joins the user's sessions (nobody is ended yet). */
-  async function enlistUser(operation: string, now: number, userId: string, id: string, score: number | string): Promise<void> {
-    await run(operation, SCRIPTS.user, { userSessions: keys.user(userId) }, { now: String(now), id, score: String(score), maxSessions: "" });
+  async function enlistUser(operation: string, now: number, userId: string, id: string, score: number | string, evalOnly = false): Promise<void> {
+    const argv = { now: String(now), id, score: String(score), maxSessions: "" };
+    await run(operation, SCRIPTS.user, { userSessions: keys.user(userId) }, argv, [], evalOnly);
+  }
+
+  /**
+   * Runs `write` after the user-sessions step of `userId` (none when null). On an ordered port (one
+   * connection, standalone or Sentinel) both are sent back to back, one round trip: Redis runs them
+   * in that order (the step by EVAL, so no NOSCRIPT retry can come after the write). On a Cluster
+   * the step is awaited first. Either way the write never runs unless the step was sent first, and a
+   * step that failed is sent once more before the write's outcome is used.
+   */
+  async function afterEnlisting<T>(operation: string, now: number, userId: string | null, id: string, score: string, write: () => Promise<T>): Promise<T> {
+    if (userId === null) return write();
+    if (!port.ordered) {
+      await enlistUser(operation, now, userId, id, score);
+      return write();
+    }
+    const enlisted = enlistUser(operation, now, userId, id, score, true).then(
+      () => true,
+      () => false,
+    );
+    const written = write();
+    if (!(await enlisted)) {
+      await written.catch(() => undefined);
+      await enlistUser(operation, now, userId, id, score);
+    }
+    return written;
   }
 
   /**
@@ -273,13 +300,15 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
       let score = newAbsolute === undefined ? "" : String(newAbsolute);
       let user: string | null = binding ? binding.userId : null;
       if (needsRead) {
-        const current = await readBinding(operation, fromId);
+        // The first attempt takes what the caller loaded, if given (the script checks it atomically);
+        // a retry, or a call without it, reads it.
+        const loaded = attempt === 0 ? change.loaded : undefined;
+        const current = loaded ? { a: String(loaded.absoluteExpiresAt), u: loaded.userId ?? "" } : await readBinding(operation, fromId);
         if (current === null) return null;
         expected = current;
         if (score === "") score = current.a;
         if (binding === undefined) user = current.u === "" ? null : current.u;
       }
-      if (user !== null) await enlistUser(operation, now, user, toId, score);
       // The new id of a rotation that wrote nothing is in no session: out of the user sessions again.
       const withdraw = () => (moving && user !== null ? unenlistUser(operation, user, [toId]) : undefined);
       const argv = changeArgv(change, now, keepData, {
@@ -289,7 +318,7 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
         expectedUser: expected.u,
         writeId,
       });
-      const reply = await run(operation, spec, scriptKeys, argv, tail);
+      const reply = await afterEnlisting(operation, now, user, toId, score, () => run(operation, spec, scriptKeys, argv, tail));
       let outcome: WriteOutcome;
       try {
         outcome = writeOutcome(reply, operation);
@@ -344,7 +373,6 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
       const now = begin("create", session);
       const user = session.user;
       const score = String(session.absoluteExpiresAt);
-      if (user) await enlistUser("create", now, user.userId, id, score);
       const specs = specArgs(session.indexes);
       const tail = [...specs, "$c", String(session.createdAt), "$s", String(session.lastSeenAt)];
       tail.push("$x", String(session.expiresAt), "$a", score);
@@ -361,7 +389,11 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
         writeId: newWriteId(),
         nSpecs: String(specs.length / 3),
       };
-      const outcome = createOutcome(await run("create", SCRIPTS.create, { session: keys.session(id) }, argv, tail));
+      const outcome = createOutcome(
+        await afterEnlisting("create", now, user ? user.userId : null, id, score, () =>
+          run("create", SCRIPTS.create, { session: keys.session(id) }, argv, tail),
+        ),
+      );
       const [, ended] = await Promise.all([
         relist("create", now, id, id, session.expiresAt, { added: outcome.memberships, removed: [], current: [] }),
         user ? (outcome.created ? enforce("create", now, user.userId, id, user.maxSessions) : unenlistUser("create", user.userId, [id])) : [],

@@ -15,6 +15,12 @@ export interface RedisPort {
   describeState(): string;
   /** The client's last connection error while not ready (connection.ts), or null. */
   lastError?(): unknown;
+  /**
+   * True when every command goes over one connection to one server, executed in the order sent
+   * (a standalone or Sentinel client): the driver may then send a step and the write that relies
+   * on it without waiting in between. False for a Cluster (keys of different slots, several nodes).
+   */
+  readonly ordered?: boolean;
   /** EVALSHA; the promise rejects with the server's error (NOSCRIPT included). */
   evalsha(sha1: string, keys: string[], args: string[]): Promise<unknown>;
   /** EVAL with the full script text. */

@@ -82,14 +82,19 @@ export function scriptArguments<S extends ScriptSpec<string, string>>(
   return { keys: keyList, args };
 }
 
-/** Runs `s` with named KEYS and ARGV (plus its variable tail). */
+/**
+ * Runs `s` with named KEYS and ARGV (plus its variable tail). `evalOnly` sends EVAL with the text
+ * (no EVALSHA first): a step that must run before a command sent right after it, since a NOSCRIPT
+ * answer and its EVAL retry would come too late.
+ */
 export function invoke<S extends ScriptSpec<string, string>>(
   port: RedisPort,
   s: S,
   keys: Record<KeysOf<S>, string>,
   argv: Record<ArgvOf<S>, string>,
   tail: readonly string[] = [],
+  evalOnly = false,
 ): Promise<unknown> {
   const call = scriptArguments(s, keys, argv, tail);
-  return runScript(port, s.script, call.keys, call.args);
+  return evalOnly ? port.eval(s.script.source, call.keys, call.args) : runScript(port, s.script, call.keys, call.args);
 }
