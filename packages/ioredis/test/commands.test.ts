@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { createSessionManager, newToken, sessionIdOf } from "@sess/core";
-import type { RequestInfo, SessionDriver } from "@sess/core";
+import type { RequestInfo, Session, SessionDriver } from "@sess/core";
 import { createKeySchema } from "@sess/redis-shared";
 import { startRedisServer } from "@sess/redis-server";
 import type { RedisServer } from "@sess/redis-server";
@@ -126,3 +126,21 @@ for (const { name, make } of drivers) {
     });
   });
 }
+
+describe("ioredis: login of a stored session (maxSessionsPerUser)", () => {
+  it("sends no read of the binding: HGETALL, then the user-sessions step (EVAL) with the rotation, then the limit step", async () => {
+    const prefix = `c${Math.random().toString(36).slice(2, 10)}`;
+    const manager = createSessionManager({ driver: createIoredisDriver({ client: io, prefix }), maxSessionsPerUser: 3, onWarning: () => {} });
+    const request = (token?: string): RequestInfo => ({ header: (header) => (header === "cookie" && token ? `sess=${token}` : undefined), secure: false });
+    const step = async (token: string | undefined, handler: (session: Session) => void) => {
+      const open = await manager.open(request(token));
+      handler(open.session);
+      const { headers } = await open.commit();
+      return /sess=([^;]+)/.exec(headers.find(([header]) => header === "set-cookie")?.[1] ?? "")?.[1] ?? token;
+    };
+    await step(undefined, (s) => s.login("warm")); // loads the scripts
+    await step(await step(undefined, (s) => s.set("a", 1)), (s) => s.login("warm"));
+    const token = await step(undefined, (s) => s.set("a", 1));
+    expect(await sent(() => step(token, (s) => s.login("ada")))).toEqual({ hgetall: 1, eval: 1, evalsha: 2 });
+  });
+});
