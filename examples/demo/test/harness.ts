@@ -74,14 +74,14 @@ export function switchableMemoryStore(): Store & { calls: number; down: boolean 
     };
   store.driver = {
     name: "memory",
-    load: guard((id) => inner.load(id)),
+    load: guard((id, at) => inner.load(id, at)),
     create: guard((id, s) => inner.create(id, s)),
     update: guard((id, c) => inner.update(id, c)),
     rotate: guard((a, b, r) => inner.rotate(a, b, r)),
-    destroy: guard((id) => inner.destroy(id)),
-    listUserSessions: guard((u) => inner.listUserSessions(u)),
+    destroy: guard((id, o) => inner.destroy(id, o)),
+    listUserSessions: guard((u, at) => inner.listUserSessions(u, at)),
     endUserSessions: guard((u, o) => inner.endUserSessions(u, o)),
-    countIndex: guard((n, v) => inner.countIndex(n, v)),
+    countIndex: guard((n, v, at) => inner.countIndex(n, v, at)),
     findIndex: guard((n, v, p) => inner.findIndex(n, v, p)),
     // Not counted in `calls`: a ping touches no session.
     ping: async () => {

@@ -32,17 +32,17 @@ export function switchableDriver(): { driver: SessionDriver; control: DriverCont
     };
   const driver: SessionDriver = {
     name: "switchable",
-    load: guard((id) => inner.load(id)),
+    load: guard((id, at) => inner.load(id, at)),
     create: guard((id, s) => inner.create(id, s)),
     update: guard(async (id, change) => {
       if (control.delayUpdate > 0) await new Promise((resolve) => setTimeout(resolve, control.delayUpdate));
       return inner.update(id, change);
     }),
     rotate: guard((from, to, r) => inner.rotate(from, to, r)),
-    destroy: guard((id) => inner.destroy(id)),
-    listUserSessions: guard((u) => inner.listUserSessions(u)),
+    destroy: guard((id, o) => inner.destroy(id, o)),
+    listUserSessions: guard((u, at) => inner.listUserSessions(u, at)),
     endUserSessions: guard((u, o) => inner.endUserSessions(u, o)),
-    countIndex: guard((n, v) => inner.countIndex(n, v)),
+    countIndex: guard((n, v, at) => inner.countIndex(n, v, at)),
     findIndex: guard((n, v, p) => inner.findIndex(n, v, p)),
     close: () => inner.close(),
   };

@@ -81,8 +81,8 @@ export function withReplicaAck(driver: SessionDriver, port: ReplicaPort, keys: K
       if (counters !== null) await acknowledge("rotate", keys.session(toId));
       return counters;
     },
-    async destroy(id) {
-      const destroyed = await driver.destroy(id);
+    async destroy(id, destroyOptions) {
+      const destroyed = await driver.destroy(id, destroyOptions);
       if (destroyed) await acknowledge("destroy", keys.session(id));
       return destroyed;
     },

@@ -72,6 +72,14 @@ export function describeReplicaAcknowledgement<C>(harness: ReplicaHarness<C>): v
       expect(shortfalls).toEqual([]);
     });
 
+    it("passes destroy's user id on: a session of another user (or of none) is not ended", async () => {
+      const driver = driverWith({ replicas: 1, timeout: 2_000 });
+      const id = sessionIdOf(newToken());
+      expect(await driver.create(id, session())).not.toBeNull();
+      expect(await driver.destroy(id, { userId: "mallory" })).toBe(false);
+      expect(await driver.load(id)).not.toBeNull();
+    });
+
     it('fails a shortfall with STORE_UNAVAILABLE (shortfall "fail", the default), reports it, and the write is on the primary', async () => {
       const shortfalls: unknown[] = [];
       const driver = driverWith({ replicas: 2, timeout: 50, onShortfall: (s) => shortfalls.push(s) });
