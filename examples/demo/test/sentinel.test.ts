@@ -12,7 +12,7 @@ import { createSentinel } from "redis";
 import { createIoredisDriver } from "@sess/ioredis";
 import { createNodeRedisDriver } from "@sess/node-redis";
 import { newToken, sessionIdOf, type SessionDriver } from "@sess/core";
-import type { ReplicaAckOptions } from "@sess/redis-shared";
+import type { ReplicaAckOptions } from "@sess/core";
 import { startSentinelTopology, type SentinelTopology } from "@sess/redis-server";
 import type { Store } from "../src/store.js";
 import { boot, type Booted } from "./harness.js";
