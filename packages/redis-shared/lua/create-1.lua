@@ -1,6 +1,6 @@
 -- create-1: insert-only creation of one session hash.
 -- KEYS[1]  session hash
--- ARGV[1]  now (ms since epoch, the driver's clock)
+-- ARGV[1]  now (ms since epoch: the manager's clock)
 -- ARGV[2]  expiresAt (ms); not after now -> nothing is written
 -- ARGV[3]  user id the session is bound to, or "" when it is not bound
 -- ARGV[4]  the binding's score in the user sessions (its absolute deadline), or ""

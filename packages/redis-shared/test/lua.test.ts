@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { scripts } from "../src/index.js";
+import { SCRIPTS, scripts } from "../src/index.js";
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, "..");
@@ -53,6 +53,22 @@ describe("scripts", () => {
       expect(text).toMatch(/KEYS\[1\]/);
       expect(text).toMatch(/ARGV|no ARGV/);
       expect(text).toMatch(/Returns/);
+    }
+  });
+});
+
+describe("SCRIPTS", () => {
+  it("describes each script with as many keys as its name and as many ARGV items as its header lists", () => {
+    for (const [name, spec] of Object.entries(SCRIPTS)) {
+      expect(spec.keys.length, name).toBe(spec.script.numkeys);
+      // Every comment line, includes inlined (update-1 and rotate-2 take their layout from include/change.lua).
+      const header = spec.script.source.split("\n").filter((line) => line.startsWith("--"));
+      const positions = header.flatMap((line) => [...line.matchAll(/(?<!from )ARGV\[(\d+)\]/g)].map((match) => Number(match[1])));
+      expect(Math.max(...positions), name).toBe(spec.argv.length);
+      // A variable tail ("from ARGV[n]: ...") starts right after the described items.
+      for (const line of header) {
+        for (const match of line.matchAll(/from ARGV\[(\d+)\]/g)) expect(Number(match[1]), name).toBe(spec.argv.length + 1);
+      }
     }
   });
 });
