@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import * as crypto from "node:crypto";
 
 /**
  * A token is what the client holds: 8 characters of slot tag followed by 43 characters
@@ -20,11 +20,11 @@ const TOKEN_PATTERN = /^[A-Za-z0-9_-]{50}[AEIMQUYcgkosw048]$/;
 const ID_PATTERN = /^[A-Za-z0-9_-]{50}[AEIMQUYcgkosw048]$/;
 
 function newTag(): string {
-  return randomBytes(6).toString("base64url");
+  return crypto.randomBytes(6).toString("base64url");
 }
 
 export function newToken(tag: string = newTag()): string {
-  return tag + randomBytes(32).toString("base64url");
+  return tag + crypto.randomBytes(32).toString("base64url");
 }
 
 /** Strict format check: length, alphabet and canonical encoding. No store call happens for a token that fails it. */
@@ -41,7 +41,17 @@ export function tagOf(tokenOrId: string): string {
   return tokenOrId.slice(0, TAG_LENGTH);
 }
 
+/**
+ * One-shot SHA-256 as base64url: `crypto.hash` (Node 20.12 and 21.7 on) skips the Hash object a
+ * `createHash` chain allocates; older versions fall back to it.
+ */
+// A namespace import: a named import of `hash` would fail to link on the Node versions without it.
+const sha256: (text: string) => string =
+  typeof (crypto as { hash?: unknown }).hash === "function"
+    ? (text) => crypto.hash("sha256", text, "base64url")
+    : (text) => crypto.createHash("sha256").update(text).digest("base64url");
+
 /** The session id derived from a token: tag + base64url(SHA-256(token)). */
 export function sessionIdOf(token: string): string {
-  return tagOf(token) + createHash("sha256").update(token).digest("base64url");
+  return tagOf(token) + sha256(token);
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { TOKEN_LENGTH, isSessionId, isToken, newToken, sessionIdOf, tagOf } from "../src/index.js";
 
@@ -64,5 +65,10 @@ describe("sessionIdOf", () => {
     const token = newToken();
     const other = token.slice(0, 30) + (token[30] === "A" ? "B" : "A") + token.slice(31);
     expect(sessionIdOf(other)).not.toBe(sessionIdOf(token));
+  });
+
+  it("is the tag followed by the base64url SHA-256 of the whole token", () => {
+    const token = `abcdefgh${"A".repeat(43)}`;
+    expect(sessionIdOf(token)).toBe(`abcdefgh${createHash("sha256").update(token).digest("base64url")}`);
   });
 });
