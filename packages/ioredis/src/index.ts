@@ -76,8 +76,41 @@ function endpointOf(client: IoredisClient): string {
   return typeof options.path === "string" ? `, ${options.path}` : `, ${String(options.host)}:${options.port}`;
 }
 
+/** What the batching uses of a client's socket (`net.Socket`, `tls.TLSSocket`). */
+interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
+/**
+ * Batches the socket writes of the loads sent in one turn of the event loop into one write, as
+ * node-redis does for every command: ioredis writes each command to its socket at once (one
+ * syscall each), so the loads of concurrent requests, each sent from its own I/O callback, cost a
+ * write apiece. The first load of a turn corks the client's socket; `setImmediate`, which runs once
+ * the turn's I/O callbacks are done, uncorks it and the socket sends them together. Commands are
+ * queued and answered by the client as usual, under core's deadline. A client without one socket
+ * (Cluster) writes as usual.
+ */
+function createLoadBatcher(client: object): () => void {
+  let corked: Corkable | null = null;
+  const flush = (): void => {
+    const stream = corked;
+    corked = null;
+    stream?.uncork();
+  };
+  return () => {
+    if (corked !== null) return;
+    const stream = (client as { stream?: Partial<Corkable> | null }).stream;
+    if (typeof stream?.cork !== "function" || typeof stream.uncork !== "function") return;
+    stream.cork();
+    corked = stream as Corkable;
+    setImmediate(flush);
+  };
+}
+
 export function createIoredisDriver(options: IoredisDriverOptions): IoredisDriver {
   const client = options.client;
+  const batch = createLoadBatcher(client);
   const port: StartupPort & ReplicaPort = {
     name: "ioredis",
     // One connection to one server, commands run in the order sent: everything but a Cluster.
@@ -87,7 +120,10 @@ export function createIoredisDriver(options: IoredisDriverOptions): IoredisDrive
     lastError: watchConnectionErrors(client),
     evalsha: (sha1, keys, args) => client.evalsha(sha1, keys.length, ...keys, ...args),
     eval: (source, keys, args) => client.eval(source, keys.length, ...keys, ...args),
-    hgetall: async (key) => hashOf(await client.hgetall(key)),
+    hgetall: async (key) => {
+      batch();
+      return hashOf(await client.hgetall(key));
+    },
     hmget: async (key, fields) => valuesOf(await client.hmget(key, ...fields)),
     zrangeWithScores: async (key) => scoredMembersOf(await client.zrange(key, 0, -1, "WITHSCORES")),
     zrem: async (key, members) => {
