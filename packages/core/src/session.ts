@@ -90,7 +90,7 @@ export function createSessionState(
 ): SessionState {
   return {
     record,
-    texts: new Map(record ? Object.entries(record.fields) : []),
+    texts: textsOf(record),
     parsed: new Map(),
     set: new Map(),
     remove: new Set(),
@@ -108,6 +108,16 @@ export function createSessionState(
     limits,
     onCorruptField,
   };
+}
+
+/** The stored fields as a Map, filled without the `[name, value]` pair arrays `Object.entries` allocates. */
+function textsOf(record: SessionRecord | null): Map<string, string> {
+  const texts = new Map<string, string>();
+  if (record === null) return texts;
+  const fields = record.fields;
+  const names = Object.keys(fields);
+  for (let i = 0; i < names.length; i++) texts.set(names[i]!, fields[names[i]!]!);
+  return texts;
 }
 
 export function hasFieldChanges(state: SessionState): boolean {

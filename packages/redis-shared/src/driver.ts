@@ -71,6 +71,40 @@ function sessionMetaOf(id: string, values: readonly (string | null | undefined)[
   };
 }
 
+/**
+ * The session a HGETALL reply holds, in one pass over it (as `sessionMetaOf` reads the metadata:
+ * null without valid `$c`, `$s`, `$x`, `$a`), user fields (`__proto__` left out) copied as they are.
+ */
+function recordOf(id: string, hash: Record<string, string>): SessionRecord | null {
+  let c: string | undefined, s: string | undefined, x: string | undefined, a: string | undefined, t: string | undefined;
+  let u: string | null = null, ua: string | null = null, ip: string | null = null;
+  const fields: Record<string, string> = {};
+  const names = Object.keys(hash);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const value = hash[name]!;
+    if (name.charCodeAt(0) !== 36 /* $ */) {
+      if (name !== "__proto__") fields[name] = value;
+      continue;
+    }
+    switch (name) {
+      case "$c": c = value; break;
+      case "$s": s = value; break;
+      case "$x": x = value; break;
+      case "$a": a = value; break;
+      case "$t": t = value; break;
+      case "$u": u = value; break;
+      case "$ua": ua = value; break;
+      case "$ip": ip = value; break;
+    }
+  }
+  if (c === undefined || s === undefined || x === undefined || a === undefined) return null;
+  const createdAt = Number(c), lastSeenAt = Number(s), expiresAt = Number(x), absoluteExpiresAt = Number(a);
+  if (!Number.isFinite(createdAt) || !Number.isFinite(lastSeenAt) || !Number.isFinite(expiresAt) || !Number.isFinite(absoluteExpiresAt)) return null;
+  const idleTimeout = t === undefined || !Number.isFinite(Number(t)) ? null : Number(t);
+  return { id, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, idleTimeout, userId: u, userAgent: ua, ip, fields };
+}
+
 /** Random bytes drawn in batches: a write id costs no CSPRNG call of its own. */
 const WRITE_ID_BYTES = 6;
 let pool = Buffer.alloc(0);
@@ -359,14 +393,8 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
         if (isWrongType(error)) return null;
         throw storeError(port, "load", error);
       }
-      const meta = sessionMetaOf(id, META_FIELDS.map((name) => hash[name]));
-      if (meta === null || meta.expiresAt <= now) return null;
-      const fields: Record<string, string> = {};
-      for (const [name, value] of Object.entries(hash)) {
-        if (!name.startsWith("$") && name !== "__proto__") fields[name] = value;
-      }
-      const record: SessionRecord = { ...meta, fields };
-      return record;
+      const record = recordOf(id, hash);
+      return record === null || record.expiresAt <= now ? null : record;
     },
 
     async create(id, session: NewSession) {

@@ -196,13 +196,32 @@ export function pairsOf(reply: unknown): [string, unknown][] {
   return [];
 }
 
-/** HGETALL: field → value, `__proto__` left out (it could only be planted by another writer). */
+/**
+ * HGETALL: field → value, `__proto__` left out (it could only be planted by another writer). The
+ * shape ioredis and node-redis answer with by default, an object of strings, is a fresh object per
+ * reply and is returned as it is (one pass over it, no copy).
+ */
 export function hashOf(reply: unknown): Record<string, string> {
+  if (isTextObject(reply)) return reply;
   const hash: Record<string, string> = {};
   for (const [name, value] of pairsOf(reply)) {
     if (name !== "__proto__") hash[name] = text(value);
   }
   return hash;
+}
+
+/** Whether `reply` is a plain (or null-prototype) object whose own values are all strings, without a `__proto__` key. */
+function isTextObject(reply: unknown): reply is Record<string, string> {
+  if (reply === null || typeof reply !== "object" || Array.isArray(reply) || reply instanceof Map || reply instanceof Uint8Array) return false;
+  const proto = Object.getPrototypeOf(reply) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  const object = reply as Record<string, unknown>;
+  const names = Object.keys(object);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    if (name === "__proto__" || typeof object[name] !== "string") return false;
+  }
+  return true;
 }
 
 /** CONFIG GET <name>: its value, or null when the server has no such setting. */

@@ -27,6 +27,19 @@ describe("plain command replies read the same in every shape", () => {
     expect(hashOf(null)).toEqual({});
   });
 
+  it("HGETALL: an object of strings is used as it is, without a copy", () => {
+    const reply = { $c: "1", n: "2" };
+    expect(hashOf(reply)).toBe(reply);
+  });
+
+  it("HGETALL: an object with an own __proto__ key (ioredis defines it) or non-text values is read into a new object", () => {
+    const planted = Object.defineProperty({ a: "1" } as Record<string, unknown>, "__proto__", { value: "x", enumerable: true, configurable: true, writable: true });
+    const read = hashOf(planted);
+    expect(Object.keys(read)).toEqual(["a"]);
+    expect(Object.getPrototypeOf(read)).toBe(Object.prototype);
+    expect(hashOf({ n: 2, b: true, x: Buffer.from("y") })).toEqual({ n: "2", b: "1", x: "y" });
+  });
+
   it("CONFIG GET: flat array, object and Map; absent setting is null", () => {
     expect(configValueOf(["appendonly", "no"], "appendonly")).toBe("no");
     expect(configValueOf({ appendonly: "no" }, "appendonly")).toBe("no");
