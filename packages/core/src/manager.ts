@@ -38,6 +38,15 @@ export interface OpenSession<T extends SessionData> {
    * waiting a turn of the event loop; `commit()` afterwards resolves the same result.
    */
   commitNow(outcome?: CommitOutcome): CommitResult | null;
+  /**
+   * For adapters that wrap the response only when they must. True when, as things stand, the
+   * commit needs neither a store call nor a header (a loaded session whose renewal is not due, or
+   * no token and no session): then `onChange` runs once, just before the first change to the
+   * session (set, increment, destroy, login…), and the adapter wraps the response there. False
+   * otherwise (wrap it now; `onChange` is not kept). A change made once the response's head is out
+   * is lost: call `commitNow()` in `onChange` then, and the change throws CONFLICT.
+   */
+  idleUntilChange(onChange: () => void): boolean;
 }
 
 /**
@@ -176,6 +185,13 @@ export function createSessionManager<T extends SessionData = UntypedData>(
           result = Promise.resolve(ready);
         }
         return ready;
+      },
+      idleUntilChange(onChange) {
+        if (result || state.beforeChange !== null) return false;
+        const ready = settled(context);
+        if (ready === null || ready.headers.length > 0) return false;
+        state.beforeChange = onChange;
+        return true;
       },
     };
     if (legacy === undefined || tokens.length > 0) return opened;

@@ -37,6 +37,7 @@ export async function takeOverLegacy<T extends SessionData>(
     return {
       session: opened.session,
       commitNow: (outcome) => opened.commitNow(outcome),
+      idleUntilChange: (onChange) => opened.idleUntilChange(onChange), // a change then fails at commit
       commit(outcome) {
         const ready = opened.commitNow(outcome);
         if (ready) return Promise.resolve(ready);
@@ -89,6 +90,7 @@ export async function takeOverLegacy<T extends SessionData>(
   return {
     session: opened.session,
     commitNow: () => null, // the converted session is always stored
+    idleUntilChange: () => false,
     commit: (outcome) => (result ??= commit(outcome)),
   };
 }

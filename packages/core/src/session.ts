@@ -77,6 +77,8 @@ export interface SessionState {
   expiresBy: number | null;
   limits: Limits;
   onCorruptField: (field: string) => void;
+  /** Runs once, before the first change to the session (set, unset, increment, regenerate, login, destroy). */
+  beforeChange: (() => void) | null;
 }
 
 const defaultPolicy = createExpirationPolicy();
@@ -107,6 +109,7 @@ export function createSessionState(
     expiresBy: null,
     limits,
     onCorruptField,
+    beforeChange: null,
   };
 }
 
@@ -356,6 +359,11 @@ export class Session<T extends SessionData = UntypedData> {
   }
 
   #uncommitted(): void {
+    const listener = this.#state.beforeChange;
+    if (listener !== null) {
+      this.#state.beforeChange = null;
+      listener();
+    }
     if (this.#state.committed) {
       throw new SessionError(
         "CONFLICT",

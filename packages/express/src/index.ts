@@ -33,7 +33,9 @@ export function sessionMiddleware<T extends SessionData = UntypedData>(
   const middleware = (req: IncomingMessage, res: ServerResponse, next: Next): void => {
     adapter.open(req, req, (req as { ip?: string }).ip).then(
       (opened) => {
-        holdUntilCommitted(res, opened, next);
+        // A read (the common case) needs nothing at commit: the response goes out untouched, and is
+        // wrapped only if the handler changes the session.
+        if (!opened.idleUntilChange(() => holdOnChange(res, opened, next))) holdUntilCommitted(res, opened, next);
         if (adapter.asyncContext) runWithSession(opened.session, () => next());
         else next();
       },
@@ -43,13 +45,26 @@ export function sessionMiddleware<T extends SessionData = UntypedData>(
   return Object.assign(middleware, adapter.helpers);
 }
 
+type Committable = Pick<OpenSession<SessionData>, "commit" | "commitNow">;
+
+/** The first change to a session whose response was not held: hold it now, or, with its head already out, fail the change. */
+function holdOnChange(res: ServerResponse, opened: Committable, next: Next): void {
+  if (!res.headersSent) {
+    holdUntilCommitted(res, opened, next);
+    return;
+  }
+  // Committed now, the change throws CONFLICT (it could not be sent). A renewal that came due
+  // meanwhile still reaches the store, its cookie too late for this response.
+  if (opened.commitNow() === null) void opened.commit().catch(() => undefined);
+}
+
 /**
  * Holds every call that would send the head (writeHead, write, end, flushHeaders) until the
  * session is committed, then adds the session headers and replays the calls in order. On a
  * commit failure the handler's response is dropped (headers cleared) and the error goes to
  * `next`, so the app's error handling answers instead.
  */
-function holdUntilCommitted(res: ServerResponse, opened: Pick<OpenSession<SessionData>, "commit" | "commitNow">, next: Next): void {
+function holdUntilCommitted(res: ServerResponse, opened: Committable, next: Next): void {
   const original = {
     writeHead: res.writeHead,
     write: res.write,

@@ -165,6 +165,21 @@ describe.each(frameworks)("sessionMiddleware on %s", (_label, express) => {
       sessions.logout(req);
       throw new Error("handler failed after logout");
     });
+    app.post("/wrapped", (req, res) => {
+      const wrapped = () => ["writeHead", "write", "end", "flushHeaders"].filter((name) => Object.hasOwn(res, name));
+      const before = wrapped();
+      sessions.of(req).set("name", "wrapped");
+      res.json({ before, after: wrapped() });
+    });
+    app.post("/write-then-set", (req, res) => {
+      res.write("partial");
+      try {
+        sessions.of(req).set("name", "late");
+      } catch (error) {
+        errors.push(error);
+      }
+      res.end();
+    });
     app.post("/login-then-throw", (req) => {
       sessions.login(req, "ada");
       throw new Error("handler failed after login");
@@ -367,6 +382,25 @@ describe.each(frameworks)("sessionMiddleware on %s", (_label, express) => {
       expect.objectContaining({ code: "CONFLICT", message: expect.stringMatching(/already committed/) }),
       expect.objectContaining({ code: "CONFLICT", message: expect.stringMatching(/already committed/) }),
     ]);
+    expect((await json(await fetch(`${url}/read`, { headers: { cookie } }))).name).toBe("json");
+  });
+
+  it("leaves a read's response methods as they are and wraps them at the session's first change", async () => {
+    const { app } = build();
+    const url = await listen(app);
+    const cookie = cookieOf(await fetch(`${url}/json`, { method: "POST" }))!;
+    const response = await fetch(`${url}/wrapped`, { method: "POST", headers: { cookie } });
+    expect(await json(response)).toEqual({ before: [], after: ["writeHead", "write", "end", "flushHeaders"] });
+    expect((await json(await fetch(`${url}/read`, { headers: { cookie } }))).name).toBe("wrapped");
+  });
+
+  it("throws CONFLICT for a first change made after an unheld response started streaming", async () => {
+    const { app, errors } = build();
+    const url = await listen(app);
+    const cookie = cookieOf(await fetch(`${url}/json`, { method: "POST" }))!;
+    const response = await fetch(`${url}/write-then-set`, { method: "POST", headers: { cookie } });
+    expect(await response.text()).toBe("partial");
+    expect(errors).toEqual([expect.objectContaining({ code: "CONFLICT", message: expect.stringMatching(/already committed/) })]);
     expect((await json(await fetch(`${url}/read`, { headers: { cookie } }))).name).toBe("json");
   });
 
