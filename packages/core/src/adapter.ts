@@ -64,7 +64,7 @@ export interface AdapterCore<K extends object, T extends SessionData> {
   /** Whether requests run in a `currentSession()` scope. */
   asyncContext: boolean;
   /** Opens the session of `req` and remembers it under `key`. */
-  open(key: K, req: IncomingMessage, ip: string | undefined): ReturnType<SessionManager<T>["open"]>;
+  open(key: K, req: IncomingMessage, ip: IpSource): ReturnType<SessionManager<T>["open"]>;
   /** Opens the session of a request described by `request` (a Web `Request`, say) and remembers it under `key`. */
   openInfo(key: K, request: RequestInfo): ReturnType<SessionManager<T>["open"]>;
 }
@@ -94,10 +94,25 @@ export function createAdapterCore<K extends object, T extends SessionData>(
     const { trustProxy: _trustProxy, manager: _manager, asyncContext: _asyncContext, ...core } = options;
     manager = createSessionManager<T>(core);
   }
-  const sessions = new WeakMap<K, Session<T>>();
+  // The session hangs on `key` under a symbol of this middleware, read by one accessor shared by
+  // every request (no closure and no WeakMap entry per request).
+  const slot = Symbol("sess.session");
+  const accessor: PropertyDescriptor = {
+    configurable: true,
+    enumerable: true,
+    get(this: Record<symbol, Session<T> | undefined>) {
+      return this[slot];
+    },
+    // Replacing it (`req.session = null`, the cookie-session / koa-session way to log out) would end nothing.
+    set() {
+      throw new TypeError(
+        `${where}.session cannot be replaced: to end the session call sessions.logout(${where === "context" ? "ctx" : "req"}); to write, session.set(name, value)`,
+      );
+    },
+  };
 
   function of(key: K): Session<T> {
-    const session = sessions.get(key);
+    const session = (key as Record<symbol, Session<T> | undefined>)[slot];
     if (!session) {
       throw new Error(`this ${where} has no session: use sessionMiddleware(…) before the code that reads it`);
     }
@@ -106,19 +121,8 @@ export function createAdapterCore<K extends object, T extends SessionData>(
 
   async function openInfo(key: K, request: RequestInfo) {
     const opened = await manager.open(request);
-    sessions.set(key, opened.session);
-    const session = opened.session;
-    // Replacing it (`req.session = null`, the cookie-session / koa-session way to log out) would end nothing.
-    Object.defineProperty(key, "session", {
-      configurable: true,
-      enumerable: true,
-      get: () => session,
-      set: () => {
-        throw new TypeError(
-          `${where}.session cannot be replaced: to end the session call sessions.logout(${where === "context" ? "ctx" : "req"}); to write, session.set(name, value)`,
-        );
-      },
-    });
+    (key as Record<symbol, Session<T>>)[slot] = opened.session;
+    Object.defineProperty(key, "session", accessor);
     return opened;
   }
 
@@ -151,13 +155,38 @@ export function createAdapterCore<K extends object, T extends SessionData>(
   };
 }
 
+/**
+ * The client address an adapter knows: the address itself, or an object whose `ip` is read only
+ * when the manager needs it (Express's `req` and Koa's `ctx`, whose `ip` getters parse
+ * X-Forwarded-For: only new sessions and IP binding use it). Without one, the socket's address.
+ */
+export type IpSource = string | { readonly ip?: string | undefined } | undefined;
+
+/** What the manager needs of a `node:http` request: a class, so a request costs one object and no closure. */
+class NodeRequestInfo implements RequestInfo {
+  readonly secure: boolean;
+  readonly #req: IncomingMessage;
+  readonly #ip: IpSource;
+
+  constructor(req: IncomingMessage, trustProxy: boolean, ip: IpSource) {
+    this.#req = req;
+    this.#ip = ip;
+    this.secure = isSecureRequest(req, trustProxy);
+  }
+
+  header(name: string): string | undefined {
+    return headerValue(this.#req.headers[name]);
+  }
+
+  get ip(): string | undefined {
+    const source = this.#ip;
+    return (typeof source === "object" ? source.ip : source) ?? this.#req.socket.remoteAddress;
+  }
+}
+
 /** What the manager needs of a `node:http` request. */
-export function requestInfo(req: IncomingMessage, trustProxy: boolean, ip?: string): RequestInfo {
-  return {
-    header: (name) => headerValue(req.headers[name]),
-    secure: isSecureRequest(req, trustProxy),
-    ip: ip ?? req.socket.remoteAddress,
-  };
+export function requestInfo(req: IncomingMessage, trustProxy: boolean, ip?: IpSource): RequestInfo {
+  return new NodeRequestInfo(req, trustProxy, ip);
 }
 
 function isSecureRequest(req: IncomingMessage, trustProxy: boolean): boolean {

@@ -31,7 +31,7 @@ export function sessionMiddleware<T extends SessionData = UntypedData>(
 ): SessionMiddleware<T> {
   const adapter = createAdapterCore<IncomingMessage, T>(options, "request");
   const middleware = (req: IncomingMessage, res: ServerResponse, next: Next): void => {
-    adapter.open(req, req, (req as { ip?: string }).ip).then(
+    adapter.open(req, req, req as { ip?: string }).then(
       (opened) => {
         // A read (the common case) needs nothing at commit: the response goes out untouched, and is
         // wrapped only if the handler changes the session.

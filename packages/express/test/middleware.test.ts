@@ -192,6 +192,14 @@ describe.each(frameworks)("sessionMiddleware on %s", (_label, express) => {
     return { app, sessions, control, errors };
   }
 
+  it("stores the framework's client address (its proxy setting honoured) with recordDevice.ip", async () => {
+    const { app, sessions } = build({ recordDevice: { ip: true } });
+    app.set("trust proxy", true);
+    const url = await listen(app);
+    await fetch(`${url}/login`, { method: "POST", headers: { "x-forwarded-for": "203.0.113.9" } });
+    expect((await sessions.manager.listUserSessions("ada")).map((meta) => meta.ip)).toEqual(["203.0.113.9"]);
+  });
+
   it("sends no cookie and calls no store for a request without a token that writes nothing", async () => {
     const { app, control } = build();
     const url = await listen(app);

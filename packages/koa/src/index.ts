@@ -36,7 +36,7 @@ export function sessionMiddleware<T extends SessionData = UntypedData>(
 ): SessionMiddleware<T> {
   const adapter = createAdapterCore<SessionContext, T>(options, "context");
   const middleware = async (ctx: SessionContext, next: () => Promise<unknown>): Promise<void> => {
-    const opened = await adapter.open(ctx, ctx.req, ctx.ip);
+    const opened = await adapter.open(ctx, ctx.req, ctx);
     try {
       if (adapter.asyncContext) await runWithSession(opened.session, next);
       else await next();
