@@ -2,6 +2,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:
 import {
   runWithSession,
   type OpenSession,
+  type ResponseHeaders,
   type SessionData,
   type SessionErrorWithHeaders,
   type UntypedData,
@@ -58,96 +59,129 @@ function holdOnChange(res: ServerResponse, opened: Committable, next: Next): voi
   if (opened.commitNow() === null) void opened.commit().catch(() => undefined);
 }
 
+/** The response methods that send the head, wrapped while a commit is pending. */
+type Method = "writeHead" | "write" | "end" | "flushHeaders";
+type AnyMethod = (...args: unknown[]) => unknown;
+
+const HOLD = Symbol("sess.hold");
+type HeldResponse = ServerResponse & { [HOLD]?: Hold };
+
 /**
  * Holds every call that would send the head (writeHead, write, end, flushHeaders) until the
  * session is committed, then adds the session headers and replays the calls in order. On a
  * commit failure the handler's response is dropped (headers cleared) and the error goes to
- * `next`, so the app's error handling answers instead.
+ * `next`, so the app's error handling answers instead. One object per held response: the
+ * wrappers are shared functions that find it on the response.
  */
-function holdUntilCommitted(res: ServerResponse, opened: Committable, next: Next): void {
-  const original = {
-    writeHead: res.writeHead,
-    write: res.write,
-    end: res.end,
-    flushHeaders: res.flushHeaders,
-  };
-  const held: Array<() => void> = [];
-  let started = false;
-  let heldWrite = false;
-  let lastWrite = true;
+class Hold {
+  readonly #res: ServerResponse;
+  readonly #opened: Committable;
+  readonly #next: Next;
+  readonly #original: Record<Method, AnyMethod>;
+  readonly #held: Array<[Method, unknown[]]> = [];
+  #started = false;
+  #heldWrite = false;
+  #lastWrite = true;
 
-  const restore = () => {
-    res.writeHead = original.writeHead;
-    res.write = original.write;
-    res.end = original.end;
-    res.flushHeaders = original.flushHeaders;
-  };
+  constructor(res: ServerResponse, opened: Committable, next: Next) {
+    this.#res = res;
+    this.#opened = opened;
+    this.#next = next;
+    this.#original = {
+      writeHead: res.writeHead as AnyMethod,
+      write: res.write as AnyMethod,
+      end: res.end as AnyMethod,
+      flushHeaders: res.flushHeaders as AnyMethod,
+    };
+  }
 
-  const hold = (call: () => void, status = res.statusCode) => {
-    if (!started) {
-      // Read-only requests (the common case) need no store call: send at once, nothing held.
-      const ready = opened.commitNow({ status });
+  hold(method: Method, args: unknown[], status: number): void {
+    if (method === "write") this.#heldWrite = true;
+    if (!this.#started) {
+      // A change that needs no store call (a refused write answered with an error) sends at once.
+      const ready = this.#opened.commitNow({ status });
       if (ready) {
-        restore();
-        appendResponseHeaders(res, ready.headers);
-        call();
+        this.#restore();
+        appendResponseHeaders(this.#res, ready.headers);
+        this.#call(method, args);
         return;
       }
     }
-    held.push(call);
-    if (started) return;
-    started = true;
-    opened.commit({ status }).then(
-      (result) => {
-        restore();
-        try {
-          appendResponseHeaders(res, result.headers);
-        } catch (error) {
-          next(error); // the head left by a path sess cannot hold (a raw socket write)
-          return;
-        }
-        for (const call of held) call();
-        if (heldWrite && lastWrite) res.emit("drain");
-      },
-      (error: unknown) => {
-        restore();
-        for (const name of res.getHeaderNames()) res.removeHeader(name);
-        res.statusCode = 200;
-        const headers = (error as SessionErrorWithHeaders).headers;
-        if (headers) appendResponseHeaders(res, Object.entries(headers));
-        next(error);
-      },
+    this.#held.push([method, args]);
+    if (this.#started) return;
+    this.#started = true;
+    this.#opened.commit({ status }).then(
+      (result) => this.#committed(result.headers),
+      (error: unknown) => this.#failed(error),
     );
-  };
+  }
 
-  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-    hold(
-      () => {
-        (original.writeHead as (...a: unknown[]) => ServerResponse).apply(res, mergeSetCookie(res, args));
-      },
-      typeof args[0] === "number" ? args[0] : res.statusCode,
-    );
-    return res;
-  } as ServerResponse["writeHead"];
+  #committed(headers: ResponseHeaders): void {
+    this.#restore();
+    try {
+      appendResponseHeaders(this.#res, headers);
+    } catch (error) {
+      this.#next(error); // the head left by a path sess cannot hold (a raw socket write)
+      return;
+    }
+    for (const [method, args] of this.#held) this.#call(method, args);
+    if (this.#heldWrite && this.#lastWrite) this.#res.emit("drain");
+  }
 
-  res.write = function (this: ServerResponse, ...args: unknown[]) {
-    heldWrite = true;
-    hold(() => {
-      lastWrite = (original.write as (...a: unknown[]) => boolean).apply(res, args);
-    });
-    return false; // ask streams to wait for "drain", emitted once the held writes went out
-  } as ServerResponse["write"];
+  #failed(error: unknown): void {
+    const res = this.#res;
+    this.#restore();
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    res.statusCode = 200;
+    const headers = (error as SessionErrorWithHeaders).headers;
+    if (headers) appendResponseHeaders(res, Object.entries(headers));
+    this.#next(error);
+  }
 
-  res.end = function (this: ServerResponse, ...args: unknown[]) {
-    hold(() => {
-      (original.end as (...a: unknown[]) => ServerResponse).apply(res, args);
-    });
-    return res;
-  } as ServerResponse["end"];
+  #call(method: Method, args: unknown[]): void {
+    const res = this.#res;
+    const original = this.#original[method];
+    if (method === "writeHead") original.apply(res, mergeSetCookie(res, args));
+    else if (method === "write") this.#lastWrite = original.apply(res, args) as boolean;
+    else original.apply(res, args);
+  }
 
-  res.flushHeaders = function (this: ServerResponse) {
-    hold(() => original.flushHeaders.call(res));
-  };
+  #restore(): void {
+    const res = this.#res;
+    const original = this.#original;
+    res.writeHead = original.writeHead as ServerResponse["writeHead"];
+    res.write = original.write as ServerResponse["write"];
+    res.end = original.end as ServerResponse["end"];
+    res.flushHeaders = original.flushHeaders as ServerResponse["flushHeaders"];
+    (res as HeldResponse)[HOLD] = undefined;
+  }
+}
+
+function heldWriteHead(this: HeldResponse, ...args: unknown[]): ServerResponse {
+  this[HOLD]!.hold("writeHead", args, typeof args[0] === "number" ? args[0] : this.statusCode);
+  return this;
+}
+
+function heldWrite(this: HeldResponse, ...args: unknown[]): boolean {
+  this[HOLD]!.hold("write", args, this.statusCode);
+  return false; // ask streams to wait for "drain", emitted once the held writes went out
+}
+
+function heldEnd(this: HeldResponse, ...args: unknown[]): ServerResponse {
+  this[HOLD]!.hold("end", args, this.statusCode);
+  return this;
+}
+
+function heldFlushHeaders(this: HeldResponse): void {
+  this[HOLD]!.hold("flushHeaders", [], this.statusCode);
+}
+
+function holdUntilCommitted(res: ServerResponse, opened: Committable, next: Next): void {
+  (res as HeldResponse)[HOLD] = new Hold(res, opened, next);
+  res.writeHead = heldWriteHead as ServerResponse["writeHead"];
+  res.write = heldWrite as ServerResponse["write"];
+  res.end = heldEnd as ServerResponse["end"];
+  res.flushHeaders = heldFlushHeaders;
 }
 
 /** `writeHead(status, [message], headers)` would overwrite our Set-Cookie with the handler's: merge them. */
