@@ -39,6 +39,8 @@ export interface IoredisClient {
   evalsha: Command;
   eval: Command;
   hgetall: Command;
+  /** Used by `load` when present (every ioredis and iovalkey client has it); `hgetall` otherwise. */
+  call?: Command;
   hmget: Command;
   zrange: Command;
   zrem: Command;
@@ -122,7 +124,10 @@ export function createIoredisDriver(options: IoredisDriverOptions): IoredisDrive
     eval: (source, keys, args) => client.eval(source, keys.length, ...keys, ...args),
     hgetall: async (key) => {
       batch();
-      return hashOf(await client.hgetall(key));
+      // "HGETALL" through call(): the raw reply, which hashOf reads in one pass, without ioredis's
+      // hgetall transformer building an object first (its reply transformers are keyed by the
+      // lower-case name; should that change, the object it answers is read just as well).
+      return hashOf(await (client.call === undefined ? client.hgetall(key) : client.call("HGETALL", key)));
     },
     hmget: async (key, fields) => valuesOf(await client.hmget(key, ...fields)),
     zrangeWithScores: async (key) => scoredMembersOf(await client.zrange(key, 0, -1, "WITHSCORES")),

@@ -203,9 +203,26 @@ export function pairsOf(reply: unknown): [string, unknown][] {
  */
 export function hashOf(reply: unknown): Record<string, string> {
   if (isTextObject(reply)) return reply;
+  if (Array.isArray(reply)) {
+    const hash = textPairsOf(reply);
+    if (hash !== null) return hash;
+  }
   const hash: Record<string, string> = {};
   for (const [name, value] of pairsOf(reply)) {
     if (name !== "__proto__") hash[name] = text(value);
+  }
+  return hash;
+}
+
+/** A flat [name, value, …] array of strings (RESP2, ioredis's raw reply) as an object in one pass, or null when it holds anything else. */
+function textPairsOf(reply: unknown[]): Record<string, string> | null {
+  if (reply.length % 2 !== 0) return null;
+  const hash: Record<string, string> = {};
+  for (let i = 0; i < reply.length; i += 2) {
+    const name = reply[i];
+    const value = reply[i + 1];
+    if (typeof name !== "string" || typeof value !== "string") return null;
+    if (name !== "__proto__") hash[name] = value;
   }
   return hash;
 }
