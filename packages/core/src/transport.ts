@@ -133,7 +133,9 @@ export function createTransport(cookie: CookieConfig | null, header: HeaderConfi
       }
       if (cookie) {
         const values = readCookie(request.header("cookie"), cookieName(cookie, secure));
-        if (values.length > 0) {
+        // One cookie of that name (the common case): no filter, Set and slice copies.
+        if (values.length === 1) return { tokens: isToken(values[0]) ? values : [], source: "cookie" };
+        if (values.length > 1) {
           return { tokens: [...new Set(values.filter(isToken))].slice(0, MAX_COOKIE_TOKENS), source: "cookie" };
         }
       }
