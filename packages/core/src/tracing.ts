@@ -51,6 +51,11 @@ function outcomeOf(result: unknown): "ok" | "none" {
   return result === null || result === false || result === 0 ? "none" : "ok";
 }
 
+/** Whether anyone subscribes to the operation's channel (then `traced` publishes it). */
+export function isTraced(operation: StoreOperation): boolean {
+  return channelOf.get(operation)!.hasSubscribers;
+}
+
 /** Runs `run` traced on the operation's channel when anyone subscribes, else just runs it. */
 export function traced<V>(operation: StoreOperation, driver: string, sessionId: string | null, run: () => Promise<V>): Promise<V> {
   const channel = channelOf.get(operation)!;
