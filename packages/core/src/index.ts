@@ -43,7 +43,19 @@ export { Session, type SessionData, type UntypedData, type DeepReadonly, type Lo
 export { SessionMap, type MapName, type MapValue } from "./map.js";
 export { currentSession, runWithSession } from "./context.js";
 export { createSessionManager, type SessionManager, type OpenSession, type CommitResult, type CommitOutcome, type SessionErrorWithHeaders, type StoreHealth } from "./manager.js";
-export { DEFAULT_OPERATION_TIMEOUT, type SessionManagerOptions, type SessionEvent } from "./manager-options.js";
+export { DEFAULT_OPERATION_TIMEOUT, type SessionManagerOptions } from "./manager-options.js";
+export {
+  EVENT_CHANNEL,
+  type SessionEvent,
+  type EndReason,
+  type SessionCreatedEvent,
+  type SessionRotatedEvent,
+  type SessionEndedEvent,
+  type SessionBindingEndedEvent,
+  type UserSessionsEndedEvent,
+  type SessionConflictEvent,
+  type StoreUnavailableEvent,
+} from "./events.js";
 export type { RequestInfo, ResponseHeaders, HeaderOptions } from "./transport.js";
 export type { IndexValue } from "./queries.js";
 export { CHANNELS, type ChannelName, type StoreOperation, type StoreTrace } from "./tracing.js";

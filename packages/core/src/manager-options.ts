@@ -8,6 +8,7 @@ import { describe } from "./describe.js";
 import type { BindOptions, DeviceConfig, RecordDeviceOptions } from "./device.js";
 import { createDeviceConfig } from "./device.js";
 import type { IndexSpec, SessionDriver } from "./driver.js";
+import type { SessionEvent } from "./events.js";
 import { configError } from "./errors.js";
 import type { ExpirationOptions, ExpirationPolicy } from "./expiration.js";
 import { checkDuration, createExpirationPolicy } from "./expiration.js";
@@ -45,7 +46,11 @@ export interface SessionManagerOptions extends ExpirationOptions {
    * default 64) differs ends the session and is served as having none. Default off.
    */
   bind?: BindOptions;
-  /** Security events: a binding mismatch that ended a session. Default: none reported. */
+  /**
+   * Receives every `SessionEvent` (sessions created, rotated, ended and why, write conflicts, the
+   * store unavailable); also published on the `sess:event` diagnostics channel. A listener that
+   * throws (or rejects) is reported through `onWarning`, never to the request. Default none.
+   */
   onEvent?: (event: SessionEvent) => void;
   /** Where warnings go (insecure cookie setup, unreadable stored field). Default `console.warn`. */
   onWarning?: (message: string) => void;
@@ -57,15 +62,6 @@ export interface SessionManagerOptions extends ExpirationOptions {
    * cookie continues its legacy session as a sess session, converted once. Default none.
    */
   legacy?: LegacySource;
-}
-
-/** Reported through `onEvent`. */
-export interface SessionEvent {
-  type: "binding-mismatch";
-  /** The session that was ended. */
-  sessionId: string;
-  /** What differed from the request that created the session. */
-  reason: "user-agent" | "ip";
 }
 
 export const DEFAULT_OPERATION_TIMEOUT = 1000;

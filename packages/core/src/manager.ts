@@ -10,6 +10,7 @@ import type { IndexPage, IndexSpec, SessionChange, SessionDriver, SessionMeta, S
 import { SessionError, type SessionErrorCode } from "./errors.js";
 import { bindingMismatch, storedIp, storedUserAgent } from "./device.js";
 import { createStoreCalls, type ManagerLifecycle } from "./deadline.js";
+import { createSessionEvents, reportUnavailable, type SessionEndedEvent } from "./events.js";
 import { createManagerConfig, type SessionManagerOptions } from "./manager-options.js";
 import { checkPage, indexSpecOf, indexValueOf, type FindPage, type IndexValue } from "./queries.js";
 import type { SessionData, SessionState, UntypedData } from "./session.js";
@@ -119,12 +120,25 @@ export function createSessionManager<T extends SessionData = UntypedData>(
   options: SessionManagerOptions,
 ): SessionManager<T> {
   const config = createManagerConfig(options);
-  const { driver, policy, limits, clock, warn, maxSessions, device, indexes, onEvent, legacy } = config;
+  const { driver, policy, limits, clock, warn, maxSessions, device, indexes, legacy } = config;
   const indexByName = new Map(indexes.map((spec) => [spec.name, spec]));
   const indexArgs: { indexes?: readonly IndexSpec[] } = indexes.length === 0 ? {} : { indexes };
   const transport = createTransport(config.cookie, config.header, warn);
   const lifecycle: ManagerLifecycle = { closed: false };
-  const { call, withDeadline } = createStoreCalls(driver, config.timeout, lifecycle);
+  const calls = createStoreCalls(driver, config.timeout, lifecycle);
+  const { withDeadline } = calls;
+  const events = createSessionEvents(config.onEvent, warn);
+  const call = reportUnavailable(calls, config.timeout, events);
+
+  /** Reports one session ended (events.ts), when anyone listens. */
+  function reportEnded(reason: SessionEndedEvent["reason"], operation: SessionEndedEvent["operation"], sessionId: string): void {
+    if (events.on) events.emit({ type: "ended", reason, operation, sessionId, count: 1 });
+  }
+
+  /** Reports a user's sessions ended together, when any did. */
+  function reportUserEnded(count: number, keptId: string | null): void {
+    if (count > 0 && events.on) events.emit({ type: "ended", reason: "user", operation: "endUserSessions", sessionId: null, count, keptId });
+  }
 
   /** Checks the lifetimes given to login() or regenerate(): as the manager options, within 400 days with a persistent cookie. */
   const checkLifetime = (operation: string, lifetime: unknown) =>
@@ -150,7 +164,11 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       const id = sessionIdOf(candidate);
       const now = clock();
       const found = await call("load", () => driver.load(id, { now }), id);
-      if (found === null || found.id !== id || policy.isExpired(found, now)) continue;
+      if (found === null || found.id !== id) continue;
+      if (policy.isExpired(found, now)) {
+        reportEnded("expired", "load", id);
+        continue;
+      }
       record = found;
       token = candidate;
       break;
@@ -158,9 +176,9 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     const mismatch = record === null ? null : bindingMismatch(device, record, request);
     if (record !== null && mismatch !== null) {
       const ended = record.id;
-      await call("destroy", () => driver.destroy(ended, { now: clock() }), ended);
+      const deleted = await call("destroy", () => driver.destroy(ended, { now: clock() }), ended);
       record = null;
-      onEvent?.({ type: "binding-mismatch", sessionId: ended, reason: mismatch });
+      if (deleted && events.on) events.emit({ type: "ended", reason: "binding", operation: "destroy", sessionId: ended, count: 1, mismatch });
     }
     const state = createSessionState(
       record,
@@ -232,7 +250,8 @@ export function createSessionManager<T extends SessionData = UntypedData>(
           (error as SessionErrorWithHeaders).headers = Object.fromEntries(transport.clear(context.source, context.secure));
           throw error;
         }
-        if (!deleted) await endRotated(record);
+        if (deleted) reportEnded("logout", "destroy", record.id);
+        else await endRotated(record);
       }
       state.record = null;
       return { headers: transport.clear(context.source, context.secure) };
@@ -257,6 +276,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       );
       if (!created) throw new SessionError("CONFLICT", "a new session id was already taken in the store; nothing was written");
       state.record = keptRecord({ id, fields, createdAt: times.createdAt, userId: state.login, userAgent, ip }, created);
+      if (events.on) events.emit({ type: "created", sessionId: id });
       const headers = transport.issue(context.source, context.secure, token, created.expiresAt, now);
       await endOthersAfter(state, id, headers);
       return { headers };
@@ -274,6 +294,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       // carries the new cookie: a clearing cookie arriving after it would drop it. No cookie then;
       // a dead token is cleared by the next request that finds no session under it.
       if (state.rotate === null && !rotated) error.headers = Object.fromEntries(transport.clear(context.source, context.secure));
+      if (events.on) events.emit({ type: "conflict", sessionId: record.id, operation: state.rotate ? "rotate" : "update", rotated });
       return error;
     };
     if (!renew && record.expiresAt <= now) throw ended();
@@ -322,6 +343,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       state.record = null;
       return { headers: rotated ? [] : transport.clear(context.source, context.secure) };
     }
+    if (state.rotate && events.on) events.emit({ type: "rotated", reason: state.login === null ? "regenerate" : "login", sessionId: id, previousId: record.id });
     for (const [field, value] of Object.entries(kept.counters)) {
       state.texts.set(field, String(value));
       state.parsed.delete(field);
@@ -341,7 +363,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
    */
   async function endRotated(record: SessionRecord): Promise<void> {
     const moved = await rotatedTo(record);
-    if (moved !== null) await call("destroy", () => driver.destroy(moved.id, { now: clock() }), moved.id);
+    if (moved !== null && (await call("destroy", () => driver.destroy(moved.id, { now: clock() }), moved.id))) reportEnded("logout", "destroy", moved.id);
   }
 
   /** The live session a bound session was rotated to (same slot tag and creation time), or null. */
@@ -361,7 +383,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     const userId = state.login ?? state.record?.userId ?? null;
     if (!state.endOthers || userId === null) return;
     const now = clock();
-    await call("endUserSessions", () => driver.endUserSessions(userId, keepId === null ? { now } : { exceptId: keepId, now }));
+    reportUserEnded(await call("endUserSessions", () => driver.endUserSessions(userId, keepId === null ? { now } : { exceptId: keepId, now })), keepId);
   }
 
   /** The second `endOthers`, after the write: a failure carries the new token's headers, so the client keeps its session. */
@@ -396,7 +418,9 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       checkWellFormed("the user id", userId);
       const exceptId = endOptions.exceptId ?? undefined;
       const now = clock();
-      return call("endUserSessions", () => driver.endUserSessions(userId, exceptId === undefined ? { now } : { exceptId, now }));
+      const count = await call("endUserSessions", () => driver.endUserSessions(userId, exceptId === undefined ? { now } : { exceptId, now }));
+      reportUserEnded(count, exceptId ?? null);
+      return count;
     },
     async endSession(id, endOptions = {}) {
       if (!isSessionId(id)) return false;
@@ -404,7 +428,9 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       const userId = endOptions.userId;
       if (userId !== undefined) checkWellFormed("the user id", userId);
       const now = clock();
-      return call("endSession", () => driver.destroy(id, userId === undefined ? { now } : { userId, now }), id);
+      const ended = await call("endSession", () => driver.destroy(id, userId === undefined ? { now } : { userId, now }), id);
+      if (ended) reportEnded("end", "endSession", id);
+      return ended;
     },
     async health() {
       const started = performance.now();

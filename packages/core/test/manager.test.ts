@@ -867,7 +867,7 @@ describe("session.regenerate({ endOtherSessions: true })", () => {
 describe("bind", () => {
   function bound(options: SessionManagerOptions["bind"]) {
     const events: unknown[] = [];
-    const on = makeManager({ bind: options, onEvent: (event) => events.push(event) });
+    const on = makeManager({ bind: options, onEvent: (event) => event.type === "ended" && events.push(event) });
     return { on, events };
   }
 
@@ -892,7 +892,7 @@ describe("bind", () => {
     expect(open.session.isNew).toBe(true);
     expect(rec.methods()).toEqual(["load", "destroy"]);
     expect(header(result.headers, "set-cookie")).toMatch(/^sess=;/);
-    expect(events).toEqual([{ type: "binding-mismatch", sessionId: id, reason: "user-agent" }]);
+    expect(events).toEqual([{ type: "ended", reason: "binding", operation: "destroy", sessionId: id, count: 1, mismatch: "user-agent" }]);
     expect((await opened(on, { cookie: `sess=${token}`, "user-agent": "browser/1" })).open.session.isNew).toBe(true);
   });
 
@@ -901,7 +901,7 @@ describe("bind", () => {
     const token = await started(on, {});
     expect((await opened(on, { cookie: `sess=${token}` })).open.session.isNew).toBe(false);
     expect((await opened(on, { cookie: `sess=${token}`, "user-agent": "curl/8" })).open.session.isNew).toBe(true);
-    expect(events).toEqual([{ type: "binding-mismatch", sessionId: sessionIdOf(token), reason: "user-agent" }]);
+    expect(events).toEqual([{ type: "ended", reason: "binding", operation: "destroy", sessionId: sessionIdOf(token), count: 1, mismatch: "user-agent" }]);
   });
 
   it("keeps a session used from the same IPv4 prefix and ends it from another", async () => {
@@ -911,7 +911,7 @@ describe("bind", () => {
     expect(stored?.ip).toBe("203.0.113.0/24");
     expect((await opened(on, { cookie: `sess=${token}` }, "::ffff:203.0.113.200")).open.session.isNew).toBe(false);
     expect((await opened(on, { cookie: `sess=${token}` }, "198.51.100.7")).open.session.isNew).toBe(true);
-    expect(events).toEqual([{ type: "binding-mismatch", sessionId: sessionIdOf(token), reason: "ip" }]);
+    expect(events).toEqual([{ type: "ended", reason: "binding", operation: "destroy", sessionId: sessionIdOf(token), count: 1, mismatch: "ip" }]);
   });
 
   it("compares IPv6 addresses by their /64 network and stores only that network", async () => {
@@ -921,7 +921,7 @@ describe("bind", () => {
     expect((await opened(on, { cookie: `sess=${token}` }, "2001:db8:aa:bb::99")).open.session.isNew).toBe(false);
     expect((await opened(on, { cookie: `sess=${token}` }, "2001:DB8:AA:BB:ffff:ffff:ffff:ffff%eth0")).open.session.isNew).toBe(false);
     expect((await opened(on, { cookie: `sess=${token}` }, "2001:db8:aa:bc::1")).open.session.isNew).toBe(true);
-    expect(events).toEqual([{ type: "binding-mismatch", sessionId: sessionIdOf(token), reason: "ip" }]);
+    expect(events).toEqual([{ type: "ended", reason: "binding", operation: "destroy", sessionId: sessionIdOf(token), count: 1, mismatch: "ip" }]);
   });
 
   it("takes the IPv6 prefix length from bind.ipv6Prefix", async () => {

@@ -23,6 +23,7 @@ import { resultTests } from "./results.js";
 
 export type { ConformanceGroup, ConformanceHarness, CorruptionKind } from "./harness.js";
 export { CORRUPT_FIELD, FOREIGN_FIELD } from "./harness.js";
+export { describeSessionEvents, type EventHarness } from "./events.js";
 
 const GROUPS: Record<ConformanceGroup, (context: SuiteContext) => void> = {
   crud: crudTests,
