@@ -14,7 +14,7 @@ function session() {
   return { fields: { a: "1" }, createdAt: now, lastSeenAt: now, expiresAt: now + 60_000, absoluteExpiresAt: now + 3_600_000, user: null, userAgent: null, ip: null };
 }
 
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> {
+export async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<number> {
   const start = Date.now();
   for (;;) {
     if (await condition()) return Date.now() - start;

@@ -11,3 +11,4 @@ export { describeReady, type ReadyHarness } from "./ready.js";
 export { describeClientConformance, type ClientConfiguration, type ClientConformanceHarness } from "./clients.js";
 export { describeReplicaAcknowledgement, type ReplicaHarness } from "./replicas.js";
 export { describeTombstones, type TombstoneHarness } from "./tombstones.js";
+export { describeUnavailableEvents } from "./events.js";
