@@ -4,7 +4,8 @@
  * Subscribers (an APM agent, `@sess/opentelemetry`, a test) receive the standard TracingChannel
  * events (`start`, `end`, `asyncStart`, `asyncEnd`, `error`) with a `StoreTrace` as the context.
  * The context never carries a token, a field name or a session value: only the public session id,
- * the operation, the driver's name and, once settled, the outcome and error code.
+ * the operation, the driver's name and, once settled, the outcome and error code (as `result`, the
+ * outcome; as `error`, a SessionError with only the code in its message).
  * With no subscriber the operation runs untraced, at no cost.
  */
 import { tracingChannel } from "node:diagnostics_channel";
@@ -56,20 +57,33 @@ export function isTraced(operation: StoreOperation): boolean {
   return channelOf.get(operation)!.hasSubscribers;
 }
 
-/** Runs `run` traced on the operation's channel when anyone subscribes, else just runs it. */
+/**
+ * Runs `run` traced on the operation's channel when anyone subscribes, else just runs it.
+ * A TracingChannel hands subscribers what the traced function resolved (`result`) or threw
+ * (`error`): they get the outcome and a causeless SessionError naming the code, never the stored
+ * session (its data) nor the driver's error (whose cause can quote the command and its values).
+ */
 export function traced<V>(operation: StoreOperation, driver: string, sessionId: string | null, run: () => Promise<V>): Promise<V> {
   const channel = channelOf.get(operation)!;
   if (!channel.hasSubscribers) return run();
   const trace: StoreTrace = { operation, driver, sessionId };
-  return channel.tracePromise(async () => {
-    try {
-      const result = await run();
-      trace.outcome = outcomeOf(result);
-      return result;
-    } catch (error) {
-      trace.outcome = "error";
-      trace.errorCode = error instanceof SessionError ? error.code : "STORE_UNAVAILABLE";
-      throw error;
-    }
-  }, trace);
+  let value: V;
+  let failure: unknown;
+  return channel
+    .tracePromise(async () => {
+      try {
+        value = await run();
+      } catch (error) {
+        failure = error;
+        const code = error instanceof SessionError ? error.code : "STORE_UNAVAILABLE";
+        trace.outcome = "error";
+        trace.errorCode = code;
+        throw new SessionError(code, `session store ${operation} failed (${code})`);
+      }
+      return (trace.outcome = outcomeOf(value));
+    }, trace)
+    .then(
+      () => value,
+      () => Promise.reject(failure),
+    );
 }

@@ -1,10 +1,10 @@
 /**
  * OpenTelemetry for sess: subscribes to the tracing channels `@sess/core` publishes every store
- * operation on (`sess:load`, `sess:commit`, `sess:destroy`, `sess:end`, `sess:query`) and turns
- * them into spans and metrics through `@opentelemetry/api` only. What it records never holds a
- * token or a session value: the channels do not carry them.
+ * operation on (`sess:load`, `sess:commit`, `sess:destroy`, `sess:end`, `sess:query`) and to its
+ * session events (`sess:event`), and turns them into spans and metrics through `@opentelemetry/api`
+ * only. What it records never holds a token or a session value: the channels do not carry them.
  */
-import { tracingChannel } from "node:diagnostics_channel";
+import { channel as eventChannel, tracingChannel } from "node:diagnostics_channel";
 import { performance } from "node:perf_hooks";
 import {
   SpanKind,
@@ -17,7 +17,7 @@ import {
   type Span,
   type TracerProvider,
 } from "@opentelemetry/api";
-import { CHANNELS, type StoreTrace } from "@sess/core";
+import { CHANNELS, EVENT_CHANNEL, type SessionEvent, type StoreTrace } from "@sess/core";
 
 export interface SessionInstrumentationOptions {
   /** Where spans go. Default: the global tracer provider (`trace.getTracerProvider()`). */
@@ -37,19 +37,13 @@ export interface SessionInstrumentation {
 
 const SCOPE = "@sess/opentelemetry";
 
-/** The operations that end sessions, and how many each ended (from its result). */
-const ENDED: Partial<Record<StoreTrace["operation"], (result: unknown) => number>> = {
-  destroy: (result) => (result === true ? 1 : 0),
-  endSession: (result) => (result === true ? 1 : 0),
-  endUserSessions: (result) => (typeof result === "number" ? result : 0),
-};
-
 /**
  * Starts recording. Spans are named `sess.<operation>` (`sess.load`, `sess.update`, …) with the
  * attributes `sess.operation`, `sess.driver`, `sess.session.id` (the public id, when there is one),
  * `sess.outcome` and, on failure, `error.type` (the SessionError code). Metrics:
  * `sess.operations` (counter by operation and outcome), `sess.store.duration` (histogram, seconds),
- * `sess.sessions.created` and `sess.sessions.ended` (counters; ended by `sess.operation`).
+ * `sess.sessions.created` and `sess.sessions.ended` (counters; ended by `sess.reason` and
+ * `sess.operation`, from the `sess:event` channel).
  */
 export function instrumentSessions(options: SessionInstrumentationOptions = {}): SessionInstrumentation {
   const tracer = options.spans === false ? null : (options.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE);
@@ -63,7 +57,7 @@ export function instrumentSessions(options: SessionInstrumentationOptions = {}):
   });
   const created = meter?.createCounter("sess.sessions.created", { description: "Sessions stored for the first time" });
   const ended = meter?.createCounter("sess.sessions.ended", {
-    description: "Sessions ended: destroyed by their own request, or ended by id or by user",
+    description: "Sessions ended, by why (logout, end, user, limit, binding, expired) and the operation that ended them",
   });
 
   const started = new WeakMap<StoreTrace, { at: number; span: Span | null }>();
@@ -80,7 +74,7 @@ export function instrumentSessions(options: SessionInstrumentationOptions = {}):
       started.set(run, { at: performance.now(), span });
     },
     asyncEnd(message: unknown) {
-      const run = message as StoreTrace & { result?: unknown };
+      const run = message as StoreTrace;
       const begun = started.get(run);
       if (begun === undefined) return;
       started.delete(run);
@@ -91,8 +85,6 @@ export function instrumentSessions(options: SessionInstrumentationOptions = {}):
       duration?.record((performance.now() - begun.at) / 1000, attributes);
       if (outcome !== "error") {
         if (run.operation === "create" && outcome === "ok") created?.add(1);
-        const count = ENDED[run.operation]?.(run.result) ?? 0;
-        if (count > 0) ended?.add(count, { "sess.operation": run.operation });
       }
       const span = begun.span;
       if (span !== null) {
@@ -107,12 +99,19 @@ export function instrumentSessions(options: SessionInstrumentationOptions = {}):
   };
   const channels = Object.keys(CHANNELS).map((name) => tracingChannel(name));
   for (const channel of channels) channel.subscribe(handlers);
+  const events = eventChannel(EVENT_CHANNEL);
+  const onEvent = (message: unknown) => {
+    const event = message as SessionEvent;
+    if (event.type === "ended") ended?.add(event.count, { "sess.reason": event.reason, "sess.operation": event.operation });
+  };
+  if (ended !== undefined) events.subscribe(onEvent);
   let open = true;
   return {
     close() {
       if (!open) return;
       open = false;
       for (const channel of channels) channel.unsubscribe(handlers);
+      if (ended !== undefined) events.unsubscribe(onEvent);
     },
   };
 }

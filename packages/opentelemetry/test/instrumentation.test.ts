@@ -1,9 +1,22 @@
+import { channel, tracingChannel } from "node:diagnostics_channel";
+import { inspect } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { InMemorySpanExporter, BasicTracerProvider, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { AggregationTemporality, type DataPoint, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
-import { createSessionManager, newToken, sessionIdOf, type RequestInfo, type SessionDriver, type SessionManager } from "@sess/core";
+import {
+  CHANNELS,
+  EVENT_CHANNEL,
+  createSessionManager,
+  newToken,
+  sessionIdOf,
+  type RequestInfo,
+  type SessionDriver,
+  type SessionEvent,
+  type SessionManager,
+  type SessionManagerOptions,
+} from "@sess/core";
 import { createMemoryDriver } from "@sess/core/memory";
 import { createIoredisDriver } from "@sess/ioredis";
 import { createNodeRedisDriver } from "@sess/node-redis";
@@ -31,10 +44,11 @@ const drivers: Array<[string, () => SessionDriver]> = [
   ["node-redis", () => createNodeRedisDriver({ client: node, prefix: prefix() })],
 ];
 
-function request(token?: string): RequestInfo {
+function request(token?: string, userAgent = "otel-test"): RequestInfo {
   return {
-    header: (name) => (name === "cookie" && token ? `sess=${token}` : name === "user-agent" ? "otel-test" : undefined),
+    header: (name) => (name === "cookie" && token ? `sess=${token}` : name === "user-agent" ? userAgent : undefined),
     secure: false,
+    ip: "203.0.113.77",
   };
 }
 
@@ -73,6 +87,65 @@ async function lifecycle(manager: SessionManager<Record<string, unknown>>): Prom
   await open.commit();
 
   expect(await manager.endUserSessions("user-1")).toBe(1);
+  return tokens;
+}
+
+const USER = "uid-7f3a9c";
+const AGENT = "agent-zqx/9";
+const VALUES = [SECRET, "sku-998877", "pref-midnight"];
+
+/**
+ * Produces every kind of session event on `driver`: created, rotated (login, regenerate), ended
+ * (logout, end, user, binding, expired), conflict and unavailable. Returns every token issued.
+ */
+async function everyEvent(driver: SessionDriver, onEvent: (event: SessionEvent) => void): Promise<string[]> {
+  const options: SessionManagerOptions = { driver, onEvent, bind: { userAgent: true }, recordDevice: { userAgent: true, ip: true } };
+  const manager = createSessionManager<Record<string, unknown>>(options);
+  const tokens: string[] = [];
+  const commit = async (open: Awaited<ReturnType<typeof manager.open>>) => {
+    const token = tokenOf((await open.commit()).headers);
+    tokens.push(token);
+    return token;
+  };
+  let open = await manager.open(request(undefined, AGENT));
+  open.session.set("card", SECRET);
+  const anonymous = await commit(open); // created
+  open = await manager.open(request(anonymous, AGENT));
+  open.session.login(USER);
+  open.session.set("cart", "sku-998877");
+  const first = await commit(open); // rotated: login
+  open = await manager.open(request(first, AGENT));
+  open.session.regenerate();
+  open.session.set("theme", "pref-midnight");
+  const second = await commit(open); // rotated: regenerate
+  const slow = await manager.open(request(second, AGENT));
+  open = await manager.open(request(undefined, AGENT));
+  open.session.login(USER);
+  const third = await commit(open);
+  expect(await manager.endSession(sessionIdOf(second))).toBe(true); // ended: end
+  slow.session.set("card", SECRET);
+  await expect(slow.commit()).rejects.toMatchObject({ code: "CONFLICT" }); // conflict
+  open = await manager.open(request(undefined, AGENT));
+  open.session.login(USER);
+  const fourth = await commit(open);
+  open = await manager.open(request(fourth, AGENT));
+  open.session.regenerate({ endOtherSessions: true }); // ended: user (third)
+  const fifth = await commit(open);
+  expect((await manager.open(request(fifth, "another-agent/1"))).session.isNew).toBe(true); // ended: binding
+  open = await manager.open(request(undefined, AGENT));
+  open.session.login(USER);
+  open.session.set("card", SECRET);
+  const sixth = await commit(open);
+  const ahead = createSessionManager({ ...options, clock: () => Date.now() + 13 * 3_600_000 });
+  expect((await ahead.open(request(sixth, AGENT))).session.isNew).toBe(true); // ended: expired
+  open = await manager.open(request(sixth, AGENT));
+  open.session.destroy(); // ended: logout
+  await open.commit();
+  expect(await manager.endUserSessions(USER)).toBeGreaterThanOrEqual(0);
+  const refused = Object.assign(new Error(`ECONNRESET while reading ${sixth}: ${SECRET}`), { code: "ECONNRESET", command: { args: [...VALUES, sixth] } });
+  const failing = new Proxy(driver, { get: (target, property, receiver) => (property === "load" ? () => Promise.reject(refused) : Reflect.get(target, property, receiver)) });
+  await expect(createSessionManager({ ...options, driver: failing }).open(request(sixth, AGENT))).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" }); // unavailable
+  await manager.close();
   return tokens;
 }
 
@@ -139,11 +212,60 @@ describe.each(drivers)("instrumentSessions() with the %s driver", (_name, create
     expect(sum("sess.sessions.created")).toBeGreaterThanOrEqual(2);
     expect(sum("sess.sessions.ended", { "sess.operation": "destroy" })).toBeGreaterThanOrEqual(1);
     expect(sum("sess.sessions.ended", { "sess.operation": "endUserSessions" })).toBeGreaterThanOrEqual(1);
+    expect(sum("sess.sessions.ended", { "sess.reason": "logout", "sess.operation": "destroy" })).toBeGreaterThanOrEqual(1);
+    expect(sum("sess.sessions.ended", { "sess.reason": "user", "sess.operation": "endUserSessions" })).toBeGreaterThanOrEqual(1);
     expect(sum("sess.operations", { "sess.operation": "load", "sess.outcome": "ok" })).toBeGreaterThanOrEqual(3);
     const latency = points("sess.store.duration").find((point) => point.attributes["sess.operation"] === "update");
     expect(latency).toBeDefined();
     expect((latency!.value as { count: number }).count).toBeGreaterThanOrEqual(1);
     expect((latency!.value as { buckets: { boundaries: number[] } }).buckets.boundaries).toContain(0.001); // seconds, not milliseconds
+  });
+
+  it("counts sessions ended by reason, one data point per reason and operation", async () => {
+    const ended = async () => {
+      const { points } = await collected();
+      metricExporter.reset();
+      return new Map(points("sess.sessions.ended").map((point) => [`${String(point.attributes["sess.reason"])}/${String(point.attributes["sess.operation"])}`, point.value as number]));
+    };
+    const before = await ended(); // the counters are cumulative across this file's tests
+    await everyEvent(createDriver(), () => {});
+    const after = await ended();
+    const added = Object.fromEntries([...after].map(([key, value]) => [key, value - (before.get(key) ?? 0)]).filter(([, value]) => value !== 0));
+    expect(added).toEqual({ "end/endSession": 1, "user/endUserSessions": 1, "binding/destroy": 1, "expired/load": 1, "logout/destroy": 1 });
+  });
+
+  it("never lets a token, a session value, a user id or a user agent reach an event, a channel message, a span or a metric", async () => {
+    const seen: unknown[] = [];
+    const fromEvents: SessionEvent[] = [];
+    const remember = (message: unknown) => seen.push(message); // kept by reference: a trace context gains its result later
+    const handlers = { start: remember, end: remember, asyncStart: remember, asyncEnd: remember, error: remember };
+    const traces = Object.keys(CHANNELS).map((name) => tracingChannel(name));
+    for (const traced of traces) traced.subscribe(handlers);
+    channel(EVENT_CHANNEL).subscribe(remember);
+    let tokens: string[];
+    try {
+      tokens = await everyEvent(createDriver(), (event) => fromEvents.push(event));
+    } finally {
+      for (const traced of traces) traced.unsubscribe(handlers);
+      channel(EVENT_CHANNEL).unsubscribe(remember);
+    }
+    expect(new Set(fromEvents.map((event) => (event.type === "ended" ? `ended:${event.reason}` : event.type)))).toEqual(
+      new Set(["created", "rotated", "conflict", "unavailable", "ended:end", "ended:user", "ended:binding", "ended:expired", "ended:logout"]),
+    );
+    const { metrics } = await collected();
+    const recorded = inspect(
+      {
+        events: fromEvents,
+        channels: seen,
+        spans: spans.getFinishedSpans().map((span) => ({ name: span.name, attributes: span.attributes, status: span.status, events: span.events })),
+        metrics,
+      },
+      { depth: Infinity, maxArrayLength: Infinity, maxStringLength: Infinity, breakLength: Infinity },
+    );
+    expect(seen.length).toBeGreaterThan(40);
+    expect(recorded).toContain(sessionIdOf(tokens[0]!)); // public ids are there: the scan reads the real payloads
+    for (const token of tokens) expect(recorded).not.toContain(token);
+    for (const value of [...VALUES, USER, AGENT, "203.0.113"]) expect(recorded).not.toContain(value);
   });
 
   it("never records a token or a session value in a span or a metric", async () => {
