@@ -185,6 +185,7 @@ export function describeSessionEvents(harness: EventHarness): void {
         },
         () => Promise.reject(new Error("listener rejected")),
       ]) {
+        // eslint-disable-next-line @typescript-eslint/no-misused-promises -- an async listener that rejects is one of the cases under test
         const manager = createSessionManager<Data>({ driver: await harness.createDriver(), onEvent, onWarning: (message) => warnings.push(message) });
         open.push(manager);
         const opened = await manager.open(request());

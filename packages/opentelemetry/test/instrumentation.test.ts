@@ -121,7 +121,7 @@ async function everyEvent(driver: SessionDriver, onEvent: (event: SessionEvent) 
   const slow = await manager.open(request(second, AGENT));
   open = await manager.open(request(undefined, AGENT));
   open.session.login(USER);
-  const third = await commit(open);
+  await commit(open); // ended below with the user's other sessions
   expect(await manager.endSession(sessionIdOf(second))).toBe(true); // ended: end
   slow.session.set("card", SECRET);
   await expect(slow.commit()).rejects.toMatchObject({ code: "CONFLICT" }); // conflict
