@@ -3,7 +3,7 @@
  * what the request changed (one store call at most) and returns the headers to send. Everything
  * else lives in the module named after it: options (manager-options.ts), transports
  * (transport.ts), device recording and binding (device.ts), the store deadline (deadline.ts),
- * index queries (queries.ts).
+ * index queries (queries.ts), session events (events.ts).
  */
 import { MAX_COOKIE_LIFETIME } from "./cookie.js";
 import type { IndexPage, IndexSpec, SessionChange, SessionDriver, SessionMeta, SessionRecord, UserBinding, WriteResult } from "./driver.js";
