@@ -33,8 +33,10 @@ export interface SessionRotatedEvent {
 /**
  * Why sessions ended: `logout` (the request destroyed its own session), `end` (ended by id with
  * `endSession`), `user` (user-wide: `endUserSessions`, `regenerate({ endOtherSessions })`),
- * `limit` (ended by `maxSessionsPerUser`), `binding` (used from another device), `expired` (found
- * past its deadline when read).
+ * `limit` (ended by `maxSessionsPerUser`: one event per id a write's result lists in `ended`),
+ * `binding` (used from another device), `expired` (a driver returned it past its deadline by the
+ * manager's clock: one that judges by a clock of its own; sess's drivers are told the manager's
+ * `now` and return no session then).
  */
 export type EndReason = "logout" | "end" | "user" | "limit" | "binding" | "expired";
 

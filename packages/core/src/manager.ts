@@ -135,6 +135,11 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     if (events.on) events.emit({ type: "ended", reason, operation, sessionId, count: 1 });
   }
 
+  /** Reports each session a write ended to honour `maxSessionsPerUser` (the ids its result lists). */
+  function reportLimited(ended: readonly string[], operation: "create" | "update" | "rotate"): void {
+    for (const sessionId of ended) reportEnded("limit", operation, sessionId);
+  }
+
   /** Reports a user's sessions ended together, when any did. */
   function reportUserEnded(count: number, keptId: string | null): void {
     if (count > 0 && events.on) events.emit({ type: "ended", reason: "user", operation: "endUserSessions", sessionId: null, count, keptId });
@@ -277,6 +282,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       if (!created) throw new SessionError("CONFLICT", "a new session id was already taken in the store; nothing was written");
       state.record = keptRecord({ id, fields, createdAt: times.createdAt, userId: state.login, userAgent, ip }, created);
       if (events.on) events.emit({ type: "created", sessionId: id });
+      reportLimited(created.ended, "create");
       const headers = transport.issue(context.source, context.secure, token, created.expiresAt, now);
       await endOthersAfter(state, id, headers);
       return { headers };
@@ -344,6 +350,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       return { headers: rotated ? [] : transport.clear(context.source, context.secure) };
     }
     if (state.rotate && events.on) events.emit({ type: "rotated", reason: state.login === null ? "regenerate" : "login", sessionId: id, previousId: record.id });
+    reportLimited(kept.ended, state.rotate ? "rotate" : "update");
     for (const [field, value] of Object.entries(kept.counters)) {
       state.texts.set(field, String(value));
       state.parsed.delete(field);

@@ -107,6 +107,31 @@ export function describeSessionEvents(harness: EventHarness): void {
       expect((await manager.listUserSessions("u1")).map((meta) => meta.id)).toEqual([sessionIdOf(kept)]);
     });
 
+    it("reports each session ended by maxSessionsPerUser, by the write that ended it", async () => {
+      const { events, manager, login, anonymous } = await setup({ maxSessionsPerUser: 2 });
+      const tick = () => new Promise((resolve) => setTimeout(resolve, 5)); // the oldest is told by its login time
+      const a = await login("u1");
+      await tick();
+      const b = await login("u1");
+      await tick();
+      events.length = 0;
+      const c = await login("u1");
+      await tick();
+      expect(events).toEqual([
+        { type: "created", sessionId: sessionIdOf(c) },
+        { type: "ended", reason: "limit", operation: "create", sessionId: sessionIdOf(a), count: 1 },
+      ]);
+      const guest = await anonymous();
+      events.length = 0;
+      await tick();
+      const d = await login("u1", guest);
+      expect(events).toEqual([
+        { type: "rotated", reason: "login", sessionId: sessionIdOf(d), previousId: sessionIdOf(guest) },
+        { type: "ended", reason: "limit", operation: "rotate", sessionId: sessionIdOf(b), count: 1 },
+      ]);
+      expect((await manager.listUserSessions("u1")).map((meta) => meta.id)).toEqual([sessionIdOf(c), sessionIdOf(d)]);
+    });
+
     it("reports a session ended by a binding mismatch, with what differed", async () => {
       const { events, manager, anonymous } = await setup({ bind: { userAgent: true } });
       const token = await anonymous();
@@ -117,11 +142,13 @@ export function describeSessionEvents(harness: EventHarness): void {
       ]);
     });
 
-    it("reports a session found expired when read", async () => {
+    it("reports a session the driver returned past its deadline by the manager's clock", async () => {
       const { events, driver, anonymous } = await setup({ idleTimeout: 60_000 });
       const token = await anonymous();
       const later: SessionEvent[] = [];
-      const ahead = createSessionManager<Data>({ driver, idleTimeout: 60_000, clock: () => Date.now() + 120_000, onEvent: (event) => later.push(event) });
+      // The manager's clock is ahead of the one the driver judges by (this driver is not told the manager's now).
+      const behind: SessionDriver = Object.assign(Object.create(driver) as SessionDriver, { load: (id: string) => driver.load(id) });
+      const ahead = createSessionManager<Data>({ driver: behind, idleTimeout: 60_000, clock: () => Date.now() + 120_000, onEvent: (event) => later.push(event) });
       expect((await ahead.open(request(token))).session.isNew).toBe(true);
       expect(later).toEqual([{ type: "ended", reason: "expired", operation: "load", sessionId: sessionIdOf(token), count: 1 }]);
       expect(events.map((event) => event.type)).toEqual(["created"]);

@@ -96,10 +96,10 @@ const VALUES = [SECRET, "sku-998877", "pref-midnight"];
 
 /**
  * Produces every kind of session event on `driver`: created, rotated (login, regenerate), ended
- * (logout, end, user, binding, expired), conflict and unavailable. Returns every token issued.
+ * (logout, end, user, limit, binding, expired), conflict and unavailable. Returns every token issued.
  */
 async function everyEvent(driver: SessionDriver, onEvent: (event: SessionEvent) => void): Promise<string[]> {
-  const options: SessionManagerOptions = { driver, onEvent, bind: { userAgent: true }, recordDevice: { userAgent: true, ip: true } };
+  const options: SessionManagerOptions = { driver, onEvent, bind: { userAgent: true }, recordDevice: { userAgent: true, ip: true }, maxSessionsPerUser: 2 };
   const manager = createSessionManager<Record<string, unknown>>(options);
   const tokens: string[] = [];
   const commit = async (open: Awaited<ReturnType<typeof manager.open>>) => {
@@ -136,12 +136,21 @@ async function everyEvent(driver: SessionDriver, onEvent: (event: SessionEvent) 
   open.session.login(USER);
   open.session.set("card", SECRET);
   const sixth = await commit(open);
-  const ahead = createSessionManager({ ...options, clock: () => Date.now() + 13 * 3_600_000 });
+  // A manager whose clock is ahead of the one the driver judges by (this driver is not told the manager's now).
+  const behind: SessionDriver = Object.assign(Object.create(driver) as SessionDriver, { load: (id: string) => driver.load(id) });
+  const ahead = createSessionManager({ ...options, driver: behind, clock: () => Date.now() + 13 * 3_600_000 });
   expect((await ahead.open(request(sixth, AGENT))).session.isNew).toBe(true); // ended: expired
   open = await manager.open(request(sixth, AGENT));
   open.session.destroy(); // ended: logout
   await open.commit();
-  expect(await manager.endUserSessions(USER)).toBeGreaterThanOrEqual(0);
+  for (let i = 0; i < 3; i++) {
+    open = await manager.open(request(undefined, AGENT));
+    open.session.login(USER);
+    open.session.set("card", SECRET);
+    await commit(open); // the third: ended: limit
+    await new Promise((resolve) => setTimeout(resolve, 5)); // the oldest is told by its login time
+  }
+  expect(await manager.endUserSessions(USER)).toBe(2); // ended: user
   const refused = Object.assign(new Error(`ECONNRESET while reading ${sixth}: ${SECRET}`), { code: "ECONNRESET", command: { args: [...VALUES, sixth] } });
   const failing = new Proxy(driver, { get: (target, property, receiver) => (property === "load" ? () => Promise.reject(refused) : Reflect.get(target, property, receiver)) });
   await expect(createSessionManager({ ...options, driver: failing }).open(request(sixth, AGENT))).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" }); // unavailable
@@ -231,7 +240,14 @@ describe.each(drivers)("instrumentSessions() with the %s driver", (_name, create
     await everyEvent(createDriver(), () => {});
     const after = await ended();
     const added = Object.fromEntries([...after].map(([key, value]) => [key, value - (before.get(key) ?? 0)]).filter(([, value]) => value !== 0));
-    expect(added).toEqual({ "end/endSession": 1, "user/endUserSessions": 1, "binding/destroy": 1, "expired/load": 1, "logout/destroy": 1 });
+    expect(added).toEqual({
+      "end/endSession": 1,
+      "user/endUserSessions": 3, // one by regenerate({ endOtherSessions }), two by endUserSessions
+      "limit/create": 1,
+      "binding/destroy": 1,
+      "expired/load": 1,
+      "logout/destroy": 1,
+    });
   });
 
   it("never lets a token, a session value, a user id or a user agent reach an event, a channel message, a span or a metric", async () => {
@@ -250,7 +266,7 @@ describe.each(drivers)("instrumentSessions() with the %s driver", (_name, create
       channel(EVENT_CHANNEL).unsubscribe(remember);
     }
     expect(new Set(fromEvents.map((event) => (event.type === "ended" ? `ended:${event.reason}` : event.type)))).toEqual(
-      new Set(["created", "rotated", "conflict", "unavailable", "ended:end", "ended:user", "ended:binding", "ended:expired", "ended:logout"]),
+      new Set(["created", "rotated", "conflict", "unavailable", "ended:end", "ended:user", "ended:limit", "ended:binding", "ended:expired", "ended:logout"]),
     );
     const { metrics } = await collected();
     const recorded = inspect(
