@@ -95,7 +95,7 @@ export function createDemo(settings: Omit<Settings, "port" | "host" | "redisUrl"
     cookie: { secure: "auto" },
     // Cross-session queries for the admin routes: sessions per tenant, sessions holding a sku.
     indexes: { tenant: { field: "tenant" }, cartSku: { fieldPrefix: "cart:" } },
-    ...(settings.migrate && store.client ? { legacy: legacySource(settings.migrate, store.client) } : {}),
+    ...(settings.migrate && store.fromConnectRedis ? { legacy: legacySource(settings.migrate, store.fromConnectRedis) } : {}),
   });
 
   const admin = (handle: (call: Call) => Promise<Reply>) => async (call: Call) => {

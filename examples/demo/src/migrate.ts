@@ -4,12 +4,12 @@
  * continue as sess sessions on their first request, in the demo's layout: `cart:<sku>` and
  * `pref:<key>` fields, bound to the user.
  */
-import { fromConnectRedis, type LegacyRedisClient, type LegacySource } from "@sess/core";
+import type { ConnectRedisSourceOptions, LegacySource } from "@sess/core";
 import type { MigrateSettings } from "./settings.js";
 
-export function legacySource(settings: MigrateSettings, client: unknown): LegacySource {
+/** `fromConnectRedis` is the store's: `@sess/ioredis`'s or `@sess/node-redis`'s, on the store's client. */
+export function legacySource(settings: MigrateSettings, fromConnectRedis: (options: ConnectRedisSourceOptions) => LegacySource): LegacySource {
   return fromConnectRedis({
-    client: client as LegacyRedisClient,
     secret: settings.secrets,
     prefix: settings.prefix,
     cookie: settings.cookie,

@@ -1,4 +1,4 @@
-import type { SessionDriver } from "@sess/core";
+import type { ConnectRedisSourceOptions, LegacySource, SessionDriver } from "@sess/core";
 import { createMemoryDriver } from "@sess/core/memory";
 import type { Settings } from "./settings.js";
 
@@ -8,6 +8,8 @@ export interface Store {
   driver: SessionDriver;
   /** The Redis client (ioredis or node-redis) of a Redis store; absent for memory. */
   client?: unknown;
+  /** The driver package's `fromConnectRedis`, on `client` (a Redis store only): legacy sessions for `MIGRATE_FROM`. */
+  fromConnectRedis?: (options: ConnectRedisSourceOptions) => LegacySource;
   /** Whether the store answers, within `timeout` ms. Never touches a session. */
   ping(timeout?: number): Promise<boolean>;
   /** Closes the driver and the client the demo opened. */
@@ -33,7 +35,7 @@ export async function openStore(
   const prefix = settings.prefix === undefined ? {} : { prefix: settings.prefix };
   if (settings.driver === "node-redis") {
     const { createClient } = await import("redis");
-    const { createNodeRedisDriver } = await import("@sess/node-redis");
+    const { createNodeRedisDriver, fromConnectRedis } = await import("@sess/node-redis");
     const client = createClient(settings.redisCa === undefined ? { url } : { url, socket: { tls: true, ca: settings.redisCa } });
     return redisStore("node-redis", client, createNodeRedisDriver({ client, ...prefix }), {
       connect: () => client.connect(),
@@ -41,10 +43,11 @@ export async function openStore(
       disconnect: () => {
         if (client.isOpen) client.destroy();
       },
+      fromConnectRedis: (options) => fromConnectRedis({ ...options, client }),
     }, log);
   }
   const { Redis } = await import("ioredis");
-  const { createIoredisDriver } = await import("@sess/ioredis");
+  const { createIoredisDriver, fromConnectRedis } = await import("@sess/ioredis");
   // ioredis defaults otherwise: a write it re-sends after a reconnect is recognised by its write id.
   const options = { lazyConnect: true };
   const client = new Redis(url, settings.redisCa === undefined ? options : { ...options, tls: { ca: settings.redisCa } });
@@ -52,6 +55,7 @@ export async function openStore(
     connect: () => client.connect(),
     ping: () => client.ping(),
     disconnect: () => client.disconnect(),
+    fromConnectRedis: (options) => fromConnectRedis({ ...options, client }),
   }, log);
 }
 
@@ -66,7 +70,7 @@ async function redisStore(
   name: string,
   client: ErrorEvents,
   driver: SessionDriver & { verify(options: { onWarning: (message: string) => void }): Promise<unknown> },
-  calls: { connect(): Promise<unknown>; ping(): Promise<unknown>; disconnect(): void },
+  calls: { connect(): Promise<unknown>; ping(): Promise<unknown>; disconnect(): void; fromConnectRedis: Store["fromConnectRedis"] },
   log: (line: string) => void,
 ): Promise<Store> {
   let lastError = "";
@@ -85,6 +89,7 @@ async function redisStore(
     kind: "redis",
     driver,
     client,
+    ...(calls.fromConnectRedis === undefined ? {} : { fromConnectRedis: calls.fromConnectRedis }),
     ping: (timeout = PING_TIMEOUT) => within(timeout, calls.ping),
     async close() {
       await driver.close();

@@ -259,6 +259,34 @@ export interface VerifyReport {
   warnings: string[];
 }
 
+/** A Redis driver (`@sess/ioredis`, `@sess/node-redis`): the contract, plus `ready()` (wait for the client's connection) and `verify()`: the start-up check (ACL commands, persistence and eviction settings). */
+export interface CheckedDriver extends SessionDriver {
+  /**
+   * Checks that the connected user may run every command the driver uses on the prefix (rejects with
+   * `SessionError("CONFIG_INVALID")` naming the missing ones) and warns once when Redis would lose
+   * sessions on a restart (no AOF) or evict them. Call it once at start-up, after connecting.
+   */
+  verify(options?: VerifyOptions): Promise<VerifyReport>;
+  /**
+   * Resolves once the client is connected and ready to send commands; rejects with
+   * `SessionError("STORE_UNAVAILABLE")` after `timeout` ms (default 10,000), the client's last
+   * connection error as `cause` and in the message. Requests meanwhile get 503.
+   */
+  ready(options?: ReadyOptions): Promise<void>;
+}
+
+/** What every Redis driver takes besides its client. */
+export interface RedisDriverOptions {
+  /** Key prefix. Default `"sess"`. Must not contain `{` or `}`. */
+  prefix?: string;
+  /**
+   * Opt-in replica acknowledgement (README "Failure behaviour"): creation, login, logout, rotation,
+   * destroy and ending a user's sessions wait for `WAIT replicas timeout`; a shortfall fails with
+   * `STORE_UNAVAILABLE` or, with `shortfall: "accept"`, is only reported to `onShortfall`.
+   */
+  replicaAck?: ReplicaAckOptions;
+}
+
 /** A write that fewer replicas than asked acknowledged within the timeout. */
 export interface ReplicaShortfall {
   /** "create", "login", "logout", "rotate", "destroy" or "endUserSessions". */

@@ -61,12 +61,13 @@ export type { IndexValue } from "./queries.js";
 export { CHANNELS, type ChannelName, type StoreOperation, type StoreTrace } from "./tracing.js";
 export { createIndexSpecs, type IndexDefinition } from "./indexes.js";
 export {
-  fromConnectRedis,
-  fromKoaRedis,
+  connectRedisSource,
+  koaRedisSource,
   type LegacySource,
   type LegacyOptions,
   type LegacySession,
-  type LegacyRedisClient,
-  type ConnectRedisOptions,
-  type KoaRedisOptions,
+  type LegacyClaim,
+  type Claim,
+  type ConnectRedisSourceOptions,
+  type KoaRedisSourceOptions,
 } from "./legacy.js";

@@ -4,7 +4,9 @@
  * converted into a sess session (issued at commit), exactly once, and the legacy cookie cleared.
  *
  * Exactly once, and nothing lost when the new session cannot be stored: the legacy key is first
- * *claimed* in one atomic script (its JSON is checked, then the value is replaced by a claim that
+ * *claimed* in one atomic script (lua/claim-1.lua of @sess/redis-shared, bound to the legacy store's
+ * client by `fromConnectRedis` and `fromKoaRedis` of the driver packages: this module does no I/O;
+ * its JSON is checked, then the value is replaced by a claim that
  * holds the original, a deadline and a random nonce, keeping the key's TTL). The commit that stores
  * the sess session then deletes the claimed key; a commit that fails puts the original back. A
  * process that dies in between leaves a claim whose deadline passes, after which the next request
@@ -13,21 +15,15 @@
  * A cookie with a bad signature costs no Redis call; an unknown sid or a blob that is not a JSON
  * object is no session, and no Redis write.
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { configError } from "./errors.js";
 import { readCookie } from "./cookie.js";
-
-/** What the legacy source needs of a Redis client: ioredis (`call`) or node-redis (`sendCommand`). */
-export type LegacyRedisClient =
-  | { call(command: string, ...args: string[]): Promise<unknown> }
-  | { sendCommand(args: string[]): Promise<unknown> };
 
 /** A legacy session, as the old middleware stored it (parsed JSON). */
 export type LegacySession = Record<string, unknown>;
 
+/** What every legacy source takes, apart from the client (which the driver packages bind). */
 export interface LegacyOptions {
-  /** The Redis client the legacy store wrote to (ioredis or node-redis; Redis 6.2 or later). */
-  client: LegacyRedisClient;
   /**
    * The sess fields of a legacy session. Default: every top-level key becomes a field of the same
    * name, except the legacy middleware's own (`cookie` for express-session, `_expire`, `_maxAge`
@@ -42,7 +38,7 @@ export interface LegacyOptions {
   cookieDomain?: string;
 }
 
-export interface ConnectRedisOptions extends LegacyOptions {
+export interface ConnectRedisSourceOptions extends LegacyOptions {
   /** express-session's `secret`: one, or several (every one is accepted, as express-session does). */
   secret: string | string[];
   /** connect-redis's `prefix`. Default "sess:". */
@@ -51,7 +47,7 @@ export interface ConnectRedisOptions extends LegacyOptions {
   cookie?: string;
 }
 
-export interface KoaRedisOptions extends LegacyOptions {
+export interface KoaRedisSourceOptions extends LegacyOptions {
   /** The Koa app's `app.keys` (Keygrip, SHA-1 HMAC: every key is accepted). */
   keys: string[];
   /** koa-session's `prefix` is part of the cookie value already; this is a key prefix of the Redis client (ioredis `keyPrefix`). Default "". */
@@ -84,51 +80,13 @@ export interface Converted {
 }
 
 /**
- * KEYS[1] the legacy key. ARGV[1] nonce, ARGV[2] now (ms), ARGV[3] claim deadline (ms).
- * Returns false (no key, or not a JSON object), {"busy"} (a live claim), or {"claimed", original, pttl}.
+ * The store side of a conversion: claims the legacy session under `key` for `hold` ms (bound by the
+ * driver packages to the legacy store's client: @sess/redis-shared's legacy.ts).
  */
-const CLAIM = `
-local v = redis.call('GET', KEYS[1])
-if not v then return false end
-local original = v
-if string.sub(v, 1, 17) == '{"sessMigrating":' then
-  local ok, m = pcall(cjson.decode, v)
-  if not ok or type(m) ~= 'table' then return false end
-  if tonumber(m.sessMigrating) > tonumber(ARGV[2]) then return {'busy'} end
-  original = m.original
-end
-local ok, parsed = pcall(cjson.decode, original)
-if not ok or type(parsed) ~= 'table' or string.sub(original, 1, 1) ~= '{' then return false end
-local ttl = redis.call('PTTL', KEYS[1])
-redis.call('SET', KEYS[1], '{"sessMigrating":' .. ARGV[3] .. ',"nonce":' .. cjson.encode(ARGV[1]) .. ',"original":' .. cjson.encode(original) .. '}', 'KEEPTTL')
-return {'claimed', original, tostring(ttl)}
-`;
+export type LegacyClaim = (key: string, now: number, hold: number) => Promise<Claim>;
 
-/** KEYS[1] the legacy key. ARGV[1] nonce. ARGV[2] "delete", or "restore" and ARGV[3] the original. Acts only on this claim. */
-const SETTLE = `
-local v = redis.call('GET', KEYS[1])
-if not v or string.sub(v, 1, 17) ~= '{"sessMigrating":' then return 0 end
-local ok, m = pcall(cjson.decode, v)
-if not ok or type(m) ~= 'table' or m.nonce ~= ARGV[1] then return 0 end
-if ARGV[2] == 'delete' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[3], 'KEEPTTL') end
-return 1
-`;
-
-function evaluate(client: LegacyRedisClient, script: string, key: string, args: string[]): Promise<unknown> {
-  const command = ["EVAL", script, "1", key, ...args];
-  if ("call" in client && typeof client.call === "function") return client.call(command[0]!, ...command.slice(1));
-  return (client as { sendCommand(args: string[]): Promise<unknown> }).sendCommand(command);
-}
-
-function text(value: unknown): string {
-  return typeof value === "string" ? value : Buffer.isBuffer(value) ? value.toString("utf8") : String(value);
-}
-
-function checkCommon(options: LegacyOptions): void {
-  const client = options.client as unknown as Record<string, unknown> | null;
-  if (client === null || typeof client !== "object" || (typeof client.call !== "function" && typeof client.sendCommand !== "function")) {
-    throw configError("legacy.client", "expected an ioredis or node-redis client (the one the legacy store wrote to)");
-  }
+function checkCommon(options: LegacyOptions, factory: string): void {
+  if (options === null || typeof options !== "object") throw configError("legacy", `expected the options of ${factory}`);
   for (const name of ["fields", "userOf"] as const) {
     if (options[name] !== undefined && typeof options[name] !== "function") throw configError(`legacy.${name}`, "expected a function (legacy) => …");
   }
@@ -171,42 +129,49 @@ function defaultUser(legacy: LegacySession): string | null {
   return typeof user === "string" || typeof user === "number" ? String(user) : null;
 }
 
-function createSource(
-  kind: LegacySource["kind"],
-  options: LegacyOptions,
-  keyOf: (cookieHeader: string | undefined) => string | null,
-  clearing: string[],
-  dataExpiry: (legacy: LegacySession) => number | null,
-): LegacySource {
-  const dropped = DEFAULT_DROPPED[kind];
+interface Format {
+  kind: LegacySource["kind"];
+  /** The factory, for messages. */
+  factory: string;
+  /** The secrets option's name and value. */
+  secrets: [name: string, value: unknown];
+  prefix: unknown;
+  defaultPrefix: string;
+  cookie: unknown;
+  defaultCookie: string;
+  /** The legacy key's sid or external key of a signed cookie, or null. */
+  sidOf(name: string, secrets: string[], cookieHeader: string | undefined): string | null;
+  /** Names of the cookies to clear, from the cookie's name. */
+  cookies(name: string): string[];
+  /** The legacy session's own expiry (ms since the epoch), or null. */
+  dataExpiry(legacy: LegacySession): number | null;
+}
+
+function createSource(options: LegacyOptions, claim: LegacyClaim, format: Format): LegacySource {
+  checkCommon(options, format.factory);
+  if (typeof claim !== "function") throw configError("legacy", `${format.factory}: expected a claim function`);
+  const secrets = secretsOf(format.secrets[1], format.secrets[0]);
+  const prefix = format.prefix ?? format.defaultPrefix;
+  const name = format.cookie ?? format.defaultCookie;
+  if (typeof prefix !== "string") throw configError("legacy.prefix", `expected a string (${JSON.stringify(format.defaultPrefix)} by default)`);
+  if (typeof name !== "string" || name.length === 0) throw configError("legacy.cookie", `expected the cookie name (${JSON.stringify(format.defaultCookie)} by default)`);
+  const dropped = DEFAULT_DROPPED[format.kind];
   const fieldsOf =
-    options.fields ?? ((legacy: LegacySession) => Object.fromEntries(Object.entries(legacy).filter(([name]) => !dropped.includes(name))));
+    options.fields ?? ((legacy: LegacySession) => Object.fromEntries(Object.entries(legacy).filter(([field]) => !dropped.includes(field))));
   const userOf = options.userOf ?? defaultUser;
   return {
-    kind,
-    keyOf,
-    clearing,
-    async claim(key, now, hold) {
-      const nonce = randomBytes(16).toString("base64url");
-      const reply = await evaluate(options.client, CLAIM, key, [nonce, String(now), String(now + hold)]);
-      if (!Array.isArray(reply)) return { status: "none" };
-      if (text(reply[0]) === "busy") return { status: "busy" };
-      const original = text(reply[1]);
-      const settle = (how: "delete" | "restore") =>
-        evaluate(options.client, SETTLE, key, how === "delete" ? [nonce, how] : [nonce, how, original]).then(() => undefined);
-      return {
-        status: "claimed",
-        legacy: JSON.parse(original) as LegacySession,
-        ttl: Number(text(reply[2])),
-        finish: () => settle("delete"),
-        abandon: () => settle("restore"),
-      };
+    kind: format.kind,
+    keyOf(cookieHeader) {
+      const sid = format.sidOf(name, secrets, cookieHeader);
+      return sid === null ? null : prefix + sid;
     },
+    clearing: format.cookies(name).map((cookie) => clearingCookie(cookie, options)),
+    claim,
     convert(legacy, ttl, now) {
       const fields = fieldsOf(legacy);
       const userId = userOf(legacy);
       if (fields === null || typeof fields !== "object" || (userId !== null && typeof userId !== "string")) return null;
-      const deadlines = [ttl > 0 ? now + ttl : null, dataExpiry(legacy)].filter((at): at is number => at !== null && Number.isFinite(at));
+      const deadlines = [ttl > 0 ? now + ttl : null, format.dataExpiry(legacy)].filter((at): at is number => at !== null && Number.isFinite(at));
       const expiresBy = deadlines.length === 0 ? null : Math.min(...deadlines);
       if (expiresBy !== null && expiresBy <= now) return null;
       return { fields, userId, expiresBy };
@@ -214,66 +179,77 @@ function createSource(
   };
 }
 
+/** express-session's signed cookie value `s:<sid>.<signature>`: the sid when the signature matches a secret. */
+function connectSid(name: string, secrets: string[], cookieHeader: string | undefined): string | null {
+  for (const raw of readCookie(cookieHeader, name)) {
+    const value = decode(raw);
+    if (value === null || !value.startsWith("s:")) continue;
+    const signed = value.slice(2);
+    const dot = signed.lastIndexOf(".");
+    if (dot <= 0) continue;
+    const sid = signed.slice(0, dot);
+    const signature = signed.slice(dot + 1);
+    if (secrets.some((secret) => equal(createHmac("sha256", secret).update(sid).digest("base64").replace(/=+$/, ""), signature))) return sid;
+  }
+  return null;
+}
+
+/** koa-session's external key in `<name>`, when Keygrip's signature in `<name>.sig` matches a key. */
+function koaExternalKey(name: string, keys: string[], cookieHeader: string | undefined): string | null {
+  const signatures = readCookie(cookieHeader, `${name}.sig`);
+  for (const value of readCookie(cookieHeader, name)) {
+    if (value.length === 0) continue;
+    const valid = keys.some((key) => {
+      const digest = createHmac("sha1", key).update(`${name}=${value}`).digest("base64url");
+      return signatures.some((signature) => equal(digest, signature));
+    });
+    if (valid) return value;
+  }
+  return null;
+}
+
 /**
  * express-session + connect-redis: the `connect.sid` cookie (`s:<sid>.<signature>`, HMAC-SHA256
  * in base64 without padding, checked against every secret in constant time), the JSON under
- * `<prefix><sid>`. The legacy expiry is the earlier of the key's TTL and `cookie.expires`.
+ * `<prefix><sid>`, claimed through `claim`. The legacy expiry is the earlier of the key's TTL and
+ * `cookie.expires`. Applications call `fromConnectRedis` of `@sess/ioredis` or `@sess/node-redis`,
+ * which bind `claim` to their client.
  */
-export function fromConnectRedis(options: ConnectRedisOptions): LegacySource {
-  if (options === null || typeof options !== "object") throw configError("legacy", "expected the options of fromConnectRedis({ client, secret })");
-  checkCommon(options);
-  const secrets = secretsOf(options.secret, "legacy.secret");
-  const prefix = options.prefix ?? "sess:";
-  const name = options.cookie ?? "connect.sid";
-  if (typeof prefix !== "string") throw configError("legacy.prefix", "expected a string (connect-redis's prefix, \"sess:\" by default)");
-  if (typeof name !== "string" || name.length === 0) throw configError("legacy.cookie", "expected the cookie name (\"connect.sid\" by default)");
-  const keyOf = (cookieHeader: string | undefined): string | null => {
-    for (const raw of readCookie(cookieHeader, name)) {
-      const value = decode(raw);
-      if (value === null || !value.startsWith("s:")) continue;
-      const signed = value.slice(2);
-      const dot = signed.lastIndexOf(".");
-      if (dot <= 0) continue;
-      const sid = signed.slice(0, dot);
-      const signature = signed.slice(dot + 1);
-      if (secrets.some((secret) => equal(createHmac("sha256", secret).update(sid).digest("base64").replace(/=+$/, ""), signature))) {
-        return prefix + sid;
-      }
-    }
-    return null;
-  };
-  const dataExpiry = (legacy: LegacySession): number | null => {
-    const expires = (legacy.cookie as { expires?: unknown } | undefined)?.expires;
-    return typeof expires === "string" ? Date.parse(expires) : null;
-  };
-  return createSource("connect-redis", options, keyOf, [clearingCookie(name, options)], dataExpiry);
+export function connectRedisSource(options: ConnectRedisSourceOptions, claim: LegacyClaim): LegacySource {
+  return createSource(options, claim, {
+    kind: "connect-redis",
+    factory: "fromConnectRedis({ client, secret })",
+    secrets: ["legacy.secret", options?.secret],
+    prefix: options?.prefix,
+    defaultPrefix: "sess:",
+    cookie: options?.cookie,
+    defaultCookie: "connect.sid",
+    sidOf: connectSid,
+    cookies: (name) => [name],
+    dataExpiry(legacy) {
+      const expires = (legacy.cookie as { expires?: unknown } | undefined)?.expires;
+      return typeof expires === "string" ? Date.parse(expires) : null;
+    },
+  });
 }
 
 /**
  * koa-session + koa-redis: the `koa.sess` cookie holding the external key, signed by Keygrip in
  * `koa.sess.sig` (SHA-1 HMAC of `koa.sess=<value>`, URL-safe base64, checked against every key),
- * the JSON under the external key. The legacy expiry is the earlier of the key's TTL and `_expire`.
+ * the JSON under the external key, claimed through `claim`. The legacy expiry is the earlier of the
+ * key's TTL and `_expire`. Applications call `fromKoaRedis` of `@sess/ioredis` or `@sess/node-redis`.
  */
-export function fromKoaRedis(options: KoaRedisOptions): LegacySource {
-  if (options === null || typeof options !== "object") throw configError("legacy", "expected the options of fromKoaRedis({ client, keys })");
-  checkCommon(options);
-  const keys = secretsOf(options.keys, "legacy.keys");
-  const prefix = options.prefix ?? "";
-  const name = options.cookie ?? "koa.sess";
-  if (typeof prefix !== "string") throw configError("legacy.prefix", "expected a string (\"\" by default)");
-  if (typeof name !== "string" || name.length === 0) throw configError("legacy.cookie", "expected the cookie name (\"koa.sess\" by default)");
-  const keyOf = (cookieHeader: string | undefined): string | null => {
-    const signatures = readCookie(cookieHeader, `${name}.sig`);
-    for (const value of readCookie(cookieHeader, name)) {
-      if (value.length === 0) continue;
-      const valid = keys.some((key) => {
-        const digest = createHmac("sha1", key).update(`${name}=${value}`).digest("base64url");
-        return signatures.some((signature) => equal(digest, signature));
-      });
-      if (valid) return prefix + value;
-    }
-    return null;
-  };
-  const dataExpiry = (legacy: LegacySession): number | null => (typeof legacy._expire === "number" ? legacy._expire : null);
-  return createSource("koa-redis", options, keyOf, [clearingCookie(name, options), clearingCookie(`${name}.sig`, options)], dataExpiry);
+export function koaRedisSource(options: KoaRedisSourceOptions, claim: LegacyClaim): LegacySource {
+  return createSource(options, claim, {
+    kind: "koa-redis",
+    factory: "fromKoaRedis({ client, keys })",
+    secrets: ["legacy.keys", options?.keys],
+    prefix: options?.prefix,
+    defaultPrefix: "",
+    cookie: options?.cookie,
+    defaultCookie: "koa.sess",
+    sidOf: koaExternalKey,
+    cookies: (name) => [name, `${name}.sig`],
+    dataExpiry: (legacy) => (typeof legacy._expire === "number" ? legacy._expire : null),
+  });
 }

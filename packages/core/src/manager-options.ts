@@ -58,7 +58,7 @@ export interface SessionManagerOptions extends ExpirationOptions {
   clock?: () => number;
   /**
    * Takes over the sessions of the store being replaced: `fromConnectRedis(…)` (express-session)
-   * or `fromKoaRedis(…)` (koa-session). A request with no sess token and a validly signed legacy
+   * or `fromKoaRedis(…)` (koa-session), from `@sess/ioredis` or `@sess/node-redis`. A request with no sess token and a validly signed legacy
    * cookie continues its legacy session as a sess session, converted once. Default none.
    */
   legacy?: LegacySource;
@@ -111,7 +111,7 @@ export function createManagerConfig(options: SessionManagerOptions): ManagerConf
   if (!cookie && !header) throw configError("cookie", "with cookie: false, enable the header transport (header: true)");
   const legacy = options.legacy;
   if (legacy !== undefined && (legacy === null || typeof legacy !== "object" || typeof legacy.keyOf !== "function")) {
-    throw configError("legacy", "expected fromConnectRedis({ client, secret }) or fromKoaRedis({ client, keys })");
+    throw configError("legacy", "expected fromConnectRedis({ client, secret }) or fromKoaRedis({ client, keys }) of @sess/ioredis or @sess/node-redis");
   }
   return { driver, policy, limits, timeout, clock, warn, maxSessions, device, indexes, cookie, header, onEvent: options.onEvent, legacy };
 }

@@ -14,9 +14,9 @@ import expressSession from "express-session";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { fromConnectRedis, type SessionDriver } from "@sess/core";
-import { createIoredisDriver } from "@sess/ioredis";
-import { createNodeRedisDriver } from "@sess/node-redis";
+import type { LegacySource, SessionDriver } from "@sess/core";
+import { createIoredisDriver, fromConnectRedis as fromConnectRedisOnIoredis } from "@sess/ioredis";
+import { createNodeRedisDriver, fromConnectRedis as fromConnectRedisOnNodeRedis } from "@sess/node-redis";
 import { sessionMiddleware, sessionErrorHandler } from "../src/index.js";
 import { listen } from "./server.js";
 
@@ -42,6 +42,8 @@ interface Client {
   pttl(key: string): Promise<number>;
   driver(prefix: string): SessionDriver;
   store(prefix: string): expressSession.Store;
+  /** The driver package's fromConnectRedis, for `raw`. */
+  fromConnectRedis(options: { client: never; secret: string[]; prefix: string }): LegacySource;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ const clients: Record<string, () => Promise<Client>> = {
       pttl: (key) => client.pTTL(key),
       driver: (prefix) => createNodeRedisDriver({ client, prefix }),
       store: (prefix) => new RedisStore9({ client, prefix }),
+      fromConnectRedis: fromConnectRedisOnNodeRedis,
       close: () => client.close(),
     };
   },
@@ -72,6 +75,7 @@ const clients: Record<string, () => Promise<Client>> = {
       pttl: (key) => client.pttl(key),
       driver: (prefix) => createIoredisDriver({ client, prefix }),
       store: (prefix) => new RedisStore8({ client, prefix }),
+      fromConnectRedis: fromConnectRedisOnIoredis,
       close: async () => {
         client.disconnect();
       },
@@ -149,7 +153,7 @@ describe.each(Object.keys(clients))("fromConnectRedis with %s", (label) => {
     const prefix = `sess-${randomBytes(4).toString("hex")}`;
     const sessions = sessionMiddleware<Shop>({
       driver: driver ?? client.driver(prefix),
-      legacy: fromConnectRedis({ client: client.raw as never, secret: SECRETS, prefix: legacyPrefix }),
+      legacy: client.fromConnectRedis({ client: client.raw as never, secret: SECRETS, prefix: legacyPrefix }),
       onWarning: (message) => warnings.push(message),
     });
     const app = express();

@@ -3,27 +3,14 @@
  * Sentinel `Redis`, any protocol and reply mapping) or an iovalkey client. A thin binding of the
  * client to the shared Redis port.
  */
-import type { ReadyOptions, ReplicaAckOptions, SessionDriver, VerifyOptions, VerifyReport } from "@sess/core";
-import { configValueOf, createKeySchema, createReady, createRedisDriver, createVerify, hashOf, scoredMembersOf, valuesOf, watchConnectionErrors, withReplicaAck } from "@sess/redis-shared";
+import type { CheckedDriver, ConnectRedisSourceOptions, KoaRedisSourceOptions, RedisDriverOptions } from "@sess/core";
+import { configValueOf, createKeySchema, createReady, createRedisDriver, createVerify, hashOf, legacyFactories, scoredMembersOf, valuesOf, watchConnectionErrors, withReplicaAck } from "@sess/redis-shared";
 import type { ReplicaPort, StartupPort } from "@sess/redis-shared";
 
-export type { ReadyOptions, ReplicaAckOptions, ReplicaShortfall, VerifyOptions, VerifyReport } from "@sess/core";
+export type { CheckedDriver, LegacySession, LegacySource, ReadyOptions, RedisDriverOptions, ReplicaAckOptions, ReplicaShortfall, VerifyOptions, VerifyReport } from "@sess/core";
 
-/** The driver, plus `ready()` (wait for the client's connection) and `verify()`: the start-up check (ACL commands, persistence and eviction settings). */
-export interface IoredisDriver extends SessionDriver {
-  /**
-   * Checks that the connected user may run every command the driver uses on the prefix (rejects with
-   * `SessionError("CONFIG_INVALID")` naming the missing ones) and warns once when Redis would lose
-   * sessions on a restart (no AOF) or evict them. Call it once at start-up, after connecting.
-   */
-  verify(options?: VerifyOptions): Promise<VerifyReport>;
-  /**
-   * Resolves once the client is connected and ready to send commands; rejects with
-   * `SessionError("STORE_UNAVAILABLE")` after `timeout` ms (default 10,000), the client's last
-   * connection error as `cause` and in the message. Requests meanwhile get 503.
-   */
-  ready(options?: ReadyOptions): Promise<void>;
-}
+/** The driver, plus `ready()` (wait for the client's connection) and `verify()`: the start-up check. */
+export type IoredisDriver = CheckedDriver;
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the clients declare these as overloads whose reply types depend on the major, the reply mapping and the arguments */
 type Command = (...args: any[]) => Promise<unknown>;
@@ -55,20 +42,12 @@ interface WaitPipeline {
   exec(): Promise<[Error | null, unknown][] | null>;
 }
 
-export interface IoredisDriverOptions {
+export interface IoredisDriverOptions extends RedisDriverOptions {
   /**
    * The application's client: `new Redis(...)`, `new Redis({ sentinels, name })` or `new Cluster(...)`
    * of ioredis 5 or 6, or of iovalkey. Left open by `close()`.
    */
   client: IoredisClient;
-  /** Key prefix. Default `"sess"`. Must not contain `{` or `}`. */
-  prefix?: string;
-  /**
-   * Opt-in replica acknowledgement (README "Failure behaviour"): creation, login, logout, rotation,
-   * destroy and ending a user's sessions wait for `WAIT replicas timeout`; a shortfall fails with
-   * `STORE_UNAVAILABLE` or, with `shortfall: "accept"`, is only reported to `onShortfall`.
-   */
-  replicaAck?: ReplicaAckOptions;
 }
 
 /** ", host:port" of a standalone client (Sentinel and Cluster clients have several). */
@@ -151,3 +130,18 @@ export function createIoredisDriver(options: IoredisDriverOptions): IoredisDrive
   );
   return Object.assign(driver, { verify: createVerify(port, options.prefix), ready: createReady(port) });
 }
+
+/** The client an ioredis-based legacy store wrote to (ioredis 5 or 6, iovalkey; Redis 6.2 or later): only `call` is used. */
+export interface LegacyRedisClient {
+  call(command: string, ...args: string[]): Promise<unknown>;
+}
+
+/** Options of `fromConnectRedis`: express-session's and connect-redis's, and the legacy store's client. */
+export type ConnectRedisOptions = ConnectRedisSourceOptions & { client: LegacyRedisClient };
+/** Options of `fromKoaRedis`: koa-session's, and the legacy store's client. */
+export type KoaRedisOptions = KoaRedisSourceOptions & { client: LegacyRedisClient };
+
+/** The `legacy` option: continue express-session + connect-redis or koa-session + koa-redis sessions (root README "Switching from express-session / koa-session"). */
+export const { fromConnectRedis, fromKoaRedis } = legacyFactories<LegacyRedisClient>("an ioredis client", "call", (client, [command, ...args]) =>
+  client.call(command!, ...args),
+);

@@ -8,8 +8,7 @@ import Koa from "koa";
 import koaRedis from "koa-redis";
 import koaSession from "koa-session";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { fromKoaRedis } from "@sess/core";
-import { createIoredisDriver } from "@sess/ioredis";
+import { createIoredisDriver, fromKoaRedis } from "@sess/ioredis";
 import { sessionMiddleware } from "../src/index.js";
 import { listen } from "./server.js";
 

@@ -2,27 +2,14 @@
  * @sess/node-redis: the sess storage driver on a node-redis 5 client (`createClient`,
  * `createCluster`, `createSentinel`). A thin binding of the client to the shared Redis port.
  */
-import type { ReadyOptions, ReplicaAckOptions, SessionDriver, VerifyOptions, VerifyReport } from "@sess/core";
-import { configValueOf, createKeySchema, createReady, createRedisDriver, createVerify, hashOf, scoredMembersOf, valuesOf, watchConnectionErrors, withReplicaAck } from "@sess/redis-shared";
+import type { CheckedDriver, ConnectRedisSourceOptions, KoaRedisSourceOptions, RedisDriverOptions } from "@sess/core";
+import { configValueOf, createKeySchema, createReady, createRedisDriver, createVerify, hashOf, legacyFactories, scoredMembersOf, valuesOf, watchConnectionErrors, withReplicaAck } from "@sess/redis-shared";
 import type { ReplicaPort, StartupPort } from "@sess/redis-shared";
 
-export type { ReadyOptions, ReplicaAckOptions, ReplicaShortfall, VerifyOptions, VerifyReport } from "@sess/core";
+export type { CheckedDriver, LegacySession, LegacySource, ReadyOptions, RedisDriverOptions, ReplicaAckOptions, ReplicaShortfall, VerifyOptions, VerifyReport } from "@sess/core";
 
-/** The driver, plus `ready()` (wait for the client's connection) and `verify()`: the start-up check (ACL commands, persistence and eviction settings). */
-export interface NodeRedisDriver extends SessionDriver {
-  /**
-   * Checks that the connected user may run every command the driver uses on the prefix (rejects with
-   * `SessionError("CONFIG_INVALID")` naming the missing ones) and warns once when Redis would lose
-   * sessions on a restart (no AOF) or evict them. Call it once at start-up, after connecting.
-   */
-  verify(options?: VerifyOptions): Promise<VerifyReport>;
-  /**
-   * Resolves once the client is connected and ready to send commands; rejects with
-   * `SessionError("STORE_UNAVAILABLE")` after `timeout` ms (default 10,000), the client's last
-   * connection error as `cause` and in the message. Requests meanwhile get 503.
-   */
-  ready(options?: ReadyOptions): Promise<void>;
-}
+/** The driver, plus `ready()` (wait for the client's connection) and `verify()`: the start-up check. */
+export type NodeRedisDriver = CheckedDriver;
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- node-redis declares these with module-, RESP- and type-mapping-dependent generics */
 type Command = (...args: any[]) => Promise<unknown>;
@@ -47,17 +34,9 @@ export interface NodeRedisClient {
   sendCommand?: Command;
 }
 
-export interface NodeRedisDriverOptions {
+export interface NodeRedisDriverOptions extends RedisDriverOptions {
   /** The application's connected client: `createClient()`, `createCluster()` or `createSentinel()`, after `connect()`. Left open by `close()`. */
   client: NodeRedisClient;
-  /** Key prefix. Default `"sess"`. Must not contain `{` or `}`. */
-  prefix?: string;
-  /**
-   * Opt-in replica acknowledgement (README "Failure behaviour"): creation, login, logout, rotation,
-   * destroy and ending a user's sessions wait for `WAIT replicas timeout`; a shortfall fails with
-   * `STORE_UNAVAILABLE` or, with `shortfall: "accept"`, is only reported to `onShortfall`.
-   */
-  replicaAck?: ReplicaAckOptions;
 }
 
 /** The commands the port uses, as every node-redis client kind declares them. */
@@ -144,3 +123,18 @@ export function createNodeRedisDriver(options: NodeRedisDriverOptions): NodeRedi
   );
   return Object.assign(driver, { verify: createVerify(port, options.prefix), ready: createReady(port) });
 }
+
+/** The client a node-redis-based legacy store wrote to (node-redis 5 `createClient()`; Redis 6.2 or later): only `sendCommand` is used. */
+export interface LegacyRedisClient {
+  sendCommand(args: string[]): Promise<unknown>;
+}
+
+/** `fromConnectRedis({ client, secret, … })`: express-session's and connect-redis's options and the legacy store's client. */
+export type ConnectRedisOptions = ConnectRedisSourceOptions & { client: LegacyRedisClient };
+/** `fromKoaRedis({ client, keys, … })`: koa-session's options and the legacy store's client. */
+export type KoaRedisOptions = KoaRedisSourceOptions & { client: LegacyRedisClient };
+
+/** The `legacy` option: continue express-session + connect-redis or koa-session + koa-redis sessions (root README "Switching from express-session / koa-session"). */
+export const { fromConnectRedis, fromKoaRedis } = legacyFactories<LegacyRedisClient>("a node-redis client", "sendCommand", (client, command) =>
+  client.sendCommand(command),
+);

@@ -13,3 +13,5 @@ export { watchConnectionErrors } from "./connection.js";
 export { createReady } from "./ready.js";
 export { withReplicaAck } from "./acknowledgement.js";
 export type { ReplicaPort } from "./acknowledgement.js";
+export { createLegacyClaim, legacyFactories } from "./legacy.js";
+export type { ScriptPort } from "./port.js";

@@ -35,9 +35,12 @@ export interface RedisPort {
   zrem(key: string, members: string[]): Promise<void>;
 }
 
+/** What running a script needs of a port (a legacy store's client is bound to this much: legacy.ts). */
+export type ScriptPort = Pick<RedisPort, "evalsha" | "eval">;
+
 /** Runs a script by SHA1, falling back to EVAL only when the server answers NOSCRIPT. Refuses a call with the wrong number of keys. */
 export async function runScript(
-  port: RedisPort,
+  port: ScriptPort,
   script: EmbeddedScript,
   keys: string[],
   args: string[],
@@ -53,7 +56,8 @@ export async function runScript(
   }
 }
 
-function messageOf(error: unknown): string {
+/** A thrown value's message. */
+export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 

@@ -7,7 +7,7 @@ import { SessionError } from "@sess/core";
 import { scripts } from "./lua.generated.js";
 import type { EmbeddedScript } from "./lua.generated.js";
 import { runScript } from "./port.js";
-import type { RedisPort } from "./port.js";
+import type { ScriptPort } from "./port.js";
 
 export interface ScriptSpec<K extends string, A extends string> {
   readonly script: EmbeddedScript;
@@ -61,6 +61,9 @@ export const SCRIPTS = {
   enlist: spec(scripts.enlist, ["index"], ["now", "id", "score"]),
   count: spec(scripts.count, ["index"], ["now"]),
   page: spec(scripts.page, ["index"], ["now", "offset", "limit"]),
+  /** Legacy sessions (legacy.ts): on the legacy store's keys, not under the prefix. */
+  claim: spec(scripts.claim, ["legacy"], ["nonce", "now", "deadline"]),
+  settle: spec(scripts.settle, ["legacy"], ["nonce", "action", "original"]),
 } as const;
 
 type KeysOf<S> = S extends ScriptSpec<infer K, string> ? K : never;
@@ -88,7 +91,7 @@ export function scriptArguments<S extends ScriptSpec<string, string>>(
  * answer and its EVAL retry would come too late.
  */
 export function invoke<S extends ScriptSpec<string, string>>(
-  port: RedisPort,
+  port: ScriptPort,
   s: S,
   keys: Record<KeysOf<S>, string>,
   argv: Record<ArgvOf<S>, string>,

@@ -17,7 +17,7 @@ import { SessionError } from "@sess/core";
 import type { VerifyOptions, VerifyReport } from "@sess/core";
 import { createKeySchema } from "./keys.js";
 import { scripts } from "./lua.generated.js";
-import { assertReady } from "./port.js";
+import { assertReady, messageOf, storeError } from "./port.js";
 import type { RedisPort } from "./port.js";
 
 /** What the start-up check needs beyond the port: `CONFIG GET <name>`, rejecting when not allowed. */
@@ -28,10 +28,13 @@ export interface StartupPort extends RedisPort {
 /** Commands the port sends itself (see port.ts and driver.ts). */
 export const DRIVER_COMMANDS = ["EVALSHA", "EVAL", "HGETALL", "HMGET", "ZRANGE", "ZREM"] as const;
 
-/** Commands run inside the embedded scripts, read from their sources so the list never drifts. */
+/** Scripts that run on other keys than the prefix's: the legacy store's (legacy.ts). */
+const OFF_PREFIX: ReadonlySet<string> = new Set([scripts.claim.name, scripts.settle.name]);
+
+/** Commands run inside the embedded scripts on keys under the prefix, read from their sources so the list never drifts. */
 export function scriptCommands(): string[] {
   const found = new Set<string>();
-  for (const script of Object.values(scripts)) {
+  for (const script of Object.values(scripts).filter((embedded) => !OFF_PREFIX.has(embedded.name))) {
     for (const match of script.source.matchAll(/redis\.p?call\(\s*['"]([A-Za-z]+)['"]/g)) found.add(match[1]!.toUpperCase());
   }
   return [...found].sort();
@@ -56,10 +59,6 @@ return denied
 
 const PROBE_ID = `sessprobe${"A".repeat(42)}`;
 const PROBE_ID_2 = `sessprobe${"B".repeat(42)}`;
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 function grant(prefix: string, commands: string[]): string {
   return `ACL SETUSER <user> ~${prefix}:* ${commands.map((c) => `+${c.toLowerCase()}`).join(" ")}`;
@@ -88,7 +87,7 @@ async function checkCommands(port: RedisPort, prefix: string): Promise<boolean> 
         { cause: error },
       );
     }
-    throw new SessionError("STORE_UNAVAILABLE", `${port.name}: start-up check failed: ${message}`, { cause: error });
+    throw storeError(port, "start-up check", error);
   }
   const denied = Array.isArray(reply) ? reply.map((value) => String(value)) : [];
   if (denied.length > 0) {

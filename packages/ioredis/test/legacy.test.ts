@@ -1,8 +1,8 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { fromConnectRedis, fromKoaRedis } from "../src/legacy.js";
-import { createSessionManager } from "../src/manager.js";
-import { createMemoryDriver } from "../src/memory.js";
+import { createSessionManager } from "@sess/core";
+import { createMemoryDriver } from "@sess/core/memory";
+import { fromConnectRedis, fromKoaRedis } from "../src/index.js";
 
 /** A client that must never be called: reading cookies needs no Redis. */
 const client = {
