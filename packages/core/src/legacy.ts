@@ -129,15 +129,14 @@ function defaultUser(legacy: LegacySession): string | null {
   return typeof user === "string" || typeof user === "number" ? String(user) : null;
 }
 
+/** What differs between the legacy middlewares. */
 interface Format {
   kind: LegacySource["kind"];
   /** The factory, for messages. */
   factory: string;
-  /** The secrets option's name and value. */
-  secrets: [name: string, value: unknown];
-  prefix: unknown;
+  /** The name of the option holding the secrets. */
+  secretsOption: string;
   defaultPrefix: string;
-  cookie: unknown;
   defaultCookie: string;
   /** The legacy key's sid or external key of a signed cookie, or null. */
   sidOf(name: string, secrets: string[], cookieHeader: string | undefined): string | null;
@@ -147,12 +146,17 @@ interface Format {
   dataExpiry(legacy: LegacySession): number | null;
 }
 
-function createSource(options: LegacyOptions, claim: LegacyClaim, format: Format): LegacySource {
+function createSource(
+  options: LegacyOptions & { prefix?: string; cookie?: string },
+  secretsValue: unknown,
+  claim: LegacyClaim,
+  format: Format,
+): LegacySource {
   checkCommon(options, format.factory);
   if (typeof claim !== "function") throw configError("legacy", `${format.factory}: expected a claim function`);
-  const secrets = secretsOf(format.secrets[1], format.secrets[0]);
-  const prefix = format.prefix ?? format.defaultPrefix;
-  const name = format.cookie ?? format.defaultCookie;
+  const secrets = secretsOf(secretsValue, `legacy.${format.secretsOption}`);
+  const prefix: unknown = options.prefix ?? format.defaultPrefix;
+  const name: unknown = options.cookie ?? format.defaultCookie;
   if (typeof prefix !== "string") throw configError("legacy.prefix", `expected a string (${JSON.stringify(format.defaultPrefix)} by default)`);
   if (typeof name !== "string" || name.length === 0) throw configError("legacy.cookie", `expected the cookie name (${JSON.stringify(format.defaultCookie)} by default)`);
   const dropped = DEFAULT_DROPPED[format.kind];
@@ -208,6 +212,31 @@ function koaExternalKey(name: string, keys: string[], cookieHeader: string | und
   return null;
 }
 
+const CONNECT_REDIS: Format = {
+  kind: "connect-redis",
+  factory: "fromConnectRedis({ client, secret })",
+  secretsOption: "secret",
+  defaultPrefix: "sess:",
+  defaultCookie: "connect.sid",
+  sidOf: connectSid,
+  cookies: (name) => [name],
+  dataExpiry(legacy) {
+    const expires = (legacy.cookie as { expires?: unknown } | undefined)?.expires;
+    return typeof expires === "string" ? Date.parse(expires) : null;
+  },
+};
+
+const KOA_REDIS: Format = {
+  kind: "koa-redis",
+  factory: "fromKoaRedis({ client, keys })",
+  secretsOption: "keys",
+  defaultPrefix: "",
+  defaultCookie: "koa.sess",
+  sidOf: koaExternalKey,
+  cookies: (name) => [name, `${name}.sig`],
+  dataExpiry: (legacy) => (typeof legacy._expire === "number" ? legacy._expire : null),
+};
+
 /**
  * express-session + connect-redis: the `connect.sid` cookie (`s:<sid>.<signature>`, HMAC-SHA256
  * in base64 without padding, checked against every secret in constant time), the JSON under
@@ -216,21 +245,7 @@ function koaExternalKey(name: string, keys: string[], cookieHeader: string | und
  * which bind `claim` to their client.
  */
 export function connectRedisSource(options: ConnectRedisSourceOptions, claim: LegacyClaim): LegacySource {
-  return createSource(options, claim, {
-    kind: "connect-redis",
-    factory: "fromConnectRedis({ client, secret })",
-    secrets: ["legacy.secret", options?.secret],
-    prefix: options?.prefix,
-    defaultPrefix: "sess:",
-    cookie: options?.cookie,
-    defaultCookie: "connect.sid",
-    sidOf: connectSid,
-    cookies: (name) => [name],
-    dataExpiry(legacy) {
-      const expires = (legacy.cookie as { expires?: unknown } | undefined)?.expires;
-      return typeof expires === "string" ? Date.parse(expires) : null;
-    },
-  });
+  return createSource(options, options?.secret, claim, CONNECT_REDIS);
 }
 
 /**
@@ -240,16 +255,5 @@ export function connectRedisSource(options: ConnectRedisSourceOptions, claim: Le
  * key's TTL and `_expire`. Applications call `fromKoaRedis` of `@sess/ioredis` or `@sess/node-redis`.
  */
 export function koaRedisSource(options: KoaRedisSourceOptions, claim: LegacyClaim): LegacySource {
-  return createSource(options, claim, {
-    kind: "koa-redis",
-    factory: "fromKoaRedis({ client, keys })",
-    secrets: ["legacy.keys", options?.keys],
-    prefix: options?.prefix,
-    defaultPrefix: "",
-    cookie: options?.cookie,
-    defaultCookie: "koa.sess",
-    sidOf: koaExternalKey,
-    cookies: (name) => [name, `${name}.sig`],
-    dataExpiry: (legacy) => (typeof legacy._expire === "number" ? legacy._expire : null),
-  });
+  return createSource(options, options?.keys, claim, KOA_REDIS);
 }

@@ -17,20 +17,7 @@
  *   method runs synchronously inside its promise, so each one is atomic with respect to the others.
  * - Values are copied in and out: nothing the caller passes or receives is shared with the store.
  */
-import type {
-  At,
-  Counters,
-  IndexPage,
-  IndexSpec,
-  NewSession,
-  SessionChange,
-  SessionDriver,
-  SessionMeta,
-  SessionRecord,
-  SessionRotation,
-  UserBinding,
-  WriteResult,
-} from "./driver.js";
+import type { At, Counters, IndexPage, IndexSpec, NewSession, SessionChange, SessionDriver, SessionMeta, SessionRecord, SessionRotation, UserBinding, WriteResult } from "./driver.js";
 import { SessionError, configError } from "./errors.js";
 import { membershipOf, membershipsOf } from "./indexes.js";
 import { fieldSize, limitError } from "./values.js";
@@ -61,18 +48,29 @@ const DEFAULT_SWEEP_INTERVAL = 60_000;
 /** setInterval clamps longer delays to 1 ms; keep below that. */
 const MAX_TIMER_DELAY = 2 ** 31 - 1;
 
-interface Entry {
-  createdAt: number;
-  lastSeenAt: number;
-  expiresAt: number;
-  absoluteExpiresAt: number;
-  idleTimeout: number | null;
-  userId: string | null;
-  userAgent: string | null;
-  ip: string | null;
+/** A stored session: its metadata (the id is the map's key), fields and memberships. */
+interface Entry extends Omit<SessionMeta, "id"> {
   fields: Map<string, string>;
   /** Secondary-index entries (`name\0value`) the session is listed under. */
   memberships: Set<string>;
+}
+
+/** Adds `id` to the set under `key`, creating it. */
+function addTo(sets: Map<string, Set<string>>, key: string, id: string): void {
+  let ids = sets.get(key);
+  if (ids === undefined) {
+    ids = new Set();
+    sets.set(key, ids);
+  }
+  ids.add(id);
+}
+
+/** Removes `id` from the set under `key`, dropping the set once empty. */
+function removeFrom(sets: Map<string, Set<string>>, key: string, id: string): void {
+  const ids = sets.get(key);
+  if (ids === undefined) return;
+  ids.delete(id);
+  if (ids.size === 0) sets.delete(key);
 }
 
 export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
@@ -134,10 +132,7 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
   }
 
   function unlist(membership: string, id: string): void {
-    const ids = listings.get(membership);
-    if (ids === undefined) return;
-    ids.delete(id);
-    if (ids.size === 0) listings.delete(membership);
+    removeFrom(listings, membership, id);
   }
 
   /** Lists the session under the entries its fields give (when the write carries index specs). */
@@ -153,60 +148,36 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
   }
 
   function list(membership: string, id: string): void {
-    let ids = listings.get(membership);
-    if (ids === undefined) {
-      ids = new Set();
-      listings.set(membership, ids);
-    }
-    ids.add(id);
+    addTo(listings, membership, id);
   }
 
-  /** The live sessions listed under an entry, soonest expiry first then by id; stale ids are pruned. */
-  function listed(membership: string, now: number): Array<[string, Entry]> {
-    const ids = listings.get(membership);
-    if (ids === undefined) return [];
+  /** The live sessions in the set under `key` that `holds` still accepts; the others are pruned from the set. */
+  function liveIn(sets: Map<string, Set<string>>, key: string, now: number, holds: (entry: Entry) => boolean): Array<[string, Entry]> {
     const found: Array<[string, Entry]> = [];
-    for (const id of [...ids]) {
+    for (const id of [...(sets.get(key) ?? [])]) {
       const entry = live(id, now);
-      if (entry === undefined || !entry.memberships.has(membership)) {
-        unlist(membership, id);
-        continue;
-      }
-      found.push([id, entry]);
+      if (entry === undefined || !holds(entry)) removeFrom(sets, key, id);
+      else found.push([id, entry]);
     }
     return found;
   }
 
+  /** The live sessions listed under an entry; stale ids are pruned. */
+  function listed(membership: string, now: number): Array<[string, Entry]> {
+    return liveIn(listings, membership, now, (entry) => entry.memberships.has(membership));
+  }
+
   function index(userId: string, id: string): void {
-    let ids = users.get(userId);
-    if (ids === undefined) {
-      ids = new Set();
-      users.set(userId, ids);
-    }
-    ids.add(id);
+    addTo(users, userId, id);
   }
 
   function unindex(userId: string, id: string): void {
-    const ids = users.get(userId);
-    if (ids === undefined) return;
-    ids.delete(id);
-    if (ids.size === 0) users.delete(userId);
+    removeFrom(users, userId, id);
   }
 
   /** The user's live sessions, oldest first; expired and stale index entries are pruned. */
   function liveSessionsOf(userId: string, now: number): Array<[string, Entry]> {
-    const ids = users.get(userId);
-    if (ids === undefined) return [];
-    const found: Array<[string, Entry]> = [];
-    for (const id of [...ids]) {
-      const entry = live(id, now);
-      if (entry === undefined || entry.userId !== userId) {
-        unindex(userId, id);
-        continue;
-      }
-      found.push([id, entry]);
-    }
-    return found.sort(([leftId, left], [rightId, right]) =>
+    return liveIn(users, userId, now, (entry) => entry.userId === userId).sort(([leftId, left], [rightId, right]) =>
       left.absoluteExpiresAt !== right.absoluteExpiresAt
         ? left.absoluteExpiresAt - right.absoluteExpiresAt
         : left.createdAt !== right.createdAt

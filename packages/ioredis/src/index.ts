@@ -4,17 +4,13 @@
  * client to the shared Redis port.
  */
 import type { CheckedDriver, ConnectRedisSourceOptions, KoaRedisSourceOptions, RedisDriverOptions } from "@sess/core";
-import { configValueOf, createKeySchema, createReady, createRedisDriver, createVerify, hashOf, legacyFactories, scoredMembersOf, valuesOf, watchConnectionErrors, withReplicaAck } from "@sess/redis-shared";
+import { configValueOf, createCheckedDriver, hashOf, legacyFactories, scoredMembersOf, valuesOf, watchConnectionErrors } from "@sess/redis-shared";
 import type { ReplicaPort, StartupPort } from "@sess/redis-shared";
 
 export type { CheckedDriver, LegacySession, LegacySource, ReadyOptions, RedisDriverOptions, ReplicaAckOptions, ReplicaShortfall, VerifyOptions, VerifyReport } from "@sess/core";
 
-/** The driver, plus `ready()` (wait for the client's connection) and `verify()`: the start-up check. */
-export type IoredisDriver = CheckedDriver;
-
-/* eslint-disable @typescript-eslint/no-explicit-any -- the clients declare these as overloads whose reply types depend on the major, the reply mapping and the arguments */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the clients declare these as overloads whose reply types depend on the major, the reply mapping and the arguments
 type Command = (...args: any[]) => Promise<unknown>;
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 /**
  * What the driver needs from an ioredis-family client: satisfied by ioredis 5 and 6 `Redis` and
@@ -89,6 +85,9 @@ function createLoadBatcher(client: object): () => void {
   };
 }
 
+/** The driver, plus `ready()` (wait for the client's connection) and `verify()`: the start-up check. */
+export type IoredisDriver = CheckedDriver;
+
 export function createIoredisDriver(options: IoredisDriverOptions): IoredisDriver {
   const client = options.client;
   const batch = createLoadBatcher(client);
@@ -122,13 +121,7 @@ export function createIoredisDriver(options: IoredisDriverOptions): IoredisDrive
       return Number(acknowledged);
     },
   };
-  const driver = withReplicaAck(
-    createRedisDriver(port, options.prefix === undefined ? {} : { prefix: options.prefix }),
-    port,
-    createKeySchema(options.prefix),
-    options.replicaAck,
-  );
-  return Object.assign(driver, { verify: createVerify(port, options.prefix), ready: createReady(port) });
+  return createCheckedDriver(port, options);
 }
 
 /** The client an ioredis-based legacy store wrote to (ioredis 5 or 6, iovalkey; Redis 6.2 or later): only `call` is used. */

@@ -3,17 +3,13 @@
  * `createCluster`, `createSentinel`). A thin binding of the client to the shared Redis port.
  */
 import type { CheckedDriver, ConnectRedisSourceOptions, KoaRedisSourceOptions, RedisDriverOptions } from "@sess/core";
-import { configValueOf, createKeySchema, createReady, createRedisDriver, createVerify, hashOf, legacyFactories, scoredMembersOf, valuesOf, watchConnectionErrors, withReplicaAck } from "@sess/redis-shared";
+import { configValueOf, createCheckedDriver, hashOf, legacyFactories, scoredMembersOf, valuesOf, watchConnectionErrors } from "@sess/redis-shared";
 import type { ReplicaPort, StartupPort } from "@sess/redis-shared";
 
 export type { CheckedDriver, LegacySession, LegacySource, ReadyOptions, RedisDriverOptions, ReplicaAckOptions, ReplicaShortfall, VerifyOptions, VerifyReport } from "@sess/core";
 
-/** The driver, plus `ready()` (wait for the client's connection) and `verify()`: the start-up check. */
-export type NodeRedisDriver = CheckedDriver;
-
-/* eslint-disable @typescript-eslint/no-explicit-any -- node-redis declares these with module-, RESP- and type-mapping-dependent generics */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- node-redis declares these with module-, RESP- and type-mapping-dependent generics
 type Command = (...args: any[]) => Promise<unknown>;
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 /**
  * What the driver needs from a node-redis 5 client: satisfied by `createClient()`, `createCluster()`
@@ -87,6 +83,9 @@ function endpointOf(client: State): string {
   return "";
 }
 
+/** The driver, plus `ready()` (wait for the client's connection) and `verify()`: the start-up check. */
+export type NodeRedisDriver = CheckedDriver;
+
 export function createNodeRedisDriver(options: NodeRedisDriverOptions): NodeRedisDriver {
   const client = options.client as unknown as Commands & State;
   const port: StartupPort & ReplicaPort = {
@@ -115,13 +114,7 @@ export function createNodeRedisDriver(options: NodeRedisDriverOptions): NodeRedi
       return Number(await client.wait(replicas, timeout));
     },
   };
-  const driver = withReplicaAck(
-    createRedisDriver(port, options.prefix === undefined ? {} : { prefix: options.prefix }),
-    port,
-    createKeySchema(options.prefix),
-    options.replicaAck,
-  );
-  return Object.assign(driver, { verify: createVerify(port, options.prefix), ready: createReady(port) });
+  return createCheckedDriver(port, options);
 }
 
 /** The client a node-redis-based legacy store wrote to (node-redis 5 `createClient()`; Redis 6.2 or later): only `sendCommand` is used. */

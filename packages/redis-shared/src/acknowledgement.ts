@@ -64,32 +64,27 @@ export function withReplicaAck(driver: SessionDriver, port: ReplicaPort, keys: K
     }
   }
 
+  /** `method` of the driver, then WAIT when `after` names the operation and the key whose connection wrote. */
+  function acknowledged<A extends unknown[], R>(
+    method: (...args: A) => Promise<R>,
+    after: (result: R, ...args: A) => readonly [operation: string, key: string] | null,
+  ): (...args: A) => Promise<R> {
+    return async (...args) => {
+      const result = await method.apply(driver, args);
+      const step = after(result, ...args);
+      if (step !== null) await acknowledge(...step);
+      return result;
+    };
+  }
+
   return {
     ...driver,
-    async create(id, session) {
-      const created = await driver.create(id, session);
-      if (created) await acknowledge("create", keys.session(id));
-      return created;
-    },
-    async update(id, change) {
-      const counters = await driver.update(id, change);
-      if (counters !== null && change.user !== undefined) await acknowledge(change.user === null ? "logout" : "login", keys.session(id));
-      return counters;
-    },
-    async rotate(fromId, toId, rotation) {
-      const counters = await driver.rotate(fromId, toId, rotation);
-      if (counters !== null) await acknowledge("rotate", keys.session(toId));
-      return counters;
-    },
-    async destroy(id, destroyOptions) {
-      const destroyed = await driver.destroy(id, destroyOptions);
-      if (destroyed) await acknowledge("destroy", keys.session(id));
-      return destroyed;
-    },
-    async endUserSessions(userId, endOptions) {
-      const ended = await driver.endUserSessions(userId, endOptions);
-      if (ended > 0) await acknowledge("endUserSessions", keys.user(userId));
-      return ended;
-    },
+    create: acknowledged(driver.create, (created, id) => (created ? ["create", keys.session(id)] : null)),
+    update: acknowledged(driver.update, (result, id, change) =>
+      result !== null && change.user !== undefined ? [change.user === null ? "logout" : "login", keys.session(id)] : null,
+    ),
+    rotate: acknowledged(driver.rotate, (result, _fromId, toId) => (result !== null ? ["rotate", keys.session(toId)] : null)),
+    destroy: acknowledged(driver.destroy, (destroyed, id) => (destroyed ? ["destroy", keys.session(id)] : null)),
+    endUserSessions: acknowledged(driver.endUserSessions, (ended, userId) => (ended > 0 ? ["endUserSessions", keys.user(userId)] : null)),
   };
 }

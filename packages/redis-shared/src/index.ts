@@ -15,3 +15,4 @@ export { withReplicaAck } from "./acknowledgement.js";
 export type { ReplicaPort } from "./acknowledgement.js";
 export { createLegacyClaim, legacyFactories } from "./legacy.js";
 export type { ScriptPort } from "./port.js";
+export { createCheckedDriver } from "./checked.js";
