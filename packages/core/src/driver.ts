@@ -119,6 +119,12 @@ export interface SessionChange extends At {
   loaded?: { absoluteExpiresAt: number; userId: string | null };
   /** Bind to a user (`UserBinding`), unbind (`null`) or leave as is (omitted). */
   user?: UserBinding | null;
+  /**
+   * End every other session of the user the session is bound to after the write, atomically with it
+   * (`regenerate({ endOtherSessions: true })`); the ids ended are in `WriteResult.ended`. Sent only
+   * to a driver whose `endsOtherSessions` is true; others get `endUserSessions` calls instead.
+   */
+  endOtherSessions?: boolean;
   /** The manager's declared indexes; memberships are recomputed from the stored fields. Absent or empty: none. */
   indexes?: readonly IndexSpec[];
   /**
@@ -173,13 +179,20 @@ export interface WriteResult {
   absoluteExpiresAt: number;
   idleTimeout: number | null;
   counters: Counters;
-  /** Ids of the user's other sessions this write ended because of `UserBinding.maxSessions` (oldest first). */
+  /** Ids of the user's other sessions this write ended because of `UserBinding.maxSessions` (oldest first) or `endOtherSessions`. */
   ended: string[];
 }
 
 export interface SessionDriver {
   /** A short name for messages: "memory", "ioredis", "node-redis". */
   readonly name: string;
+
+  /**
+   * Optional: true when `update` and `rotate` honour `SessionChange.endOtherSessions`, ending the
+   * user's other sessions atomically with the write. Absent or false: the manager ends them with
+   * `endUserSessions` before the write and again after it.
+   */
+  readonly endsOtherSessions?: boolean;
 
   /** The session stored under `id`, or null when there is none (never stored, expired, ended, or unreadable). */
   load(id: string, at?: At): Promise<SessionRecord | null>;

@@ -329,10 +329,13 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     if (newAbsolute !== undefined) change.absoluteExpiresAt = newAbsolute;
     if (newIdle !== undefined) change.idleTimeout = newIdle;
     if (state.login !== null) change.user = binding(state.login);
+    // regenerate({ endOtherSessions: true }) in the write itself, where the driver can do it atomically.
+    const othersInWrite = state.endOthers && driver.endsOtherSessions === true;
+    if (othersInWrite) change.endOtherSessions = true;
     let token = context.token!;
     let id = record.id;
     let kept: WriteResult | null;
-    await endOthers(state, record.id);
+    if (!othersInWrite) await endOthers(state, record.id);
     if (state.rotate) {
       token = state.next?.token ?? newToken(tagOf(record.id));
       id = sessionIdOf(token);
@@ -358,7 +361,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     // The record and the cookie follow what the store kept (a concurrent renewal may have kept a later expiry).
     state.record = keptRecord({ ...record, id, fields: Object.fromEntries(state.texts), userId: state.login ?? record.userId }, kept);
     const headers = renew ? transport.issue(context.source, context.secure, token, kept.expiresAt, now) : [];
-    await endOthersAfter(state, id, headers);
+    if (!othersInWrite) await endOthersAfter(state, id, headers);
     return { headers };
   }
 

@@ -848,6 +848,25 @@ describe("session.regenerate({ endOtherSessions: true })", () => {
     });
   });
 
+  it("leaves the ending to a driver that ends the others in the write (endsOtherSessions): one rotate call", async () => {
+    const token = await login("ada");
+    await login("ada");
+    const on = makeManager({ driver: { ...rec.driver, endsOtherSessions: true } });
+    rec.calls.length = 0;
+    await run({ cookie: `sess=${token}` }, (s) => s.regenerate({ endOtherSessions: true }), on);
+    expect(rec.methods()).toEqual(["load", "rotate"]);
+    expect(rec.calls[1]!.args[2]).toMatchObject({ endOtherSessions: true });
+  });
+
+  it("does not pass endOtherSessions to a driver without endsOtherSessions: it ends the others before and after", async () => {
+    const token = await login("ada");
+    await login("ada");
+    rec.calls.length = 0;
+    await run({ cookie: `sess=${token}` }, (s) => s.regenerate({ endOtherSessions: true }));
+    expect(rec.methods()).toEqual(["load", "endUserSessions", "rotate", "endUserSessions"]);
+    expect(rec.calls[2]!.args[2]).not.toHaveProperty("endOtherSessions");
+  });
+
   it("ends nothing for a session without a user", async () => {
     const { headers } = await run({}, (s) => s.set("note", "x"));
     const token = tokenFrom(header(headers, "set-cookie"));

@@ -190,6 +190,27 @@ export function userTests(context: SuiteContext): void {
     });
   });
 
+  describe("rotate with endOtherSessions (drivers with endsOtherSessions)", () => {
+    it("ends every other session of the user in the write and answers their ids", async (test) => {
+      const driver = context.driver();
+      if (driver.endsOtherSessions !== true) test.skip();
+      const userId = newUserId();
+      const others = [];
+      for (let index = 0; index < 3; index += 1) others.push(await stored(context, { user: { userId } }));
+      const id = await stored(context, { user: { userId } });
+      const bystander = await stored(context, { user: { userId: newUserId() } });
+      const next = rotationTargetOf(id);
+      const result = await driver.rotate(id, next, newRotation(harness, { endOtherSessions: true, loaded: { absoluteExpiresAt: (await driver.load(id))!.absoluteExpiresAt, userId } }));
+      expect([...(result?.ended ?? [])].sort()).toEqual([...others].sort());
+      expect(await liveIds(driver, [...others, id, next, bystander])).toEqual([next, bystander]);
+      expect(await listedIds(userId)).toEqual([next]);
+      // A plain rotation ends nobody.
+      const after = await stored(context, { user: { userId } });
+      expect((await driver.rotate(next, rotationTargetOf(next), newRotation(harness)))?.ended).toEqual([]);
+      expect(await driver.load(after)).not.toBeNull();
+    });
+  });
+
   describe("when bindings carry maxSessions", () => {
     it("never leaves more than maxSessions live when 50 bindings race", async () => {
       const driver = context.driver();

@@ -93,8 +93,8 @@ export function createIoredisDriver(options: IoredisDriverOptions): IoredisDrive
   const batch = createLoadBatcher(client);
   const port: StartupPort & ReplicaPort = {
     name: "ioredis",
-    // One connection to one server, commands run in the order sent: everything but a Cluster.
-    ordered: (client as { isCluster?: unknown }).isCluster !== true,
+    // One server holds every key: everything but a Cluster.
+    oneServer: (client as { isCluster?: unknown }).isCluster !== true,
     isReady: () => client.status === "ready",
     describeState: () => `status "${client.status}"${endpointOf(client)}`,
     lastError: watchConnectionErrors(client),

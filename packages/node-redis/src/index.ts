@@ -90,9 +90,8 @@ export function createNodeRedisDriver(options: NodeRedisDriverOptions): NodeRedi
   const client = options.client as unknown as Commands & State;
   const port: StartupPort & ReplicaPort = {
     name: "node-redis",
-    // One connection to one server, commands run in the order sent: a plain client. Not a cluster
-    // (which has `masters`), nor a sentinel client (`acquire`), whose master pool may hold several connections.
-    ordered: client.masters === undefined && typeof (client as { acquire?: unknown }).acquire !== "function",
+    // One server holds every key: a plain or sentinel client, not a cluster (which has `masters`).
+    oneServer: client.masters === undefined,
     isReady: () => readiness(client),
     describeState: () => `isOpen ${String(client.isOpen)}, isReady ${String(client.isReady ?? "n/a")}${endpointOf(client)}${client.isOpen ? "" : "; call client.connect()"}`,
     lastError: watchConnectionErrors(client),

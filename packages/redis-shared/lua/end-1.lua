@@ -14,27 +14,7 @@
 --          tombstone / foreign    -> untouched
 -- Returns  {1, $i or "[]"} a live session bound to the user was ended ($i: JSON array of the index
 --                          entries that list it, for the caller to clean), else {0}
-local key = KEYS[1]
-local now = tonumber(ARGV[4])
-local expireAt = now + tonumber(ARGV[3])
-local deadline = tonumber(ARGV[2])
-if deadline and deadline < expireAt then expireAt = math.floor(deadline) end
-local function tombstone()
-  if expireAt <= now then return end
-  redis.call('HSET', key, '$dead', ARGV[1] .. '|' .. ARGV[2])
-  redis.call('PEXPIREAT', key, expireAt)
-end
-local kind = redis.call('TYPE', key).ok
-if kind == 'none' then
-  tombstone()
-  return {0}
-end
-if kind ~= 'hash' or redis.call('HEXISTS', key, '$c') == 0 then return {0} end
-if redis.call('HGET', key, '$u') == ARGV[1] then
-  local memberships = redis.call('HGET', key, '$i') or '[]'
-  redis.call('DEL', key)
-  tombstone()
-  return {1, memberships}
-end
-redis.call('HSET', key, '$ev', ARGV[1] .. '|' .. ARGV[2])
+-- include: steps.lua
+local memberships = endBinding(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+if memberships then return {1, memberships} end
 return {0}

@@ -5,11 +5,5 @@
 --          lowers it: the late index step of an older write cannot cut a renewed session's listing
 --          short); sets the key's expiry to its highest score
 -- Returns  1 listed, 0 not (the score is not after now)
-local key = KEYS[1]
-local now, score = tonumber(ARGV[1]), tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[1])
-if score <= now then return 0 end
-redis.call('ZADD', key, 'GT', ARGV[3], ARGV[2])
-local top = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
-if top[2] then redis.call('PEXPIREAT', key, top[2]) end
-return 1
+-- include: steps.lua
+return listUnder(KEYS[1], ARGV[1], ARGV[2], ARGV[3])

@@ -6,20 +6,21 @@
 --          a change with a new lifetime sets its expiry, see include/change.lua);
 --          the metadata ($c, $t, $u, $ua, $ip...) moves with the session; the memberships ($i) too,
 --          recomputed from the stored fields when the write touched an indexed field, dropped the
---          data or $i is missing; the write ids ($w) move with the session and this call's joins them
--- Returns  {1, previousUserId or "", {{}, old, new, expiresAt}, stored, field, value, ...}  rotated:
---                      KEYS[1] no longer exists; old: the memberships of KEYS[1] (the caller unlists
---                      the old id), new: those of KEYS[2] (the caller lists the new id); stored: the
---                      times kept (see include/change.lua)
+--          data or $i is missing; the write ids ($w) move with the session and this call's joins them;
+--          with ARGV[19], the user-sessions, index and limit steps run here (see include/change.lua)
+-- Returns  {1, previousUserId or "", {{}, old, new, expiresAt}, stored, ended, field, value, ...}
+--                      rotated: KEYS[1] no longer exists; old: the memberships of KEYS[1] (the old id
+--                      leaves them), new: those of KEYS[2] (the new id is listed); stored: the times
+--                      kept; ended: the ids the inline limit step ended (see include/change.lua)
 --          {0}         no live session under KEYS[1] (as update-1): nothing written
 --          {-1, field} increment of a non-integer value: nothing written
 --          {-2}        the expectation no longer holds: nothing written, retry
 --          {-3}        something already exists under KEYS[2]: nothing written
 --          {-4, measure, value, limit}  as update-1: nothing written
---          {1, previousUserId, {{}, old, {}}, {}}  the binding lost to newer logins of that user (a
+--          {1, previousUserId, {{}, old, {}}, {}, {}}  the binding lost to newer logins of that user (a
 --                      tombstone for this binding under KEYS[2], or the $ev marker) or the expiry
 --                      passed: KEYS[1] is deleted
---          {1, userId or "", {{}, $i, $i, expiresAt}, stored, field, value, ...}  no live session under
+--          {1, userId or "", {{}, $i, $i, expiresAt}, stored, {}, field, value, ...}  no live session under
 --                      KEYS[1] and the write id is in the $w of KEYS[2] (a re-sent call that already
 --                      rotated): nothing written; KEYS[2]'s user, memberships (old and new: the caller
 --                      unlists the old id and lists the new one again, harmless), times and counters
@@ -27,6 +28,7 @@
 -- include: expiry.lua
 -- include: fields.lua
 -- include: writes.lua
+-- include: steps.lua
 -- include: change.lua
 local from, to = KEYS[1], KEYS[2]
 local fromLive = isLive(from)
@@ -44,7 +46,7 @@ local prevUser = redis.call('HGET', from, '$u') or ''
 local before = storedMemberships(from)
 if endedByLogin or (userOp == '+' and redis.call('HGET', from, '$ev') == binding) then
   redis.call('DEL', from)
-  return deletedReply(prevUser, before)
+  return deletedReply(from, to, prevUser, before)
 end
 if expectationFails(from, prevUser) then return {-2} end
 
@@ -55,8 +57,9 @@ if measure then return {-4, measure, value, limit} end
 
 if expiresAt <= now then
   redis.call('DEL', from)
-  return deletedReply(prevUser, before)
+  return deletedReply(from, to, prevUser, before)
 end
+local ended = enlistInline(from, to, prevUser)
 if keepData then
   redis.call('RENAME', from, to)
   redis.call('HDEL', to, '$ev')
@@ -71,4 +74,4 @@ end
 local counters = applyFields(to, nSet, nRemove, nIncr, setAt, removeAt, incrAt)
 local expiresText = writeMetadata(to)
 local after = membershipsAfter(to, before, pending, not keepData)
-return writtenReply(to, prevUser, {{}, before or {}, after, expiresText}, counters)
+return writtenReply(from, to, prevUser, {{}, before or {}, after, expiresText}, counters, ended)

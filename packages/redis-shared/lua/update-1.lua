@@ -5,14 +5,16 @@
 --          a change with a new lifetime sets its expiry, see include/change.lua);
 --          with specs, memberships are recomputed from the stored fields after the write when the
 --          write touched an indexed field (or $i is missing), and kept in $i; the write id joins $w
--- Returns  {1, previousUserId or "", {added, removed, current, expiresAt}, stored, field, value, ...}
+--          with ARGV[19], the user-sessions, index and limit steps run here (see include/change.lua)
+-- Returns  {1, previousUserId or "", {added, removed, current, expiresAt}, stored, ended, field, value, ...}
 --                      written (see include/change.lua): counters after the write; added/removed:
 --                      memberships gained/lost; current: every membership when the expiry moved
---                      (the caller re-scores them), else empty; stored: the times kept
---          {1, previousUserId, {{}, $i, {}}, {}}  the binding lost to newer logins of that user, or
---                      the expiry passed: the session is deleted
---          {1, "", {{}, {}, $i, expiresAt}, stored, field, value, ...}  the write id is already in $w
---                      (a re-sent call): nothing written; current counters and memberships
+--                      (re-scored), else empty; stored: the times kept; ended: the ids the inline
+--                      limit step ended
+--          {1, previousUserId, {{}, $i, {}}, {}, {}}  the binding lost to newer logins of that user,
+--                      or the expiry passed: the session is deleted
+--          {1, "", {{}, {}, $i, expiresAt}, stored, {}, field, value, ...}  the write id is already in
+--                      $w (a re-sent call): nothing written; current counters and memberships
 --          {0}         no live session under KEYS[1] (missing, tombstone, foreign type, or its $x not
 --                      after ARGV[1]): nothing written
 --          {-1, field} increment of a non-integer value or out of the safe integer range: nothing written
@@ -23,6 +25,7 @@
 -- include: expiry.lua
 -- include: fields.lua
 -- include: writes.lua
+-- include: steps.lua
 -- include: change.lua
 local key = KEYS[1]
 if not isLive(key) then return {0} end
@@ -31,7 +34,7 @@ if hasWrite(key, writeId) then return resentReply(key, '', {}, before or {}) end
 local prevUser = redis.call('HGET', key, '$u') or ''
 if userOp == '+' and redis.call('HGET', key, '$ev') == binding then
   redis.call('DEL', key)
-  return deletedReply(prevUser, before)
+  return deletedReply(key, key, prevUser, before)
 end
 if expectationFails(key, prevUser) then return {-2} end
 
@@ -42,10 +45,11 @@ if measure then return {-4, measure, value, limit} end
 
 if expiresAt <= now then
   redis.call('DEL', key)
-  return deletedReply(prevUser, before)
+  return deletedReply(key, key, prevUser, before)
 end
+local ended = enlistInline(key, key, prevUser)
 local counters = applyFields(key, nSet, nRemove, nIncr, setAt, removeAt, incrAt)
 local expiresText, moved = writeMetadata(key)
 local after = membershipsAfter(key, before, pending, false)
 local old = before or {}
-return writtenReply(key, prevUser, {without(after, old), without(old, after), moved and after or {}, expiresText}, counters)
+return writtenReply(key, key, prevUser, {without(after, old), without(old, after), moved and after or {}, expiresText}, counters, ended)

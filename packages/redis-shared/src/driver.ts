@@ -2,11 +2,14 @@
  * The shared `SessionDriver` implementation on the client port. The data layout (keys, hash fields,
  * write ids, tombstones) is described once, in this package's README ("Data layout").
  *
- * Flow of a write: the user-sessions step (user-1) before the session script, so a live session is
- * never missing from its user sessions; the session script (create-1, update-1, rotate-2), which
- * answers the times the store kept, the counters and the index memberships that changed; then, in
- * parallel, the per-user limit (user-1 then end-1 for each session beyond it) and the index steps
- * (enlist-1 and ZREM, each index key alone: its own slot on a cluster).
+ * Flow of a write on a standalone or Sentinel server (`port.oneServer`): one session script
+ * (create-1, update-1, rotate-2) that also runs the user-sessions, index and per-user limit steps
+ * (lua/include/steps.lua), atomically: one round trip. On a Cluster, where those keys live in other
+ * slots: the user-sessions step (user-1) awaited before the session script, so a live session is
+ * never missing from its user sessions; the session script, which answers the times the store kept,
+ * the counters and the index memberships that changed; then, in parallel, the per-user limit (user-1
+ * then end-1 for each session beyond it) and the index steps (enlist-1 and ZREM, each index key
+ * alone: its own slot).
  */
 import { randomBytes } from "node:crypto";
 import { SessionError } from "@sess/core";
@@ -126,12 +129,22 @@ export function newWriteId(): string {
 }
 
 /** The ARGV of update-1 and rotate-2 before their tail (lua/include/change.lua), for one attempt. */
-interface ChangeArgv {
+interface ChangeArgv extends StepArgv {
   userId: string;
   score: string;
   expectedAbsolute: string;
   expectedUser: string;
   writeId: string;
+  previousUserKey: string;
+  endOthers: string;
+}
+
+/** The ARGV that has a session script run the steps inline (lua/include/steps.lua); all "" for none. */
+interface StepArgv {
+  base: string;
+  userKey: string;
+  maxSessions: string;
+  tombstoneMs: string;
 }
 
 function changeArgv(change: SessionChange, now: number, keepData: boolean, attempt: ChangeArgv) {
@@ -175,6 +188,8 @@ function specArgs(indexes: readonly IndexSpec[] | undefined): string[] {
 
 export function createRedisDriver(port: RedisPort, options: RedisDriverOptions = {}): SessionDriver {
   const keys = createKeySchema(options.prefix);
+  /** One server holds every key: the session scripts run the user-sessions, index and limit steps. */
+  const inline = port.oneServer === true;
   let closed = false;
 
   /** Checks the driver can send now; returns the time the call is judged at (the caller's `now`, else the clock). */
@@ -198,9 +213,8 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
     scriptKeys: Parameters<typeof invoke<S>>[2],
     argv: Parameters<typeof invoke<S>>[3],
     tail: readonly string[] = [],
-    evalOnly = false,
   ): Promise<unknown> {
-    return call(operation, () => invoke(port, spec, scriptKeys, argv, tail, evalOnly));
+    return call(operation, () => invoke(port, spec, scriptKeys, argv, tail));
   }
 
   /** Reads `$a` and `$u`; null when no live session. WRONGTYPE counts as no session. */
@@ -218,34 +232,30 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
   }
 
   /** User-sessions step of a binding, before its write: the id joins the user's sessions (nobody is ended yet). */
-  async function enlistUser(operation: string, now: number, userId: string, id: string, score: number | string, evalOnly = false): Promise<void> {
+  async function enlistUser(operation: string, now: number, userId: string, id: string, score: number | string): Promise<void> {
     const argv = { now: String(now), id, score: String(score), maxSessions: "" };
-    await run(operation, SCRIPTS.user, { userSessions: keys.user(userId) }, argv, [], evalOnly);
+    await run(operation, SCRIPTS.user, { userSessions: keys.user(userId) }, argv);
   }
 
   /**
-   * Runs `write` after the user-sessions step of `userId` (none when null). On an ordered port (one
-   * connection, standalone or Sentinel) both are sent back to back, one round trip: Redis runs them
-   * in that order (the step by EVAL, so no NOSCRIPT retry can come after the write). On a Cluster
-   * the step is awaited first. Either way the write never runs unless the step was sent first, and a
-   * step that failed is sent once more before the write's outcome is used.
+   * Runs `write` after the user-sessions step of `userId` (none when null). Inline, the session
+   * script adds the id itself, atomically with the write. On a Cluster the step is awaited first:
+   * the write never runs unless the id is in its user sessions.
    */
   async function afterEnlisting<T>(operation: string, now: number, userId: string | null, id: string, score: string, write: () => Promise<T>): Promise<T> {
-    if (userId === null) return write();
-    if (!port.ordered) {
-      await enlistUser(operation, now, userId, id, score);
-      return write();
-    }
-    const enlisted = enlistUser(operation, now, userId, id, score, true).then(
-      () => true,
-      () => false,
-    );
-    const written = write();
-    if (!(await enlisted)) {
-      await written.catch(() => undefined);
-      await enlistUser(operation, now, userId, id, score);
-    }
-    return written;
+    if (userId !== null && !inline) await enlistUser(operation, now, userId, id, score);
+    return write();
+  }
+
+  /** The ARGV that has a session script run the steps of a write bound to `user` (none when not inline). */
+  function stepArgv(user: UserBinding | null | undefined, userId: string | null): StepArgv {
+    if (!inline) return { base: "", userKey: "", maxSessions: "", tombstoneMs: "" };
+    return {
+      base: keys.base,
+      userKey: userId === null ? "" : keys.user(userId),
+      maxSessions: user?.maxSessions === undefined ? "" : String(user.maxSessions),
+      tombstoneMs: String(TOMBSTONE_MS),
+    };
   }
 
   /**
@@ -343,14 +353,18 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
         if (score === "") score = current.a;
         if (binding === undefined) user = current.u === "" ? null : current.u;
       }
-      // The new id of a rotation that wrote nothing is in no session: out of the user sessions again.
-      const withdraw = () => (moving && user !== null ? unenlistUser(operation, user, [toId]) : undefined);
+      // The new id of a rotation that wrote nothing is in no session: out of the user sessions again
+      // (inline, it never joined them).
+      const withdraw = () => (moving && user !== null && !inline ? unenlistUser(operation, user, [toId]) : undefined);
       const argv = changeArgv(change, now, keepData, {
         userId: user ?? "",
         score: user === null ? "" : score,
         expectedAbsolute: expected.a,
         expectedUser: expected.u,
         writeId,
+        ...stepArgv(binding, user),
+        previousUserKey: inline && expected.u !== "" ? keys.user(expected.u) : "",
+        endOthers: inline && change.endOtherSessions === true ? "1" : "",
       });
       const reply = await afterEnlisting(operation, now, user, toId, score, () => run(operation, spec, scriptKeys, argv, tail));
       let outcome: WriteOutcome;
@@ -371,10 +385,12 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
       const previous = outcome.previousUserId;
       const finalUser = binding === undefined ? previous : binding === null ? null : binding.userId;
       const stored = outcome.stored;
+      // Inline, the script took the old id out of the user sessions it was given (the expected user's).
+      const leftUser = inline && expected.u !== "" && previous === expected.u;
       const [, , ended] = await Promise.all([
-        previous !== null && (moving || previous !== finalUser || stored === null) ? unenlistUser(operation, previous, [fromId]) : undefined,
-        relist(operation, now, fromId, toId, outcome.memberships.expiresAt ?? change.expiresAt, outcome.memberships),
-        binding && stored !== null ? enforce(operation, now, binding.userId, toId, binding.maxSessions) : [],
+        previous !== null && !leftUser && (moving || previous !== finalUser || stored === null) ? unenlistUser(operation, previous, [fromId]) : undefined,
+        inline ? undefined : relist(operation, now, fromId, toId, outcome.memberships.expiresAt ?? change.expiresAt, outcome.memberships),
+        inline ? outcome.ended : binding && stored !== null ? enforce(operation, now, binding.userId, toId, binding.maxSessions) : [],
       ]);
       return { ...(stored ?? sentTimes(change, score || expected.a)), counters: outcome.counters, ended };
     }
@@ -383,6 +399,8 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
 
   return {
     name: port.name,
+    // One server: update-1 and rotate-2 end the user's other sessions inline (regenerate({ endOtherSessions: true })).
+    endsOtherSessions: inline,
 
     async load(id, at) {
       const now = begin("load", at);
@@ -415,6 +433,7 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
         userId: user ? user.userId : "",
         score: user ? score : "",
         writeId: newWriteId(),
+        ...stepArgv(user, user ? user.userId : null),
         nSpecs: String(specs.length / 3),
       };
       const outcome = createOutcome(
@@ -422,10 +441,12 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
           run("create", SCRIPTS.create, { session: keys.session(id) }, argv, tail),
         ),
       );
-      const [, ended] = await Promise.all([
-        relist("create", now, id, id, session.expiresAt, { added: outcome.memberships, removed: [], current: [] }),
-        user ? (outcome.created ? enforce("create", now, user.userId, id, user.maxSessions) : unenlistUser("create", user.userId, [id])) : [],
-      ]);
+      const [, ended] = inline
+        ? [undefined, outcome.ended]
+        : await Promise.all([
+            relist("create", now, id, id, session.expiresAt, { added: outcome.memberships, removed: [], current: [] }),
+            user ? (outcome.created ? enforce("create", now, user.userId, id, user.maxSessions) : unenlistUser("create", user.userId, [id])) : [],
+          ]);
       if (!outcome.created) return null;
       return {
         expiresAt: session.expiresAt,

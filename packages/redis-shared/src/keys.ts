@@ -9,15 +9,21 @@ import { createHash } from "node:crypto";
 import { SessionError, TAG_LENGTH, tagOf } from "@sess/core";
 
 /** Schema version segment: bumped when the layout of keys or fields changes incompatibly. */
-export const SCHEMA_VERSION = "v1";
+export const SCHEMA_VERSION = "v2";
 export const DEFAULT_PREFIX = "sess";
 
 export interface KeySchema {
   readonly prefix: string;
+  /** "<prefix>:<schema version>": what every key starts with (the scripts build session and index keys from it). */
+  readonly base: string;
   session(id: string): string;
   /** The sorted set of the user's sessions. */
   user(userId: string): string;
-  /** The sorted set listing the sessions under value `value` of the declared index `name`. */
+  /**
+   * The sorted set listing the sessions under value `value` of the declared index `name`. Its tag is
+   * the hex SHA-1 of the membership: a Lua script can build it (`redis.sha1hex`), so a standalone
+   * server keeps the index in the session script itself. Not a secret, only a spread over slots.
+   */
   index(name: string, value: string): string;
 }
 
@@ -38,6 +44,7 @@ export function createKeySchema(prefix: string = DEFAULT_PREFIX): KeySchema {
   const base = `${validatePrefix(prefix)}:${SCHEMA_VERSION}`;
   return {
     prefix,
+    base,
     session(id) {
       return `${base}:s:{${tagOf(id)}}${id.slice(TAG_LENGTH)}`;
     },
@@ -45,7 +52,7 @@ export function createKeySchema(prefix: string = DEFAULT_PREFIX): KeySchema {
       return `${base}:u:{${createHash("sha256").update(userId).digest("base64url")}}`;
     },
     index(name, value) {
-      return `${base}:x:{${createHash("sha256").update(`${name}\0${value}`).digest("base64url")}}`;
+      return `${base}:x:{${createHash("sha1").update(`${name}\0${value}`).digest("hex")}}`;
     },
   };
 }

@@ -16,11 +16,11 @@ export interface RedisPort {
   /** The client's last connection error while not ready (connection.ts), or null. */
   lastError?(): unknown;
   /**
-   * True when every command goes over one connection to one server, executed in the order sent
-   * (a standalone or Sentinel client): the driver may then send a step and the write that relies
-   * on it without waiting in between. False for a Cluster (keys of different slots, several nodes).
+   * True when one server holds every key (a standalone or Sentinel client): a script may then touch
+   * keys it builds itself, and the session scripts run the user-sessions, index and limit steps
+   * inline (lua/include/steps.lua). False for a Cluster (keys of different slots, several nodes).
    */
-  readonly ordered?: boolean;
+  readonly oneServer?: boolean;
   /** EVALSHA; the promise rejects with the server's error (NOSCRIPT included). */
   evalsha(sha1: string, keys: string[], args: string[]): Promise<unknown>;
   /** EVAL with the full script text. */

@@ -28,7 +28,15 @@ export interface StoredTimes {
 }
 
 export type WriteOutcome =
-  | { kind: "written"; previousUserId: string | null; memberships: MembershipChange; stored: StoredTimes | null; counters: Counters }
+  | {
+      kind: "written";
+      previousUserId: string | null;
+      memberships: MembershipChange;
+      stored: StoredTimes | null;
+      counters: Counters;
+      /** The ids the script's inline limit step ended (none when the caller runs the steps). */
+      ended: string[];
+    }
   | { kind: "missing" }
   | { kind: "retry" }
   | { kind: "taken" };
@@ -43,7 +51,8 @@ const WRITE_CODES: Record<number, (reply: unknown[], operation: string) => Write
     previousUserId: text(reply[1]) || null,
     memberships: membershipChangeOf(reply[2]),
     stored: storedTimesOf(reply[3]),
-    counters: countersOf(reply.slice(4)),
+    ended: textsOf(reply[4]),
+    counters: countersOf(reply.slice(5)),
   }),
   0: () => ({ kind: "missing" }),
   [-1]: (reply, operation) => {
@@ -73,13 +82,13 @@ export function writeOutcome(reply: unknown, operation: string): WriteOutcome {
 }
 
 /**
- * create-1: {1, memberships} created (or accepted and already over, with none; or created earlier by
- * this same call, re-sent: the stored memberships), {0} refused.
+ * create-1: {1, memberships, ended} created (or accepted and already over, with none; or created
+ * earlier by this same call, re-sent: the stored memberships), {0} refused.
  */
-export function createOutcome(reply: unknown): { created: boolean; memberships: string[] } {
+export function createOutcome(reply: unknown): { created: boolean; memberships: string[]; ended: string[] } {
   const code = Array.isArray(reply) ? integer(reply[0]) : NaN;
   if (!Array.isArray(reply) || (code !== 1 && code !== 0)) throw unexpected("create", reply);
-  return { created: code === 1, memberships: textsOf(reply[1]) };
+  return { created: code === 1, memberships: textsOf(reply[1]), ended: textsOf(reply[2]) };
 }
 
 /** destroy-1: {1, userId or "", $i} deleted, {0} nothing there. */

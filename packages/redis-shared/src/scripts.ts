@@ -26,7 +26,11 @@ function spec<const K extends string, const A extends string>(
   return { script, keys, argv };
 }
 
-/** The ARGV layout update-1 and rotate-2 share (lua/include/change.lua); the field and spec tail follows. */
+/**
+ * The ARGV layout update-1 and rotate-2 share (lua/include/change.lua); the field and spec tail
+ * follows. `base` (with `userKey`, `previousUserKey`, `maxSessions`, `tombstoneMs`, `endOthers`) asks the script to
+ * run the user-sessions, index and limit steps itself (lua/include/steps.lua); "" leaves them to the caller.
+ */
 const CHANGE_ARGV = [
   "now",
   "expiresAt",
@@ -46,11 +50,17 @@ const CHANGE_ARGV = [
   "nSpecs",
   "maxFields",
   "maxBytes",
+  "base",
+  "userKey",
+  "previousUserKey",
+  "maxSessions",
+  "tombstoneMs",
+  "endOthers",
 ] as const;
 
 export const SCRIPTS = {
   /** Tail: nSpecs index spec triples, then field/value pairs (metadata and user fields). */
-  create: spec(scripts.create, ["session"], ["now", "expiresAt", "userId", "score", "writeId", "nSpecs"]),
+  create: spec(scripts.create, ["session"], ["now", "expiresAt", "userId", "score", "writeId", "base", "userKey", "maxSessions", "tombstoneMs", "nSpecs"]),
   /** Tail: set pairs, remove names, increment pairs, spec triples. */
   update: spec(scripts.update, ["session"], CHANGE_ARGV),
   /** Tail: as update. */
@@ -85,19 +95,14 @@ export function scriptArguments<S extends ScriptSpec<string, string>>(
   return { keys: keyList, args };
 }
 
-/**
- * Runs `s` with named KEYS and ARGV (plus its variable tail). `evalOnly` sends EVAL with the text
- * (no EVALSHA first): a step that must run before a command sent right after it, since a NOSCRIPT
- * answer and its EVAL retry would come too late.
- */
+/** Runs `s` with named KEYS and ARGV (plus its variable tail), by EVALSHA with the EVAL fallback on NOSCRIPT. */
 export function invoke<S extends ScriptSpec<string, string>>(
   port: ScriptPort,
   s: S,
   keys: Record<KeysOf<S>, string>,
   argv: Record<ArgvOf<S>, string>,
   tail: readonly string[] = [],
-  evalOnly = false,
 ): Promise<unknown> {
   const call = scriptArguments(s, keys, argv, tail);
-  return evalOnly ? port.eval(s.script.source, call.keys, call.args) : runScript(port, s.script, call.keys, call.args);
+  return runScript(port, s.script, call.keys, call.args);
 }

@@ -12,7 +12,7 @@ function hashTagOf(key: string): string {
 describe("createKeySchema", () => {
   it("uses the prefix sess and a schema version segment by default", () => {
     const id = sessionIdOf(newToken());
-    expect(createKeySchema().session(id).startsWith("sess:v1:s:")).toBe(true);
+    expect(createKeySchema().session(id).startsWith("sess:v2:s:")).toBe(true);
   });
 
   it("gives a session's old and new ids the same hash tag (the session's tag)", () => {
@@ -28,7 +28,7 @@ describe("createKeySchema", () => {
     const token = newToken();
     const key = createKeySchema("app").session(sessionIdOf(token));
     const digest = createHash("sha256").update(token).digest("base64url");
-    expect(key).toBe(`app:v1:s:{${token.slice(0, 8)}}${digest}`);
+    expect(key).toBe(`app:v2:s:{${token.slice(0, 8)}}${digest}`);
     const secret = token.slice(8);
     for (let at = 0; at + 8 <= secret.length; at += 1) expect(key).not.toContain(secret.slice(at, at + 8));
   });
@@ -42,9 +42,15 @@ describe("createKeySchema", () => {
     expect(keys.user("bob@example.com")).not.toBe(key);
   });
 
+  it("builds an index entry key from the hex SHA-1 of the membership, as a Lua script can (redis.sha1hex)", () => {
+    const digest = createHash("sha1").update("tenant\0\"acme\"").digest("hex");
+    expect(createKeySchema("app").index("tenant", '"acme"')).toBe(`app:v2:x:{${digest}}`);
+    expect(createKeySchema("app").base).toBe("app:v2");
+  });
+
   it("keeps glob characters of a prefix as plain characters", () => {
     const id = sessionIdOf(newToken());
-    expect(createKeySchema("a*b?[c]\\").session(id).startsWith("a*b?[c]\\:v1:s:")).toBe(true);
+    expect(createKeySchema("a*b?[c]\\").session(id).startsWith("a*b?[c]\\:v2:s:")).toBe(true);
   });
 
   it.each(["", "a{b", "a}b"])("rejects the prefix %j with CONFIG_INVALID naming the option", (prefix) => {

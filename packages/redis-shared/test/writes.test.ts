@@ -38,7 +38,7 @@ const SPECS: IndexSpec[] = [
   { name: "cartSku", fieldPrefix: "cart:" },
 ];
 
-function setup() {
+function setup(oneServer = false) {
   const prefix = `w${Math.random().toString(36).slice(2, 10)}`;
   const keys = createKeySchema(prefix);
   const byHash = new Map<string, ScriptName>(Object.entries(scripts).map(([name, script]) => [script.sha1, name as ScriptName]));
@@ -47,6 +47,7 @@ function setup() {
   let afterRead: (() => Promise<void>) | undefined;
   const port: RedisPort = {
     name: "test",
+    oneServer,
     isReady: () => client.status === "ready",
     describeState: () => client.status,
     async evalsha(sha1, scriptKeys, args) {
@@ -126,127 +127,133 @@ function change(overrides: Partial<SessionChange> = {}): SessionChange {
 /** The times a write reply carries ($x, $s, $a, $t or ""). */
 const storedTimes = [expect.stringMatching(/^\d+$/), expect.stringMatching(/^\d+$/), expect.stringMatching(/^\d+$/), ""];
 
-describe("update-1 with a write id", () => {
-  it("applies an increment once when the same call runs twice, and answers the counters of that single run", async () => {
-    const { driver, keys, resendNext, last } = setup();
-    const id = sessionIdOf(newToken());
-    await driver.create(id, session({ fields: { n: "0" } }));
-    resendNext("update");
-    expect((await driver.update(id, change({ set: { note: '"x"' }, increment: { n: 1 } })))?.counters).toEqual({ n: 1 });
-    expect((await driver.load(id))?.fields).toEqual({ n: "1", note: '"x"' });
-    const writeId = last("update").args[writeIdIndex("update")]!;
-    expect(writeId).toMatch(/^[A-Za-z0-9_-]{8}$/); // 48 random bits
-    expect((await client.hget(keys.session(id), "$w"))?.slice(-8)).toBe(writeId);
+// Each group runs with the steps run by the driver (as on a Cluster) and inline in the session script.
+describe.each([
+  { steps: "run by the driver", oneServer: false },
+  { steps: "inline", oneServer: true },
+])("steps $steps", ({ oneServer }) => {
+  describe("update-1 with a write id", () => {
+    it("applies an increment once when the same call runs twice, and answers the counters of that single run", async () => {
+      const { driver, keys, resendNext, last } = setup(oneServer);
+      const id = sessionIdOf(newToken());
+      await driver.create(id, session({ fields: { n: "0" } }));
+      resendNext("update");
+      expect((await driver.update(id, change({ set: { note: '"x"' }, increment: { n: 1 } })))?.counters).toEqual({ n: 1 });
+      expect((await driver.load(id))?.fields).toEqual({ n: "1", note: '"x"' });
+      const writeId = last("update").args[writeIdIndex("update")]!;
+      expect(writeId).toMatch(/^[A-Za-z0-9_-]{8}$/); // 48 random bits
+      expect((await client.hget(keys.session(id), "$w"))?.slice(-8)).toBe(writeId);
+    });
+
+    it("answers a re-sent call with the current values, writes nothing, and applies again under another write id", async () => {
+      const { driver, keys, last, replay } = setup(oneServer);
+      const id = sessionIdOf(newToken());
+      await driver.create(id, session({ fields: { n: "0" } }));
+      expect((await driver.update(id, change({ increment: { n: 1 } })))?.counters).toEqual({ n: 1 });
+      const first = last("update");
+      expect((await driver.update(id, change({ increment: { n: 10 } })))?.counters).toEqual({ n: 11 });
+      const before = await client.hgetall(keys.session(id));
+      // The first call, re-sent late: nothing written, the counter as it is now.
+      const duplicate = (await replay(first)) as unknown[];
+      expect(duplicate.slice(0, 2)).toEqual([1, ""]);
+      expect(duplicate.slice(4)).toEqual([[], "n", "11"]);
+      expect(await client.hgetall(keys.session(id))).toEqual(before);
+      // The same arguments under a new write id are a new write.
+      const again = (await replay(first, "another-id-1")) as unknown[];
+      expect(again.slice(4)).toEqual([[], "n", "12"]); // counters are answered as the stored text
+      expect((await driver.load(id))?.fields.n).toBe("12");
+    });
+
+    it("lists the session under its current memberships and changes none when a re-sent call finds its id", async () => {
+      const { driver, keys, resendNext } = setup(oneServer);
+      const id = sessionIdOf(newToken());
+      await driver.create(id, session({ fields: { tenant: '"acme"' } }));
+      resendNext("update");
+      expect((await driver.update(id, change({ set: { "cart:mug": "1" }, remove: ["tenant"] })))?.counters).toEqual({});
+      expect(await driver.countIndex("cartSku", "mug")).toBe(1);
+      expect((await driver.findIndex("cartSku", "mug", { offset: 0, limit: 10 })).sessions.map((s) => s.id)).toEqual([id]);
+      // Not unlisted from "acme" (the lost first reply said so), but a listing checks the session's own memberships.
+      expect((await driver.findIndex("tenant", '"acme"', { offset: 0, limit: 10 })).sessions).toEqual([]);
+      expect(JSON.parse((await client.hget(keys.session(id), "$i"))!)).toEqual(["cartSku\0mug"]);
+    });
+
+    it("keeps the last 8 write ids, newest last", async () => {
+      const { driver, keys, sent, replay } = setup(oneServer);
+      const id = sessionIdOf(newToken());
+      await driver.create(id, session({ fields: { n: "0" } }));
+      for (let i = 0; i < 10; i++) await driver.update(id, change({ increment: { n: 1 } }));
+      const updates = sent.filter((s) => s.script === "update");
+      const ids = updates.map((s) => s.args[writeIdIndex("update")]!);
+      expect(new Set(ids).size).toBe(10);
+      const kept = await client.hget(keys.session(id), "$w");
+      expect(kept).toBe(ids.slice(-8).join(""));
+      expect(Buffer.byteLength(kept!)).toBeLessThanOrEqual(64); // one listpack value (hash-max-listpack-value 64)
+      // Within the window a re-sent call is a no-op; the oldest ids are forgotten.
+      await replay(updates[2]!);
+      expect((await driver.load(id))?.fields.n).toBe("10");
+      await replay(updates[0]!);
+      expect((await driver.load(id))?.fields.n).toBe("11");
+    });
   });
 
-  it("answers a re-sent call with the current values, writes nothing, and applies again under another write id", async () => {
-    const { driver, keys, last, replay } = setup();
-    const id = sessionIdOf(newToken());
-    await driver.create(id, session({ fields: { n: "0" } }));
-    expect((await driver.update(id, change({ increment: { n: 1 } })))?.counters).toEqual({ n: 1 });
-    const first = last("update");
-    expect((await driver.update(id, change({ increment: { n: 10 } })))?.counters).toEqual({ n: 11 });
-    const before = await client.hgetall(keys.session(id));
-    // The first call, re-sent late: nothing written, the counter as it is now.
-    const duplicate = (await replay(first)) as unknown[];
-    expect(duplicate.slice(0, 2)).toEqual([1, ""]);
-    expect(duplicate.slice(4)).toEqual(["n", "11"]);
-    expect(await client.hgetall(keys.session(id))).toEqual(before);
-    // The same arguments under a new write id are a new write.
-    const again = (await replay(first, "another-id-1")) as unknown[];
-    expect(again.slice(4)).toEqual(["n", "12"]); // counters are answered as the stored text
-    expect((await driver.load(id))?.fields.n).toBe("12");
+  describe("create-1 with a write id", () => {
+    it("answers created (not refused) when the same call runs twice, and lists the session once", async () => {
+      const { driver, keys, resendNext, last, replay } = setup(oneServer);
+      const id = sessionIdOf(newToken());
+      resendNext("create");
+      expect(await driver.create(id, session({ fields: { tenant: '"acme"', n: "5" }, user: { userId: "ada" } }))).not.toBeNull();
+      expect(last("create").reply).toEqual([1, ["tenant\0\"acme\""], []]);
+      expect((await driver.load(id))?.fields).toEqual({ tenant: '"acme"', n: "5" });
+      expect(await driver.countIndex("tenant", '"acme"')).toBe(1);
+      expect((await driver.listUserSessions("ada")).map((s) => s.id)).toEqual([id]);
+      expect(await client.hget(keys.session(id), "$w")).toBe(last("create").args[writeIdIndex("create")]);
+      // Another create call (another write id) under the same id is still refused.
+      expect(await replay(last("create"), "another-id-2")).toEqual([0]);
+      expect(await driver.create(id, session())).toBeNull();
+    });
   });
 
-  it("lists the session under its current memberships and changes none when a re-sent call finds its id", async () => {
-    const { driver, keys, resendNext } = setup();
-    const id = sessionIdOf(newToken());
-    await driver.create(id, session({ fields: { tenant: '"acme"' } }));
-    resendNext("update");
-    expect((await driver.update(id, change({ set: { "cart:mug": "1" }, remove: ["tenant"] })))?.counters).toEqual({});
-    expect(await driver.countIndex("cartSku", "mug")).toBe(1);
-    expect((await driver.findIndex("cartSku", "mug", { offset: 0, limit: 10 })).sessions.map((s) => s.id)).toEqual([id]);
-    // Not unlisted from "acme" (the lost first reply said so), but a listing checks the session's own memberships.
-    expect((await driver.findIndex("tenant", '"acme"', { offset: 0, limit: 10 })).sessions).toEqual([]);
-    expect(JSON.parse((await client.hget(keys.session(id), "$i"))!)).toEqual(["cartSku\0mug"]);
-  });
+  describe("rotate-2 with a write id", () => {
+    it("answers rotated with the counters when the same call runs twice, and the user and index entries follow the new id", async () => {
+      const { driver, keys, resendNext, last } = setup(oneServer);
+      const userId = `u${Math.random()}`;
+      const id = sessionIdOf(newToken());
+      const next = sessionIdOf(newToken(tagOf(id)));
+      await driver.create(id, session({ fields: { n: "1", tenant: '"acme"' }, user: { userId } }));
+      resendNext("rotate");
+      expect((await driver.rotate(id, next, { ...change({ increment: { n: 1 } }), keepData: true }))?.counters).toEqual({ n: 2 });
+      expect(last("rotate").reply).toEqual([1, userId, [[], ["tenant\0\"acme\""], ["tenant\0\"acme\""], expect.any(String)], storedTimes, [], "n", "2"]);
+      expect(await driver.load(id)).toBeNull();
+      expect((await driver.load(next))?.fields).toEqual({ n: "2", tenant: '"acme"' });
+      expect(await client.exists(keys.session(id))).toBe(0);
+      expect((await driver.listUserSessions(userId)).map((s) => s.id)).toEqual([next]);
+      expect((await driver.findIndex("tenant", '"acme"', { offset: 0, limit: 10 })).sessions.map((s) => s.id)).toEqual([next]);
+      expect(await client.zrange(keys.index("tenant", '"acme"'), "0", "-1")).toEqual([next]);
+    });
 
-  it("keeps the last 8 write ids, newest last", async () => {
-    const { driver, keys, sent, replay } = setup();
-    const id = sessionIdOf(newToken());
-    await driver.create(id, session({ fields: { n: "0" } }));
-    for (let i = 0; i < 10; i++) await driver.update(id, change({ increment: { n: 1 } }));
-    const updates = sent.filter((s) => s.script === "update");
-    const ids = updates.map((s) => s.args[writeIdIndex("update")]!);
-    expect(new Set(ids).size).toBe(10);
-    const kept = await client.hget(keys.session(id), "$w");
-    expect(kept).toBe(ids.slice(-8).join(""));
-    expect(Buffer.byteLength(kept!)).toBeLessThanOrEqual(64); // one listpack value (hash-max-listpack-value 64)
-    // Within the window a re-sent call is a no-op; the oldest ids are forgotten.
-    await replay(updates[2]!);
-    expect((await driver.load(id))?.fields.n).toBe("10");
-    await replay(updates[0]!);
-    expect((await driver.load(id))?.fields.n).toBe("11");
-  });
-});
+    it("still refuses a rotation under another write id once the old id is gone", async () => {
+      const { driver, last, replay } = setup(oneServer);
+      const id = sessionIdOf(newToken());
+      const next = sessionIdOf(newToken(tagOf(id)));
+      await driver.create(id, session({ fields: { n: "1" } }));
+      expect((await driver.rotate(id, next, { ...change({ increment: { n: 1 } }), keepData: false }))?.counters).toEqual({ n: 1 });
+      expect(await replay(last("rotate"))).toEqual([1, "", [[], [], [], expect.any(String)], storedTimes, [], "n", "1"]);
+      expect(await replay(last("rotate"), "another-id-3")).toEqual([-3]);
+      expect((await driver.load(next))?.fields).toEqual({ n: "1" });
+    });
 
-describe("create-1 with a write id", () => {
-  it("answers created (not refused) when the same call runs twice, and lists the session once", async () => {
-    const { driver, keys, resendNext, last, replay } = setup();
-    const id = sessionIdOf(newToken());
-    resendNext("create");
-    expect(await driver.create(id, session({ fields: { tenant: '"acme"', n: "5" }, user: { userId: "ada" } }))).not.toBeNull();
-    expect(last("create").reply).toEqual([1, ["tenant\0\"acme\""]]);
-    expect((await driver.load(id))?.fields).toEqual({ tenant: '"acme"', n: "5" });
-    expect(await driver.countIndex("tenant", '"acme"')).toBe(1);
-    expect((await driver.listUserSessions("ada")).map((s) => s.id)).toEqual([id]);
-    expect(await client.hget(keys.session(id), "$w")).toBe(last("create").args[writeIdIndex("create")]);
-    // Another create call (another write id) under the same id is still refused.
-    expect(await replay(last("create"), "another-id-2")).toEqual([0]);
-    expect(await driver.create(id, session())).toBeNull();
-  });
-});
-
-describe("rotate-2 with a write id", () => {
-  it("answers rotated with the counters when the same call runs twice, and the user and index entries follow the new id", async () => {
-    const { driver, keys, resendNext, last } = setup();
-    const userId = `u${Math.random()}`;
-    const id = sessionIdOf(newToken());
-    const next = sessionIdOf(newToken(tagOf(id)));
-    await driver.create(id, session({ fields: { n: "1", tenant: '"acme"' }, user: { userId } }));
-    resendNext("rotate");
-    expect((await driver.rotate(id, next, { ...change({ increment: { n: 1 } }), keepData: true }))?.counters).toEqual({ n: 2 });
-    expect(last("rotate").reply).toEqual([1, userId, [[], ["tenant\0\"acme\""], ["tenant\0\"acme\""], expect.any(String)], storedTimes, "n", "2"]);
-    expect(await driver.load(id)).toBeNull();
-    expect((await driver.load(next))?.fields).toEqual({ n: "2", tenant: '"acme"' });
-    expect(await client.exists(keys.session(id))).toBe(0);
-    expect((await driver.listUserSessions(userId)).map((s) => s.id)).toEqual([next]);
-    expect((await driver.findIndex("tenant", '"acme"', { offset: 0, limit: 10 })).sessions.map((s) => s.id)).toEqual([next]);
-    expect(await client.zrange(keys.index("tenant", '"acme"'), "0", "-1")).toEqual([next]);
-  });
-
-  it("still refuses a rotation under another write id once the old id is gone", async () => {
-    const { driver, last, replay } = setup();
-    const id = sessionIdOf(newToken());
-    const next = sessionIdOf(newToken(tagOf(id)));
-    await driver.create(id, session({ fields: { n: "1" } }));
-    expect((await driver.rotate(id, next, { ...change({ increment: { n: 1 } }), keepData: false }))?.counters).toEqual({ n: 1 });
-    expect(await replay(last("rotate"))).toEqual([1, "", [[], [], [], expect.any(String)], storedTimes, "n", "1"]);
-    expect(await replay(last("rotate"), "another-id-3")).toEqual([-3]);
-    expect((await driver.load(next))?.fields).toEqual({ n: "1" });
-  });
-
-  it("sends the same write id with every attempt of one call (binding-expectation retry)", async () => {
-    const { driver, keys, sent, onNextRead } = setup();
-    const userId = `u${Math.random()}`;
-    const id = sessionIdOf(newToken());
-    const next = sessionIdOf(newToken(tagOf(id)));
-    await driver.create(id, session({ fields: { n: "0" }, user: { userId } }));
-    // A concurrent login moves the absolute deadline between the driver's read and its write.
-    onNextRead(() => client.hset(keys.session(id), "$a", String(Date.now() + 7_200_000)).then(() => undefined));
-    expect((await driver.rotate(id, next, { ...change({ increment: { n: 1 } }), keepData: true }))?.counters).toEqual({ n: 1 });
-    const attempts = sent.filter((s) => s.script === "rotate");
-    expect(attempts.map((s) => (s.reply as unknown[])[0])).toEqual([-2, 1]);
-    expect(attempts[0]!.args[writeIdIndex("rotate")]).toBe(attempts[1]!.args[writeIdIndex("rotate")]);
+    it("sends the same write id with every attempt of one call (binding-expectation retry)", async () => {
+      const { driver, keys, sent, onNextRead } = setup(oneServer);
+      const userId = `u${Math.random()}`;
+      const id = sessionIdOf(newToken());
+      const next = sessionIdOf(newToken(tagOf(id)));
+      await driver.create(id, session({ fields: { n: "0" }, user: { userId } }));
+      // A concurrent login moves the absolute deadline between the driver's read and its write.
+      onNextRead(() => client.hset(keys.session(id), "$a", String(Date.now() + 7_200_000)).then(() => undefined));
+      expect((await driver.rotate(id, next, { ...change({ increment: { n: 1 } }), keepData: true }))?.counters).toEqual({ n: 1 });
+      const attempts = sent.filter((s) => s.script === "rotate");
+      expect(attempts.map((s) => (s.reply as unknown[])[0])).toEqual([-2, 1]);
+      expect(attempts[0]!.args[writeIdIndex("rotate")]).toBe(attempts[1]!.args[writeIdIndex("rotate")]);
+    });
   });
 });

@@ -12,17 +12,32 @@
 -- ARGV[12] keepData: "1" keeps the user fields (update-1: always), "0" starts with none
 -- ARGV[13] nSet   ARGV[14] nRemove   ARGV[15] nIncrement   ARGV[16] nSpecs
 -- ARGV[17] maxFields   ARGV[18] maxBytes: limits on the user fields after the write ("" for none; see fields.lua)
--- from ARGV[19]: nSet field/value pairs, nRemove field names, nIncrement field/delta pairs, nSpecs
+-- ARGV[19] key base for the inline steps (see steps.lua), or "" when the driver runs them itself
+-- ARGV[20] inline: the user sessions of the user the session ends up bound to (ARGV[7]), or ""
+-- ARGV[21] inline: the user sessions of ARGV[10] (the expected user), or ""
+-- ARGV[22] inline: maxSessions of a binding ("" for no limit)   ARGV[23] tombstone lifetime (ms, see end-1)
+-- ARGV[24] inline: "1" ends every other session of the user ARGV[20] lists, "" not
+-- from ARGV[25]: nSet field/value pairs, nRemove field names, nIncrement field/delta pairs, nSpecs
 --          index spec triples (see indexes.lua)
+-- Inline steps (ARGV[19] given), atomically with the write, before the reply: the kept session's id
+--          joins ARGV[20] (before anything is written: a refused step writes nothing); the old id
+--          leaves ARGV[21] when the session moved, was deleted or changed user (only when the stored
+--          user is ARGV[10]); with ARGV[24], before the write, every other session ARGV[20] lists
+--          ends (as end-1) and leaves it; the index entries follow the membership change; a
+--          binding with ARGV[22] ends the user's oldest sessions beyond it (as user-1 then end-1).
+--          A re-sent call runs none (its first run did).
 -- Replies of both scripts when written (or already written by this call):
---          {1, previousUserId or "", {added, removed, current, expiresAt}, stored, field, value, ...}
---          stored = {$x, $s, $a, $t or ""}: the times the store kept ({} when the write deleted the session)
+--          {1, previousUserId or "", {added, removed, current, expiresAt}, stored, ended, field, value, ...}
+--          stored = {$x, $s, $a, $t or ""}: the times the store kept ({} when the write deleted the session);
+--          ended = the ids the inline steps ended (ARGV[24], then the limit; {} when not inline)
 local now, expiresAt = tonumber(ARGV[1]), tonumber(ARGV[2])
 local userOp, userId, writeId = ARGV[6], ARGV[7], ARGV[11]
 local binding = userId .. '|' .. ARGV[8]
 local keepData = ARGV[12] == '1'
 local nSet, nRemove, nIncr, nSpecs = tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[15]), tonumber(ARGV[16])
-local setAt = 19
+local base, userKey, previousUserKey, maxSessions, tombstoneMs = ARGV[19], ARGV[20], ARGV[21], ARGV[22], ARGV[23]
+local endOthers = ARGV[24] == '1'
+local setAt = 25
 local removeAt = setAt + 2 * nSet
 local incrAt = removeAt + nRemove
 local specAt = incrAt + 2 * nIncr
@@ -43,7 +58,7 @@ end
 -- The reply to a call whose write id `key` already holds (a re-sent call): nothing is written;
 -- the current values of the fields to increment.
 local function resentReply(key, user, removed, current)
-  local reply = {1, user, {{}, removed, current, redis.call('HGET', key, '$x') or ARGV[2]}, storedTimes(key)}
+  local reply = {1, user, {{}, removed, current, redis.call('HGET', key, '$x') or ARGV[2]}, storedTimes(key), {}}
   for j = 0, nIncr - 1 do
     local field = ARGV[incrAt + 2 * j]
     reply[#reply + 1] = field
@@ -52,9 +67,38 @@ local function resentReply(key, user, removed, current)
   return reply
 end
 
+-- The inline steps that leave the old id behind (see above): out of its index entries (`removed`)
+-- and, when the session moved, was deleted or changed user, out of its user's sessions.
+local function leaveInline(fromKey, toKey, prevUser, removed, kept)
+  if base == '' then return end
+  local fromId = sessionIdOf(base, fromKey)
+  for _, membership in ipairs(removed) do redis.call('ZREM', indexKeyOf(base, membership), fromId) end
+  local finalUser = prevUser
+  if userOp == '+' then finalUser = userId elseif userOp == '-' then finalUser = '' end
+  if prevUser ~= '' and previousUserKey ~= '' and prevUser == ARGV[10] and (fromKey ~= toKey or not kept or finalUser ~= prevUser) then
+    redis.call('ZREM', previousUserKey, fromId)
+  end
+end
+
+-- Before the write of a session that is kept: the inline user-sessions step (the id joins them),
+-- after ending the user's other sessions when asked. Returns the ids ended.
+local function enlistInline(fromKey, toKey, prevUser)
+  if base == '' or userKey == '' then return {} end
+  local fromId, toId = sessionIdOf(base, fromKey), sessionIdOf(base, toKey)
+  local ended = {}
+  if endOthers then
+    local finalUser = prevUser
+    if userOp == '+' then finalUser = userId end
+    ended = endAllBut(base, userKey, ARGV[1], {[fromId] = true, [toId] = true}, finalUser, tombstoneMs)
+  end
+  addToUser(userKey, ARGV[1], toId, ARGV[8])
+  return ended
+end
+
 -- The reply of a write that deleted the session (expired, or its binding lost to newer logins).
-local function deletedReply(prevUser, before)
-  return {1, prevUser, {{}, before or {}, {}}, {}}
+local function deletedReply(fromKey, toKey, prevUser, before)
+  leaveInline(fromKey, toKey, prevUser, before or {}, false)
+  return {1, prevUser, {{}, before or {}, {}}, {}, {}}
 end
 
 -- Whether the expectation (ARGV[9], ARGV[10]) no longer holds for `key`.
@@ -102,9 +146,18 @@ local function membershipsAfter(key, before, pending, recompute)
   return after
 end
 
--- The reply of a write, with its counters.
-local function writtenReply(key, prevUser, memberships, counters)
-  local reply = {1, prevUser, memberships, storedTimes(key)}
+-- The reply of a write, with its counters, after the inline steps: index entries, the old id out of
+-- its user's sessions, the per-user limit.
+local function writtenReply(fromKey, key, prevUser, memberships, counters, ended)
+  if base ~= '' then
+    leaveInline(fromKey, key, prevUser, memberships[2], true)
+    local toId = sessionIdOf(base, key)
+    relistInline(base, ARGV[1], toId, toId, {}, memberships[1], memberships[3], memberships[4])
+    if userOp == '+' and maxSessions ~= '' then
+      for _, id in ipairs(endBeyondLimit(base, userKey, ARGV[1], toId, userId, maxSessions, tombstoneMs)) do ended[#ended + 1] = id end
+    end
+  end
+  local reply = {1, prevUser, memberships, storedTimes(key), ended}
   for j = 1, #counters do reply[#reply + 1] = counters[j] end
   return reply
 end
