@@ -1,0 +1,136 @@
+/**
+ * Round trips per request, as the root README's table lists them, on a standalone server and on a
+ * 3-master Cluster: a manager with maxSessionsPerUser 3 and one declared index, on an ioredis
+ * client whose commands are counted. A round trip starts when the driver sends a command while no
+ * reply is outstanding (commands sent together, in parallel, count once).
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { Cluster, Redis } from "ioredis";
+import { createSessionManager } from "@sess/core";
+import type { RequestInfo, Session } from "@sess/core";
+import { startRedisCluster } from "@sess/redis-server";
+import type { RedisCluster } from "@sess/redis-server";
+import { scripts } from "@sess/redis-shared";
+import { createIoredisDriver } from "../src/index.js";
+
+const COMMANDS = new Set(["evalsha", "eval", "hgetall", "hmget", "zrange", "zrem"]);
+
+/** `client` with its commands counted in round trips. */
+function counted<C extends Redis | Cluster>(client: C): { client: C; trips: () => number } {
+  let trips = 0;
+  let outstanding = 0;
+  const proxy = new Proxy(client, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== "function") return value;
+      if (typeof property !== "string" || !COMMANDS.has(property)) return (value as (...a: unknown[]) => unknown).bind(target);
+      return (...args: unknown[]) => {
+        if (outstanding === 0) trips += 1;
+        outstanding += 1;
+        const reply = (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        return reply.finally(() => {
+          outstanding -= 1;
+        });
+      };
+    },
+  });
+  return { client: proxy, trips: () => trips };
+}
+
+let cluster: RedisCluster | undefined;
+const clients: (Redis | Cluster)[] = [];
+
+beforeAll(async () => {
+  cluster = await startRedisCluster();
+}, 60_000);
+
+afterAll(async () => {
+  for (const client of clients) client.disconnect();
+  await cluster?.stop();
+});
+
+async function ready<C extends Redis | Cluster>(client: C): Promise<C> {
+  clients.push(client);
+  if (client.status !== "ready") await new Promise((resolve) => client.once("ready", resolve));
+  return client;
+}
+
+const topologies = [
+  {
+    name: "standalone",
+    connect: () => ready(new Redis(inject("redisUrl"))),
+    expected: { read: 1, write: 2, indexed: 2, login: 2, beyond: 2, regenerate: 2, password: 2 },
+  },
+  {
+    name: "cluster",
+    connect: () => ready(new Cluster(cluster!.nodes)),
+    // Parallel chains after the session script (the limit step's end-1 then index entries, beside
+    // the index step; one chain per ended session) overlap more or less: the least and the most.
+    expected: { read: 1, write: 2, indexed: 3, login: 4, beyond: [5, 6], regenerate: 4, password: [8, 9] },
+  },
+];
+
+for (const topology of topologies) {
+  describe(`${topology.name}: round trips per request (maxSessionsPerUser 3, one declared index)`, () => {
+    it("match the README's table", async () => {
+      const raw = await topology.connect();
+      // Every script in every primary's cache first (on a Cluster each node has its own), so no
+      // NOSCRIPT -> EVAL retry is counted.
+      const primaries = raw instanceof Cluster ? raw.nodes("master") : [raw];
+      for (const node of primaries) for (const script of Object.values(scripts)) await node.script("LOAD", script.source);
+      const { client, trips } = counted(raw);
+      const manager = createSessionManager({
+        driver: createIoredisDriver({ client, prefix: `r${Math.random().toString(36).slice(2, 10)}` }),
+        maxSessionsPerUser: 3,
+        indexes: { tenant: { field: "tenant" } },
+        // Renewal not due during the test (a renewal re-scores the index entries: one more on a Cluster).
+        idleTimeout: 30 * 60_000,
+        renewAfter: 10 * 60_000,
+        onWarning: () => {},
+      });
+      const requestOf = (token?: string): RequestInfo => ({ header: (header) => (header === "cookie" && token ? `sess=${token}` : undefined), secure: false });
+      const step = async (token: string | undefined, handler: (session: Session) => void): Promise<string> => {
+        const open = await manager.open(requestOf(token));
+        handler(open.session);
+        const { headers } = await open.commit();
+        return /sess=([^;]+)/.exec(headers.find(([header]) => header === "set-cookie")?.[1] ?? "")?.[1] ?? token!;
+      };
+      const measure = async (action: () => Promise<unknown>): Promise<number> => {
+        const before = trips();
+        await action();
+        return trips() - before;
+      };
+      const stored = (s: Session) => s.set("tenant", "acme");
+      const loggedIn = (user: string) => (s: Session) => {
+        stored(s);
+        s.login(user);
+      };
+      const measured: Record<string, number> = {};
+      /** The round trips of one request on the client holding `token`; the client then holds the token it answered. */
+      let token = await step(undefined, stored);
+      const request = async (name: string, handler: (session: Session) => void) => {
+        measured[name] = await measure(async () => (token = await step(token, handler)));
+      };
+      await request("read", (s) => s.get("tenant"));
+      await request("write", (s) => s.set("note", 1));
+      await request("indexed", (s) => s.set("tenant", "globex"));
+      await request("login", (s) => s.login("ada"));
+      for (let i = 0; i < 2; i++) await step(undefined, loggedIn("ada"));
+      token = await step(undefined, stored);
+      await request("beyond", (s) => s.login("ada"));
+      expect(await manager.listUserSessions("ada")).toHaveLength(3);
+      await request("regenerate", (s) => s.regenerate());
+      await request("password", (s) => s.regenerate({ endOtherSessions: true }));
+      expect(await manager.listUserSessions("ada")).toHaveLength(1);
+      expect(await manager.count("tenant", "acme")).toBe(1);
+      const within = Object.fromEntries(
+        Object.entries(measured).map(([name, count]) => {
+          const range: number | number[] = (topology.expected as Record<string, number | number[]>)[name] ?? [];
+          const [least, most] = typeof range === "number" ? [range, range] : range;
+          return [name, least !== undefined && most !== undefined && count >= least && count <= most ? range : count];
+        }),
+      );
+      expect(within).toEqual(topology.expected);
+    }, 30_000);
+  });
+}
