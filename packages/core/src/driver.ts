@@ -121,7 +121,7 @@ export interface SessionChange extends At {
   user?: UserBinding | null;
   /**
    * End every other session of the user the session is bound to after the write, atomically with it
-   * (`regenerate({ endOtherSessions: true })`); the ids ended are in `WriteResult.ended`. Sent only
+   * (`regenerate({ endOtherSessions: true })`); the ids ended are in `WriteResult.endedOthers`. Sent only
    * to a driver whose `endsOtherSessions` is true; others get `endUserSessions` calls instead.
    */
   endOtherSessions?: boolean;
@@ -179,8 +179,10 @@ export interface WriteResult {
   absoluteExpiresAt: number;
   idleTimeout: number | null;
   counters: Counters;
-  /** Ids of the user's other sessions this write ended because of `UserBinding.maxSessions` (oldest first) or `endOtherSessions`. */
+  /** Ids of the user's other sessions this write ended because of `UserBinding.maxSessions` (oldest first). */
   ended: string[];
+  /** Ids of the user's other sessions this write ended because of `SessionChange.endOtherSessions` (absent: none). */
+  endedOthers?: string[];
 }
 
 export interface SessionDriver {

@@ -352,6 +352,8 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       state.record = null;
       return { headers: rotated ? [] : transport.clear(context.source, context.secure) };
     }
+    // Reported as the call before the write would have been (ended for the user, this session kept).
+    if (othersInWrite) reportUserEnded(kept.endedOthers?.length ?? 0, record.id);
     if (state.rotate && events.on) events.emit({ type: "rotated", reason: state.login === null ? "regenerate" : "login", sessionId: id, previousId: record.id });
     reportLimited(kept.ended, state.rotate ? "rotate" : "update");
     for (const [field, value] of Object.entries(kept.counters)) {

@@ -201,12 +201,13 @@ export function userTests(context: SuiteContext): void {
       const bystander = await stored(context, { user: { userId: newUserId() } });
       const next = rotationTargetOf(id);
       const result = await driver.rotate(id, next, newRotation(harness, { endOtherSessions: true, loaded: { absoluteExpiresAt: (await driver.load(id))!.absoluteExpiresAt, userId } }));
-      expect([...(result?.ended ?? [])].sort()).toEqual([...others].sort());
+      expect([...(result?.endedOthers ?? [])].sort()).toEqual([...others].sort());
+      expect(result?.ended).toEqual([]);
       expect(await liveIds(driver, [...others, id, next, bystander])).toEqual([next, bystander]);
       expect(await listedIds(userId)).toEqual([next]);
       // A plain rotation ends nobody.
       const after = await stored(context, { user: { userId } });
-      expect((await driver.rotate(next, rotationTargetOf(next), newRotation(harness)))?.ended).toEqual([]);
+      expect((await driver.rotate(next, rotationTargetOf(next), newRotation(harness)))?.endedOthers ?? []).toEqual([]);
       expect(await driver.load(after)).not.toBeNull();
     });
   });

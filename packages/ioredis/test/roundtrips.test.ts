@@ -13,7 +13,7 @@ import type { RedisCluster } from "@sess/redis-server";
 import { scripts } from "@sess/redis-shared";
 import { createIoredisDriver } from "../src/index.js";
 
-const COMMANDS = new Set(["evalsha", "eval", "hgetall", "hmget", "zrange", "zrem"]);
+const COMMANDS = new Set(["call", "evalsha", "eval", "hgetall", "hmget", "zrange", "zrem"]);
 
 /** `client` with its commands counted in round trips. */
 function counted<C extends Redis | Cluster>(client: C): { client: C; trips: () => number } {

@@ -11,16 +11,16 @@
 -- Returns  {1, previousUserId or "", {{}, old, new, expiresAt}, stored, ended, field, value, ...}
 --                      rotated: KEYS[1] no longer exists; old: the memberships of KEYS[1] (the old id
 --                      leaves them), new: those of KEYS[2] (the new id is listed); stored: the times
---                      kept; ended: the ids the inline limit step ended (see include/change.lua)
+--                      kept; ended: the ids the inline steps ended (see include/change.lua)
 --          {0}         no live session under KEYS[1] (as update-1): nothing written
 --          {-1, field} increment of a non-integer value: nothing written
 --          {-2}        the expectation no longer holds: nothing written, retry
 --          {-3}        something already exists under KEYS[2]: nothing written
 --          {-4, measure, value, limit}  as update-1: nothing written
---          {1, previousUserId, {{}, old, {}}, {}, {}}  the binding lost to newer logins of that user (a
+--          {1, previousUserId, {{}, old, {}}, {}, {{}, {}}}  the binding lost to newer logins of that user (a
 --                      tombstone for this binding under KEYS[2], or the $ev marker) or the expiry
 --                      passed: KEYS[1] is deleted
---          {1, userId or "", {{}, $i, $i, expiresAt}, stored, {}, field, value, ...}  no live session under
+--          {1, userId or "", {{}, $i, $i, expiresAt}, stored, {{}, {}}, field, value, ...}  no live session under
 --                      KEYS[1] and the write id is in the $w of KEYS[2] (a re-sent call that already
 --                      rotated): nothing written; KEYS[2]'s user, memberships (old and new: the caller
 --                      unlists the old id and lists the new one again, harmless), times and counters
@@ -59,7 +59,7 @@ if expiresAt <= now then
   redis.call('DEL', from)
   return deletedReply(from, to, prevUser, before)
 end
-local ended = enlistInline(from, to, prevUser)
+local endedOthers = enlistInline(from, to, prevUser)
 if keepData then
   redis.call('RENAME', from, to)
   redis.call('HDEL', to, '$ev')
@@ -74,4 +74,4 @@ end
 local counters = applyFields(to, nSet, nRemove, nIncr, setAt, removeAt, incrAt)
 local expiresText = writeMetadata(to)
 local after = membershipsAfter(to, before, pending, not keepData)
-return writtenReply(from, to, prevUser, {{}, before or {}, after, expiresText}, counters, ended)
+return writtenReply(from, to, prevUser, {{}, before or {}, after, expiresText}, counters, endedOthers)

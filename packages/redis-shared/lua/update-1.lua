@@ -10,10 +10,10 @@
 --                      written (see include/change.lua): counters after the write; added/removed:
 --                      memberships gained/lost; current: every membership when the expiry moved
 --                      (re-scored), else empty; stored: the times kept; ended: the ids the inline
---                      limit step ended
---          {1, previousUserId, {{}, $i, {}}, {}, {}}  the binding lost to newer logins of that user,
+--                      steps ended, {limit, ARGV[24]}
+--          {1, previousUserId, {{}, $i, {}}, {}, {{}, {}}}  the binding lost to newer logins of that user,
 --                      or the expiry passed: the session is deleted
---          {1, "", {{}, {}, $i, expiresAt}, stored, {}, field, value, ...}  the write id is already in
+--          {1, "", {{}, {}, $i, expiresAt}, stored, {{}, {}}, field, value, ...}  the write id is already in
 --                      $w (a re-sent call): nothing written; current counters and memberships
 --          {0}         no live session under KEYS[1] (missing, tombstone, foreign type, or its $x not
 --                      after ARGV[1]): nothing written
@@ -47,9 +47,9 @@ if expiresAt <= now then
   redis.call('DEL', key)
   return deletedReply(key, key, prevUser, before)
 end
-local ended = enlistInline(key, key, prevUser)
+local endedOthers = enlistInline(key, key, prevUser)
 local counters = applyFields(key, nSet, nRemove, nIncr, setAt, removeAt, incrAt)
 local expiresText, moved = writeMetadata(key)
 local after = membershipsAfter(key, before, pending, false)
 local old = before or {}
-return writtenReply(key, key, prevUser, {without(after, old), without(old, after), moved and after or {}, expiresText}, counters, ended)
+return writtenReply(key, key, prevUser, {without(after, old), without(old, after), moved and after or {}, expiresText}, counters, endedOthers)

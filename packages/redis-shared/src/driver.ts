@@ -392,7 +392,9 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
         inline ? undefined : relist(operation, now, fromId, toId, outcome.memberships.expiresAt ?? change.expiresAt, outcome.memberships),
         inline ? outcome.ended : binding && stored !== null ? enforce(operation, now, binding.userId, toId, binding.maxSessions) : [],
       ]);
-      return { ...(stored ?? sentTimes(change, score || expected.a)), counters: outcome.counters, ended };
+      const result: WriteResult = { ...(stored ?? sentTimes(change, score || expected.a)), counters: outcome.counters, ended };
+      if (outcome.endedOthers.length > 0) result.endedOthers = outcome.endedOthers;
+      return result;
     }
     throw new SessionError("STORE_UNAVAILABLE", `${operation}: gave up after ${MAX_ATTEMPTS} concurrent logins changed the session`);
   }

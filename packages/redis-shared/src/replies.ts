@@ -36,6 +36,8 @@ export type WriteOutcome =
       counters: Counters;
       /** The ids the script's inline limit step ended (none when the caller runs the steps). */
       ended: string[];
+      /** The ids the script ended for `endOtherSessions` (inline only). */
+      endedOthers: string[];
     }
   | { kind: "missing" }
   | { kind: "retry" }
@@ -51,7 +53,8 @@ const WRITE_CODES: Record<number, (reply: unknown[], operation: string) => Write
     previousUserId: text(reply[1]) || null,
     memberships: membershipChangeOf(reply[2]),
     stored: storedTimesOf(reply[3]),
-    ended: textsOf(reply[4]),
+    ended: textsOf(Array.isArray(reply[4]) ? reply[4][0] : undefined),
+    endedOthers: textsOf(Array.isArray(reply[4]) ? reply[4][1] : undefined),
     counters: countersOf(reply.slice(5)),
   }),
   0: () => ({ kind: "missing" }),

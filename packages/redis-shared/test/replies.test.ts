@@ -71,17 +71,18 @@ describe("script replies read the same with integers as numbers or as text (iore
     expect(endOutcome(["1", null]).ended).toBe(true);
     expect(countOutcome("3")).toBe(3);
     expect(writeOutcome(["0"], "update")).toEqual({ kind: "missing" });
-    expect(writeOutcome([1, "", [[], [], [], "17"], ["17", "5", "99", ""], ["e1"], "n", "4"], "update")).toMatchObject({
+    expect(writeOutcome([1, "", [[], [], [], "17"], ["17", "5", "99", ""], [["e1"], ["o1", "o2"]], "n", "4"], "update")).toMatchObject({
       kind: "written",
       counters: { n: 4 },
       ended: ["e1"],
+      endedOthers: ["o1", "o2"],
       memberships: { expiresAt: 17 },
       stored: { expiresAt: 17, lastSeenAt: 5, absoluteExpiresAt: 99, idleTimeout: null },
     });
-    expect(writeOutcome([1, "", [[], [], []], [17, 5, 99, "600000"], []], "update")).toMatchObject({
+    expect(writeOutcome([1, "", [[], [], []], [17, 5, 99, "600000"], [[], []]], "update")).toMatchObject({
       stored: { expiresAt: 17, lastSeenAt: 5, absoluteExpiresAt: 99, idleTimeout: 600_000 },
     });
-    expect(writeOutcome([1, "", [[], [], []], [], []], "update")).toMatchObject({ stored: null, ended: [] });
+    expect(writeOutcome([1, "", [[], [], []], [], [[], []]], "update")).toMatchObject({ stored: null, ended: [], endedOthers: [] });
   });
 
   it("an unknown reply is STORE_UNAVAILABLE", () => {

@@ -156,11 +156,11 @@ describe.each([
       // The first call, re-sent late: nothing written, the counter as it is now.
       const duplicate = (await replay(first)) as unknown[];
       expect(duplicate.slice(0, 2)).toEqual([1, ""]);
-      expect(duplicate.slice(4)).toEqual([[], "n", "11"]);
+      expect(duplicate.slice(4)).toEqual([[[], []], "n", "11"]);
       expect(await client.hgetall(keys.session(id))).toEqual(before);
       // The same arguments under a new write id are a new write.
       const again = (await replay(first, "another-id-1")) as unknown[];
-      expect(again.slice(4)).toEqual([[], "n", "12"]); // counters are answered as the stored text
+      expect(again.slice(4)).toEqual([[[], []], "n", "12"]); // counters are answered as the stored text
       expect((await driver.load(id))?.fields.n).toBe("12");
     });
 
@@ -222,7 +222,7 @@ describe.each([
       await driver.create(id, session({ fields: { n: "1", tenant: '"acme"' }, user: { userId } }));
       resendNext("rotate");
       expect((await driver.rotate(id, next, { ...change({ increment: { n: 1 } }), keepData: true }))?.counters).toEqual({ n: 2 });
-      expect(last("rotate").reply).toEqual([1, userId, [[], ["tenant\0\"acme\""], ["tenant\0\"acme\""], expect.any(String)], storedTimes, [], "n", "2"]);
+      expect(last("rotate").reply).toEqual([1, userId, [[], ["tenant\0\"acme\""], ["tenant\0\"acme\""], expect.any(String)], storedTimes, [[], []], "n", "2"]);
       expect(await driver.load(id)).toBeNull();
       expect((await driver.load(next))?.fields).toEqual({ n: "2", tenant: '"acme"' });
       expect(await client.exists(keys.session(id))).toBe(0);
@@ -237,7 +237,7 @@ describe.each([
       const next = sessionIdOf(newToken(tagOf(id)));
       await driver.create(id, session({ fields: { n: "1" } }));
       expect((await driver.rotate(id, next, { ...change({ increment: { n: 1 } }), keepData: false }))?.counters).toEqual({ n: 1 });
-      expect(await replay(last("rotate"))).toEqual([1, "", [[], [], [], expect.any(String)], storedTimes, [], "n", "1"]);
+      expect(await replay(last("rotate"))).toEqual([1, "", [[], [], [], expect.any(String)], storedTimes, [[], []], "n", "1"]);
       expect(await replay(last("rotate"), "another-id-3")).toEqual([-3]);
       expect((await driver.load(next))?.fields).toEqual({ n: "1" });
     });

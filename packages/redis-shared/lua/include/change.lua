@@ -29,7 +29,7 @@
 -- Replies of both scripts when written (or already written by this call):
 --          {1, previousUserId or "", {added, removed, current, expiresAt}, stored, ended, field, value, ...}
 --          stored = {$x, $s, $a, $t or ""}: the times the store kept ({} when the write deleted the session);
---          ended = the ids the inline steps ended (ARGV[24], then the limit; {} when not inline)
+--          ended = {ids the inline limit step ended, ids ARGV[24] ended} ({} when nothing was ended inline)
 local now, expiresAt = tonumber(ARGV[1]), tonumber(ARGV[2])
 local userOp, userId, writeId = ARGV[6], ARGV[7], ARGV[11]
 local binding = userId .. '|' .. ARGV[8]
@@ -58,7 +58,7 @@ end
 -- The reply to a call whose write id `key` already holds (a re-sent call): nothing is written;
 -- the current values of the fields to increment.
 local function resentReply(key, user, removed, current)
-  local reply = {1, user, {{}, removed, current, redis.call('HGET', key, '$x') or ARGV[2]}, storedTimes(key), {}}
+  local reply = {1, user, {{}, removed, current, redis.call('HGET', key, '$x') or ARGV[2]}, storedTimes(key), {{}, {}}}
   for j = 0, nIncr - 1 do
     local field = ARGV[incrAt + 2 * j]
     reply[#reply + 1] = field
@@ -98,7 +98,7 @@ end
 -- The reply of a write that deleted the session (expired, or its binding lost to newer logins).
 local function deletedReply(fromKey, toKey, prevUser, before)
   leaveInline(fromKey, toKey, prevUser, before or {}, false)
-  return {1, prevUser, {{}, before or {}, {}}, {}, {}}
+  return {1, prevUser, {{}, before or {}, {}}, {}, {{}, {}}}
 end
 
 -- Whether the expectation (ARGV[9], ARGV[10]) no longer holds for `key`.
@@ -148,16 +148,17 @@ end
 
 -- The reply of a write, with its counters, after the inline steps: index entries, the old id out of
 -- its user's sessions, the per-user limit.
-local function writtenReply(fromKey, key, prevUser, memberships, counters, ended)
+local function writtenReply(fromKey, key, prevUser, memberships, counters, endedOthers)
+  local ended = {}
   if base ~= '' then
     leaveInline(fromKey, key, prevUser, memberships[2], true)
     local toId = sessionIdOf(base, key)
     relistInline(base, ARGV[1], toId, toId, {}, memberships[1], memberships[3], memberships[4])
     if userOp == '+' and maxSessions ~= '' then
-      for _, id in ipairs(endBeyondLimit(base, userKey, ARGV[1], toId, userId, maxSessions, tombstoneMs)) do ended[#ended + 1] = id end
+      ended = endBeyondLimit(base, userKey, ARGV[1], toId, userId, maxSessions, tombstoneMs)
     end
   end
-  local reply = {1, prevUser, memberships, storedTimes(key), ended}
+  local reply = {1, prevUser, memberships, storedTimes(key), {ended, endedOthers}}
   for j = 1, #counters do reply[#reply + 1] = counters[j] end
   return reply
 end
