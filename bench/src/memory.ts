@@ -58,7 +58,7 @@ async function sessUsage(client: Redis, shape: Shape, payload: LoginPayload): Pr
   const prefix = `mem${Math.random().toString(36).slice(2, 8)}`;
   const manager = createSessionManager({ driver: createIoredisDriver({ client, prefix }), recordDevice: { userAgent: shape.userAgent } });
   const open = await manager.open(request(null));
-  await open.session.login(payload.userId);
+  open.session.login(payload.userId);
   for (const [name, value] of Object.entries(shape.fields(payload))) open.session.set(name, value);
   for (const [name, qty] of Object.entries(cartFields(payload))) open.session.set(name, qty);
   const token = tokenOf((await open.commit()).headers);
