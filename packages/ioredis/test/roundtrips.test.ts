@@ -10,7 +10,7 @@ import { createSessionManager } from "@sess/core";
 import type { RequestInfo, Session } from "@sess/core";
 import { startRedisCluster } from "@sess/redis-server";
 import type { RedisCluster } from "@sess/redis-server";
-import { scripts } from "@sess/redis-shared";
+import { createKeySchema, scripts } from "@sess/redis-shared";
 import { createIoredisDriver } from "../src/index.js";
 
 const COMMANDS = new Set(["call", "evalsha", "eval", "hgetall", "hmget", "zrange", "zrem"]);
@@ -60,6 +60,8 @@ const topologies = [
     name: "standalone",
     connect: () => ready(new Redis(inject("redisUrl"))),
     expected: { read: 1, write: 2, indexed: 2, login: 2, beyond: 2, regenerate: 2, password: 2 },
+    // Driver calls on a bound session: taking it out of its user's sessions is part of the script.
+    writes: { unbind: 1, expire: 1 },
   },
   {
     name: "cluster",
@@ -67,6 +69,8 @@ const topologies = [
     // Parallel chains after the session script (the limit step's end-1 then index entries, beside
     // the index step; one chain per ended session) overlap more or less: the least and the most.
     expected: { read: 1, write: 2, indexed: 3, login: 4, beyond: [5, 6], regenerate: 4, password: [8, 9] },
+    // The user sessions live in another slot: the script, then ZREM.
+    writes: { unbind: 2, expire: 2 },
   },
 ];
 
@@ -131,6 +135,28 @@ for (const topology of topologies) {
         }),
       );
       expect(within).toEqual(topology.expected);
+    }, 30_000);
+
+    it("an unbinding and a write that deletes a bound session, as the manager sends them", async () => {
+      const { client, trips } = counted(await topology.connect());
+      const prefix = `r${Math.random().toString(36).slice(2, 10)}`;
+      const driver = createIoredisDriver({ client, prefix });
+      const userKey = (userId: string) => createKeySchema(prefix).user(userId);
+      const user = `u${Math.random().toString(36).slice(2, 10)}`;
+      const measured: Record<string, number> = {};
+      for (const [name, expiresIn, binding] of [["unbind", 60_000, null], ["expire", -1, undefined]] as const) {
+        const id = `${name}${Math.random().toString(36).slice(2, 12)}`.padEnd(22, "x");
+        const now = Date.now();
+        const times = { createdAt: now, lastSeenAt: now, expiresAt: now + 60_000, absoluteExpiresAt: now + 3_600_000 };
+        await driver.create(id, { ...times, now, idleTimeout: null, userAgent: null, ip: null, fields: {}, user: { userId: user } });
+        expect(await client.zscore(userKey(user), id)).not.toBeNull();
+        const before = trips();
+        const change = { now, set: {}, remove: [], increment: {}, lastSeenAt: now, expiresAt: now + expiresIn, loaded: { absoluteExpiresAt: times.absoluteExpiresAt, userId: user } };
+        await driver.update(id, binding === null ? { ...change, user: null } : change);
+        measured[name] = trips() - before;
+        expect(await client.zscore(userKey(user), id)).toBeNull();
+      }
+      expect(measured).toEqual(topology.writes);
     }, 30_000);
   });
 }

@@ -121,6 +121,10 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
         if (score === "") score = current.a;
         if (binding === undefined) user = current.u === "" ? null : current.u;
       }
+      // Without an expectation, the user the caller loaded is a hint: inline, the script takes the old
+      // id out of that user's sessions itself if the stored user is still that one, so an unbinding or
+      // a write that deletes the session costs no ZREM after it (a wrong hint leaves that to the ZREM).
+      const leaving = expected.u !== "" ? expected.u : inline ? (change.loaded?.userId ?? "") : "";
       // The new id of a rotation that wrote nothing is in no session: out of the user sessions again
       // (inline, it never joined them).
       const withdraw = () => (moving && user !== null && !inline ? steps.unenlistUser(operation, user, [toId]) : undefined);
@@ -128,10 +132,10 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
         userId: user ?? "",
         score: user === null ? "" : score,
         expectedAbsolute: expected.a,
-        expectedUser: expected.u,
+        expectedUser: leaving,
         writeId,
         ...stepArgv(binding, user),
-        previousUserKey: inline && expected.u !== "" ? keys.user(expected.u) : "",
+        previousUserKey: inline && leaving !== "" ? keys.user(leaving) : "",
         endOthers: inline && change.endOtherSessions === true ? "1" : "",
       });
       const reply = await afterEnlisting(operation, now, user, toId, score, () => run(operation, spec, scriptKeys, argv, tail));
@@ -153,8 +157,8 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
       const previous = outcome.previousUserId;
       const finalUser = binding === undefined ? previous : binding === null ? null : binding.userId;
       const stored = outcome.stored;
-      // Inline, the script took the old id out of the user sessions it was given (the expected user's).
-      const leftUser = inline && expected.u !== "" && previous === expected.u;
+      // Inline, the script took the old id out of the user sessions it was given (`leaving`'s).
+      const leftUser = inline && leaving !== "" && previous === leaving;
       const [, , ended] = await Promise.all([
         previous !== null && !leftUser && (moving || previous !== finalUser || stored === null) ? steps.unenlistUser(operation, previous, [fromId]) : undefined,
         inline ? undefined : steps.relist(operation, now, fromId, toId, outcome.memberships.expiresAt ?? change.expiresAt, outcome.memberships),

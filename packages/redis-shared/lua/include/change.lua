@@ -7,14 +7,15 @@
 -- ARGV[6]  user op: "" keep, "-" unbind, "+" bind to ARGV[7]
 -- ARGV[7]  user id (bind)     ARGV[8] the binding's score in the user sessions (eviction marker check)
 -- ARGV[9]  expected $a        ARGV[10] expected $u ("" = none): what the driver read before the
---          user-sessions step; ARGV[9] "" means no expectation
+--          user-sessions step; ARGV[9] "" means no expectation (ARGV[10] is then only the user
+--          whose sessions ARGV[21] names)
 -- ARGV[11] write id of this driver call (see writes.lua), or "" for none
 -- ARGV[12] keepData: "1" keeps the user fields (update-1: always), "0" starts with none
 -- ARGV[13] nSet   ARGV[14] nRemove   ARGV[15] nIncrement   ARGV[16] nSpecs
 -- ARGV[17] maxFields   ARGV[18] maxBytes: limits on the user fields after the write ("" for none; see fields.lua)
 -- ARGV[19] key base for the inline steps (see steps.lua), or "" when the driver runs them itself
 -- ARGV[20] inline: the user sessions of the user the session ends up bound to (ARGV[7]), or ""
--- ARGV[21] inline: the user sessions of ARGV[10] (the expected user), or ""
+-- ARGV[21] inline: the user sessions of ARGV[10], or ""
 -- ARGV[22] inline: maxSessions of a binding ("" for no limit)   ARGV[23] tombstone lifetime (ms, see end-1)
 -- ARGV[24] inline: "1" ends every other session of the user ARGV[20] lists, "" not
 -- from ARGV[25]: nSet field/value pairs, nRemove field names, nIncrement field/delta pairs, nSpecs
