@@ -53,6 +53,8 @@ interface Entry extends Omit<SessionMeta, "id"> {
   fields: Map<string, string>;
   /** Secondary-index entries (`name\0value`) the session is listed under. */
   memberships: Set<string>;
+  /** Creation order (kept by a rotation): tells apart sessions created in the same millisecond. */
+  order: number;
 }
 
 /** Adds `id` to the set under `key`, creating it. */
@@ -84,6 +86,7 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
   }
 
   const sessions = new Map<string, Entry>();
+  let created = 0;
   /** userId → ids of the sessions bound to that user. */
   const users = new Map<string, Set<string>>();
   /** `name\0value` → ids of the sessions listed under that index entry. */
@@ -177,16 +180,12 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
 
   /** The user's live sessions, oldest first; expired and stale index entries are pruned. */
   function liveSessionsOf(userId: string, now: number): Array<[string, Entry]> {
-    return liveIn(users, userId, now, (entry) => entry.userId === userId).sort(([leftId, left], [rightId, right]) =>
+    return liveIn(users, userId, now, (entry) => entry.userId === userId).sort(([, left], [, right]) =>
       left.absoluteExpiresAt !== right.absoluteExpiresAt
         ? left.absoluteExpiresAt - right.absoluteExpiresAt
         : left.createdAt !== right.createdAt
           ? left.createdAt - right.createdAt
-          : leftId < rightId
-            ? -1
-            : leftId > rightId
-              ? 1
-              : 0,
+          : left.order - right.order,
     );
   }
 
@@ -329,6 +328,7 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
         ip: session.ip,
         fields: new Map(Object.entries(session.fields)),
         memberships: new Set(),
+        order: ++created,
       };
       sessions.set(id, entry);
       relist(id, entry, session.indexes);
@@ -380,6 +380,7 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
         ip: from.ip,
         fields,
         memberships: from.memberships,
+        order: from.order,
       };
       sessions.set(toId, entry);
       if (entry.userId !== null) index(entry.userId, toId);

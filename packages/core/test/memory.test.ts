@@ -192,6 +192,23 @@ describe("rotate", () => {
   });
 });
 
+describe("maxSessions", () => {
+  it("ends the first created of sessions created in the same millisecond, whatever their ids", async () => {
+    const now = Date.parse("2030-01-01T00:00:00Z");
+    const driver = createMemoryDriver({ clock: () => now });
+    // Created in descending id order, so an order by id would pick the second one.
+    const [first, second, third] = [newId(), newId(), newId()].sort().reverse() as [string, string, string];
+    const user = { userId: "ada", maxSessions: 2 };
+    await driver.create(first, sessionAt(now, { user }));
+    await driver.create(second, sessionAt(now, { user }));
+    const result = await driver.create(third, sessionAt(now, { user }));
+    expect(result?.ended).toEqual([first]);
+    expect(await driver.load(first)).toBeNull();
+    expect(await driver.load(second)).not.toBeNull();
+    await driver.close();
+  });
+});
+
 describe("update", () => {
   describe("when the change sets, removes and increments the same field", () => {
     it("applies set, then remove, then increment", async () => {
