@@ -50,15 +50,8 @@ if endedByLogin or (userOp == '+' and redis.call('HGET', from, '$ev') == binding
 end
 if expectationFails(from, prevUser) then return {-2} end
 
-local pending, refused = pendingFields(keepData and from or nil, nSet, nRemove, nIncr, setAt, removeAt, incrAt)
-if not pending then return {-1, refused} end
-local measure, value, limit = overLimit(keepData and from or nil, pending, ARGV[17], ARGV[18])
-if measure then return {-4, measure, value, limit} end
-
-if expiresAt <= now then
-  redis.call('DEL', from)
-  return deletedReply(from, to, prevUser, before)
-end
+local verdict, pending = judged(keepData and from or nil, from, to, prevUser, before)
+if verdict then return verdict end
 local endedOthers = enlistInline(from, to, prevUser)
 if keepData then
   redis.call('RENAME', from, to)

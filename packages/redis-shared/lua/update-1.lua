@@ -38,15 +38,8 @@ if userOp == '+' and redis.call('HGET', key, '$ev') == binding then
 end
 if expectationFails(key, prevUser) then return {-2} end
 
-local pending, refused = pendingFields(key, nSet, nRemove, nIncr, setAt, removeAt, incrAt)
-if not pending then return {-1, refused} end
-local measure, value, limit = overLimit(key, pending, ARGV[17], ARGV[18])
-if measure then return {-4, measure, value, limit} end
-
-if expiresAt <= now then
-  redis.call('DEL', key)
-  return deletedReply(key, key, prevUser, before)
-end
+local verdict, pending = judged(key, key, key, prevUser, before)
+if verdict then return verdict end
 local endedOthers = enlistInline(key, key, prevUser)
 local counters = applyFields(key, nSet, nRemove, nIncr, setAt, removeAt, incrAt)
 local expiresText, moved = writeMetadata(key)

@@ -102,6 +102,21 @@ local function deletedReply(fromKey, toKey, prevUser, before)
   return {1, prevUser, {{}, before or {}, {}}, {}, {{}, {}}}
 end
 
+-- Judges the change before anything is written: the fields of `source` (nil: none kept) with the change
+-- against the field rules and limits, then the expiry (not after now: `fromKey` is deleted). Returns the
+-- reply to send (refused or deleted), or nil and the pending fields of a write that goes ahead.
+local function judged(source, fromKey, toKey, prevUser, before)
+  local pending, refused = pendingFields(source, nSet, nRemove, nIncr, setAt, removeAt, incrAt)
+  if not pending then return {-1, refused} end
+  local measure, value, limit = overLimit(source, pending, ARGV[17], ARGV[18])
+  if measure then return {-4, measure, value, limit} end
+  if expiresAt <= now then
+    redis.call('DEL', fromKey)
+    return deletedReply(fromKey, toKey, prevUser, before)
+  end
+  return nil, pending
+end
+
 -- Whether the expectation (ARGV[9], ARGV[10]) no longer holds for `key`.
 local function expectationFails(key, prevUser)
   return ARGV[9] ~= '' and ((redis.call('HGET', key, '$a') or '') ~= ARGV[9] or prevUser ~= ARGV[10])
