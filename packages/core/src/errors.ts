@@ -51,11 +51,15 @@ export function isSessionError(value: unknown, code?: SessionErrorCode): value i
   return value instanceof SessionError && (code === undefined || value.code === code);
 }
 
-/** Wraps anything a driver threw into `STORE_UNAVAILABLE`, keeping the original as `cause`. */
-export function toStoreError(operation: string, error: unknown): SessionError {
+/**
+ * Wraps anything a driver threw into `STORE_UNAVAILABLE`, keeping the original as `cause`; a
+ * `SessionError` passes through. `detail` replaces the thrown value's message in the text (a driver
+ * naming the server's error class, say).
+ */
+export function toStoreError(operation: string, error: unknown, detail?: string): SessionError {
   if (error instanceof SessionError) return error;
-  const detail = error instanceof Error ? error.message : String(error);
-  return new SessionError("STORE_UNAVAILABLE", `session store failed during ${operation}: ${detail}`, {
+  const text = detail ?? (error instanceof Error ? error.message : String(error));
+  return new SessionError("STORE_UNAVAILABLE", `session store failed during ${operation}: ${text}`, {
     cause: error,
   });
 }

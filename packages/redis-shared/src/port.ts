@@ -2,7 +2,7 @@
  * The client port: the handful of Redis operations the shared driver runs on. Each driver package
  * binds its client (ioredis, node-redis) to this interface and nothing else.
  */
-import { SessionError } from "@sess/core";
+import { SessionError, toStoreError } from "@sess/core";
 import { connectionErrorText } from "./connection.js";
 import type { EmbeddedScript } from "./lua.generated.js";
 
@@ -79,11 +79,9 @@ const UNAVAILABLE_PREFIXES = ["LOADING", "MISCONF", "OOM", "READONLY", "NOPERM",
  * server error) is `STORE_UNAVAILABLE` with the original as `cause`.
  */
 export function storeError(port: RedisPort, operation: string, error: unknown): SessionError {
-  if (error instanceof SessionError) return error;
   const message = messageOf(error);
   const known = UNAVAILABLE_PREFIXES.find((prefix) => message.startsWith(prefix));
-  const detail = known === undefined ? message : `${known}: ${message}`;
-  return new SessionError("STORE_UNAVAILABLE", `${port.name}: ${operation} failed: ${detail}`, { cause: error });
+  return toStoreError(`${port.name} ${operation}`, error, known === undefined ? message : `${known}: ${message}`);
 }
 
 /** Fails at once when the client is not ready, instead of waiting in its offline queue. */
