@@ -113,6 +113,12 @@ export interface SessionEvents {
   /** Whether anyone listens: build an event only when true. */
   readonly on: boolean;
   emit(event: SessionEvent): void;
+  /** Reports one session ended, when anyone listens. */
+  ended(reason: SessionEndedEvent["reason"], operation: SessionEndedEvent["operation"], sessionId: string): void;
+  /** Reports each session a write ended to honour `maxSessionsPerUser` (the ids its result lists). */
+  limited(ended: readonly string[], operation: "create" | "update" | "rotate"): void;
+  /** Reports a user's sessions ended together, when any did. */
+  userEnded(count: number, keptId: string | null): void;
 }
 
 export function createSessionEvents(
@@ -121,21 +127,33 @@ export function createSessionEvents(
 ): SessionEvents {
   const failed = (error: unknown) =>
     warn(`an onEvent listener failed; the request went on: ${error instanceof Error ? error.message : String(error)}`);
+  const on = () => onEvent !== undefined || events.hasSubscribers;
+  function emit(event: SessionEvent): void {
+    if (onEvent !== undefined) {
+      try {
+        const returned: unknown = onEvent(event);
+        if (returned instanceof Promise) returned.catch(failed); // an async listener's rejection
+      } catch (error) {
+        failed(error);
+      }
+    }
+    // Node reports a subscriber's throw as an uncaught exception on a later tick, never to us.
+    if (events.hasSubscribers) events.publish(event);
+  }
+  function ended(reason: SessionEndedEvent["reason"], operation: SessionEndedEvent["operation"], sessionId: string): void {
+    if (on()) emit({ type: "ended", reason, operation, sessionId, count: 1 });
+  }
   return {
     get on() {
-      return onEvent !== undefined || events.hasSubscribers;
+      return on();
     },
-    emit(event) {
-      if (onEvent !== undefined) {
-        try {
-          const returned: unknown = onEvent(event);
-          if (returned instanceof Promise) returned.catch(failed); // an async listener's rejection
-        } catch (error) {
-          failed(error);
-        }
-      }
-      // Node reports a subscriber's throw as an uncaught exception on a later tick, never to us.
-      if (events.hasSubscribers) events.publish(event);
+    emit,
+    ended,
+    limited(ids, operation) {
+      for (const sessionId of ids) ended("limit", operation, sessionId);
+    },
+    userEnded(count, keptId) {
+      if (count > 0 && on()) emit({ type: "ended", reason: "user", operation: "endUserSessions", sessionId: null, count, keptId });
     },
   };
 }

@@ -42,7 +42,8 @@ export {
 export { Session, type SessionData, type UntypedData, type DeepReadonly, type LoginOptions, type RegenerateOptions } from "./session.js";
 export { SessionMap, type MapName, type MapValue } from "./map.js";
 export { currentSession, runWithSession } from "./context.js";
-export { createSessionManager, type SessionManager, type OpenSession, type CommitResult, type CommitOutcome, type SessionErrorWithHeaders, type StoreHealth } from "./manager.js";
+export { createSessionManager, type SessionManager, type OpenSession, type CommitResult, type CommitOutcome, type SessionErrorWithHeaders } from "./manager.js";
+export type { StoreHealth } from "./health.js";
 export { DEFAULT_OPERATION_TIMEOUT, type SessionManagerOptions } from "./manager-options.js";
 export {
   EVENT_CHANNEL,

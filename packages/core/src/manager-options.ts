@@ -10,7 +10,7 @@ import { createDeviceConfig } from "./device.js";
 import type { IndexSpec, SessionDriver } from "./driver.js";
 import type { SessionEvent } from "./events.js";
 import { configError } from "./errors.js";
-import type { ExpirationOptions, ExpirationPolicy } from "./expiration.js";
+import type { ExpirationOptions, ExpirationPolicy, SessionLifetime } from "./expiration.js";
 import { checkDuration, createExpirationPolicy } from "./expiration.js";
 import type { IndexDefinition } from "./indexes.js";
 import { createIndexSpecs } from "./indexes.js";
@@ -82,6 +82,8 @@ export interface ManagerConfig {
   header: HeaderConfig | null;
   onEvent: ((event: SessionEvent) => void) | undefined;
   legacy: LegacySource | undefined;
+  /** Checks the lifetimes given to login() or regenerate(): as the manager options, within 400 days with a persistent cookie. */
+  checkLifetime: (operation: string, lifetime: unknown) => SessionLifetime;
 }
 
 export function createManagerConfig(options: SessionManagerOptions): ManagerConfig {
@@ -113,5 +115,7 @@ export function createManagerConfig(options: SessionManagerOptions): ManagerConf
   if (legacy !== undefined && (legacy === null || typeof legacy !== "object" || typeof legacy.keyOf !== "function")) {
     throw configError("legacy", "expected fromConnectRedis({ client, secret }) or fromKoaRedis({ client, keys }) of @sess/ioredis or @sess/node-redis");
   }
-  return { driver, policy, limits, timeout, clock, warn, maxSessions, device, indexes, cookie, header, onEvent: options.onEvent, legacy };
+  const checkLifetime = (operation: string, lifetime: unknown) =>
+    policy.checkLifetime(operation, lifetime, cookie?.persistent ? MAX_COOKIE_LIFETIME : null);
+  return { driver, policy, limits, timeout, clock, warn, maxSessions, device, indexes, cookie, header, onEvent: options.onEvent, legacy, checkLifetime };
 }

@@ -3,22 +3,24 @@
  * what the request changed (one store call at most) and returns the headers to send. Everything
  * else lives in the module named after it: options (manager-options.ts), transports
  * (transport.ts), device recording and binding (device.ts), the store deadline (deadline.ts),
- * index queries (queries.ts), session events (events.ts).
+ * what a commit writes and keeps (writes.ts), a commit's steps on the user's other sessions
+ * (other-sessions.ts), the questions across sessions: user sessions, `endSession`, index queries
+ * (queries.ts), `health()` (health.ts), session events (events.ts).
  */
-import { MAX_COOKIE_LIFETIME } from "./cookie.js";
-import type { IndexPage, IndexSpec, SessionChange, SessionDriver, SessionMeta, SessionRecord, UserBinding, WriteResult } from "./driver.js";
-import { SessionError, type SessionErrorCode } from "./errors.js";
-import { bindingMismatch, storedIp, storedUserAgent } from "./device.js";
+import type { IndexPage, SessionDriver, SessionMeta, SessionRecord, WriteResult } from "./driver.js";
+import { SessionError } from "./errors.js";
+import { bindingMismatch } from "./device.js";
 import { createStoreCalls, type ManagerLifecycle } from "./deadline.js";
-import { createSessionEvents, reportUnavailable, type SessionEndedEvent } from "./events.js";
+import { createSessionEvents, reportUnavailable } from "./events.js";
+import { checkHealth, type StoreHealth } from "./health.js";
 import { createManagerConfig, type SessionManagerOptions } from "./manager-options.js";
-import { checkPage, indexSpecOf, indexValueOf, type FindPage, type IndexValue } from "./queries.js";
+import { createQueries, type FindPage, type IndexValue } from "./queries.js";
 import type { SessionData, SessionState, UntypedData } from "./session.js";
 import { Session, createSessionState, hasFieldChanges } from "./session.js";
-import { isSessionId, newToken, sessionIdOf, tagOf } from "./token.js";
+import { newToken, sessionIdOf, tagOf } from "./token.js";
 import { createTransport, type RequestInfo, type ResponseHeaders, type TokenSource } from "./transport.js";
-import { checkWellFormed } from "./values.js";
-import type { SessionTimes } from "./expiration.js";
+import { createWrites, keptRecord } from "./writes.js";
+import { createOtherSessions } from "./other-sessions.js";
 import { takeOverLegacy } from "./migration.js";
 
 export interface CommitResult {
@@ -87,15 +89,6 @@ export interface SessionManager<T extends SessionData> {
   close(): Promise<void>;
 }
 
-/** What `health()` found. */
-export interface StoreHealth {
-  ok: boolean;
-  /** Milliseconds the store took to answer (or to fail). */
-  latency: number;
-  /** Why the store is not healthy. */
-  error?: SessionErrorCode;
-}
-
 /**
  * A SessionError that carries response headers to send with the error response (the clearing
  * cookie of a session that ended), in the `{ name: value }` form error handlers (finalhandler,
@@ -120,44 +113,14 @@ export function createSessionManager<T extends SessionData = UntypedData>(
   options: SessionManagerOptions,
 ): SessionManager<T> {
   const config = createManagerConfig(options);
-  const { driver, policy, limits, clock, warn, maxSessions, device, indexes, legacy } = config;
-  const indexByName = new Map(indexes.map((spec) => [spec.name, spec]));
-  const indexArgs: { indexes?: readonly IndexSpec[] } = indexes.length === 0 ? {} : { indexes };
+  const { driver, policy, limits, clock, warn, device, legacy } = config;
   const transport = createTransport(config.cookie, config.header, warn);
   const lifecycle: ManagerLifecycle = { closed: false };
   const calls = createStoreCalls(driver, config.timeout, lifecycle);
-  const { withDeadline } = calls;
   const events = createSessionEvents(config.onEvent, warn);
   const call = reportUnavailable(calls, config.timeout, events);
-
-  /** Reports one session ended (events.ts), when anyone listens. */
-  function reportEnded(reason: SessionEndedEvent["reason"], operation: SessionEndedEvent["operation"], sessionId: string): void {
-    if (events.on) events.emit({ type: "ended", reason, operation, sessionId, count: 1 });
-  }
-
-  /** Reports each session a write ended to honour `maxSessionsPerUser` (the ids its result lists). */
-  function reportLimited(ended: readonly string[], operation: "create" | "update" | "rotate"): void {
-    for (const sessionId of ended) reportEnded("limit", operation, sessionId);
-  }
-
-  /** Reports a user's sessions ended together, when any did. */
-  function reportUserEnded(count: number, keptId: string | null): void {
-    if (count > 0 && events.on) events.emit({ type: "ended", reason: "user", operation: "endUserSessions", sessionId: null, count, keptId });
-  }
-
-  /** Checks the lifetimes given to login() or regenerate(): as the manager options, within 400 days with a persistent cookie. */
-  const checkLifetime = (operation: string, lifetime: unknown) =>
-    policy.checkLifetime(operation, lifetime, config.cookie?.persistent ? MAX_COOKIE_LIFETIME : null);
-
-  /** The record of a session after a write, from what the store kept. */
-  function keptRecord(base: Omit<SessionRecord, "lastSeenAt" | "expiresAt" | "absoluteExpiresAt" | "idleTimeout">, kept: WriteResult): SessionRecord {
-    const { lastSeenAt, expiresAt, absoluteExpiresAt, idleTimeout } = kept;
-    return { ...base, lastSeenAt, expiresAt, absoluteExpiresAt, idleTimeout };
-  }
-
-  function binding(userId: string): UserBinding {
-    return maxSessions === undefined ? { userId } : { userId, maxSessions };
-  }
+  const writes = createWrites(config);
+  const { endOthers, endOthersAfter, rotatedTo, endRotated } = createOtherSessions(config, call, events);
 
   async function open(request: RequestInfo): Promise<OpenSession<T>> {
     if (lifecycle.closed) throw new SessionError("CLOSED", "the session manager was closed");
@@ -171,7 +134,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       const found = await call("load", () => driver.load(id, { now }), id);
       if (found === null || found.id !== id) continue;
       if (policy.isExpired(found, now)) {
-        reportEnded("expired", "load", id);
+        events.ended("expired", "load", id);
         continue;
       }
       record = found;
@@ -189,7 +152,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       record,
       limits,
       (field) => warn(`stored field "${field}" of a session is not valid JSON; it reads as undefined`),
-      checkLifetime,
+      config.checkLifetime,
     );
     const session = new Session<T>(state);
     let result: Promise<CommitResult> | null = null;
@@ -255,7 +218,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
           (error as SessionErrorWithHeaders).headers = Object.fromEntries(transport.clear(context.source, context.secure));
           throw error;
         }
-        if (deleted) reportEnded("logout", "destroy", record.id);
+        if (deleted) events.ended("logout", "destroy", record.id);
         else await endRotated(record);
       }
       state.record = null;
@@ -266,23 +229,14 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     if (record === null) {
       const token = state.next?.token ?? newToken();
       const id = sessionIdOf(token);
-      const lifetime = state.lifetime ?? {};
-      const times = expiringBy(policy.start(now, lifetime), state.expiresBy);
-      const idleTimeout = lifetime.idleTimeout ?? null;
-      const fields = Object.fromEntries(state.texts);
-      const userAgent = storedUserAgent(device, context.request);
-      const ip = storedIp(device, context.request);
-      const user = state.login === null ? null : binding(state.login);
+      const session = writes.created(state, context.request, now);
       await endOthers(state, null);
-      const created = await call(
-        "create",
-        () => driver.create(id, { now, fields, ...times, idleTimeout, user, userAgent, ip, ...indexArgs }),
-        id,
-      );
+      const created = await call("create", () => driver.create(id, session), id);
       if (!created) throw new SessionError("CONFLICT", "a new session id was already taken in the store; nothing was written");
-      state.record = keptRecord({ id, fields, createdAt: times.createdAt, userId: state.login, userAgent, ip }, created);
+      const { fields, createdAt, userAgent, ip } = session;
+      state.record = keptRecord({ id, fields, createdAt, userId: state.login, userAgent, ip }, created);
       if (events.on) events.emit({ type: "created", sessionId: id });
-      reportLimited(created.ended, "create");
+      events.limited(created.ended, "create");
       const headers = transport.issue(context.source, context.secure, token, created.expiresAt, now);
       await endOthersAfter(state, id, headers);
       return { headers };
@@ -305,30 +259,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     };
     if (!renew && record.expiresAt <= now) throw ended();
 
-    // The session's lifetimes: a login starts a new one (its own, else the manager's); a regenerate
-    // with lifetimes replaces what it gives; anything else keeps what the session has.
-    const lifetime = state.lifetime;
-    const newAbsolute =
-      state.login !== null ? now + (lifetime?.absoluteTimeout ?? policy.absoluteTimeout)
-      : lifetime?.absoluteTimeout !== undefined ? now + lifetime.absoluteTimeout
-      : undefined;
-    const newIdle = state.login !== null ? (lifetime?.idleTimeout ?? null) : lifetime?.idleTimeout;
-    const absoluteExpiresAt = newAbsolute ?? record.absoluteExpiresAt;
-    const idleTimeout = newIdle === undefined ? record.idleTimeout : newIdle;
-    const change: SessionChange = {
-      now,
-      set: Object.fromEntries(state.set),
-      remove: [...state.remove],
-      increment: Object.fromEntries(state.increment),
-      lastSeenAt: renew ? now : record.lastSeenAt,
-      expiresAt: renew ? policy.expiresAt(now, absoluteExpiresAt, idleTimeout) : record.expiresAt,
-      ...indexArgs,
-      limits, // judged again by the store, atomically: parallel requests cannot grow a session past them
-      loaded: { absoluteExpiresAt: record.absoluteExpiresAt, userId: record.userId },
-    };
-    if (newAbsolute !== undefined) change.absoluteExpiresAt = newAbsolute;
-    if (newIdle !== undefined) change.idleTimeout = newIdle;
-    if (state.login !== null) change.user = binding(state.login);
+    const change = writes.change(state, record, now, renew);
     // regenerate({ endOtherSessions: true }) in the write itself, where the driver can do it atomically.
     const othersInWrite = state.endOthers && driver.endsOtherSessions === true;
     if (othersInWrite) change.endOtherSessions = true;
@@ -353,9 +284,9 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       return { headers: rotated ? [] : transport.clear(context.source, context.secure) };
     }
     // Reported as the call before the write would have been (ended for the user, this session kept).
-    if (othersInWrite) reportUserEnded(kept.endedOthers?.length ?? 0, record.id);
+    if (othersInWrite) events.userEnded(kept.endedOthers?.length ?? 0, record.id);
     if (state.rotate && events.on) events.emit({ type: "rotated", reason: state.login === null ? "regenerate" : "login", sessionId: id, previousId: record.id });
-    reportLimited(kept.ended, state.rotate ? "rotate" : "update");
+    events.limited(kept.ended, state.rotate ? "rotate" : "update");
     for (const [field, value] of Object.entries(kept.counters)) {
       state.texts.set(field, String(value));
       state.parsed.delete(field);
@@ -367,104 +298,15 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     return { headers };
   }
 
-  /**
-   * A destroy that found nothing: a parallel request may have rotated the session away. A bound
-   * session is found again in its user's sessions by what rotation keeps (slot tag, creation time)
-   * and ended, so a logout that raced a rotation still ends the session. (An anonymous session
-   * cannot be found again; its rotation lives on.)
-   */
-  async function endRotated(record: SessionRecord): Promise<void> {
-    const moved = await rotatedTo(record);
-    if (moved !== null && (await call("destroy", () => driver.destroy(moved.id, { now: clock() }), moved.id))) reportEnded("logout", "destroy", moved.id);
-  }
-
-  /** The live session a bound session was rotated to (same slot tag and creation time), or null. */
-  async function rotatedTo(record: SessionRecord): Promise<SessionMeta | null> {
-    const userId = record.userId;
-    if (userId === null) return null;
-    const sessions = await call("listUserSessions", () => driver.listUserSessions(userId, { now: clock() }));
-    return sessions.find((meta) => tagOf(meta.id) === tagOf(record.id) && meta.createdAt === record.createdAt) ?? null;
-  }
-
-  /**
-   * regenerate({ endOtherSessions: true }): the user's sessions other than `keepId` end. Run before
-   * the write (a failure then leaves the request's session as it was, not logged out) and again
-   * after it (`endOthersAfter`), for sessions started in between.
-   */
-  async function endOthers(state: SessionState, keepId: string | null): Promise<void> {
-    const userId = state.login ?? state.record?.userId ?? null;
-    if (!state.endOthers || userId === null) return;
-    const now = clock();
-    reportUserEnded(await call("endUserSessions", () => driver.endUserSessions(userId, keepId === null ? { now } : { exceptId: keepId, now })), keepId);
-  }
-
-  /** The second `endOthers`, after the write: a failure carries the new token's headers, so the client keeps its session. */
-  async function endOthersAfter(state: SessionState, id: string, headers: ResponseHeaders): Promise<void> {
-    try {
-      await endOthers(state, id);
-    } catch (error) {
-      if (error instanceof SessionError) (error as SessionErrorWithHeaders).headers = Object.fromEntries(headers);
-      throw error;
-    }
-  }
-
   return {
     driver,
     open,
-    async count(index, value) {
-      const spec = indexSpecOf(indexByName, index);
-      const text = indexValueOf(spec, value);
-      return call("countIndex", () => driver.countIndex(spec.name, text, { now: clock() }));
-    },
-    async find(index, value, page = {}) {
-      const spec = indexSpecOf(indexByName, index);
-      const text = indexValueOf(spec, value);
-      const { offset, limit } = checkPage(page);
-      return call("findIndex", () => driver.findIndex(spec.name, text, { offset, limit, now: clock() }));
-    },
-    async listUserSessions(userId) {
-      checkWellFormed("the user id", userId);
-      return call("listUserSessions", () => driver.listUserSessions(userId, { now: clock() }));
-    },
-    async endUserSessions(userId, endOptions = {}) {
-      checkWellFormed("the user id", userId);
-      const exceptId = endOptions.exceptId ?? undefined;
-      const now = clock();
-      const count = await call("endUserSessions", () => driver.endUserSessions(userId, exceptId === undefined ? { now } : { exceptId, now }));
-      reportUserEnded(count, exceptId ?? null);
-      return count;
-    },
-    async endSession(id, endOptions = {}) {
-      if (!isSessionId(id)) return false;
-      // With a user id: one atomic driver call that ends the session only when it is bound to that user.
-      const userId = endOptions.userId;
-      if (userId !== undefined) checkWellFormed("the user id", userId);
-      const now = clock();
-      const ended = await call("endSession", () => driver.destroy(id, userId === undefined ? { now } : { userId, now }), id);
-      if (ended) reportEnded("end", "endSession", id);
-      return ended;
-    },
-    async health() {
-      const started = performance.now();
-      const latency = () => Math.round((performance.now() - started) * 100) / 100;
-      try {
-        if (lifecycle.closed) throw new SessionError("CLOSED", "the session manager was closed");
-        await withDeadline("health", () => (driver.ping ? driver.ping() : driver.load(sessionIdOf(newToken())).then(() => undefined)));
-        return { ok: true, latency: latency() };
-      } catch (error) {
-        return { ok: false, latency: latency(), error: error instanceof SessionError ? error.code : "STORE_UNAVAILABLE" };
-      }
-    },
+    ...createQueries(config, call, events),
+    health: () => checkHealth(driver, calls.withDeadline, lifecycle),
     async close() {
       if (lifecycle.closed) return;
       lifecycle.closed = true;
       await driver.close();
     },
   };
-}
-
-/** A new session's times, its absolute deadline (and so its expiry) no later than `deadline` (a converted legacy session's). */
-function expiringBy(times: SessionTimes, deadline: number | null): SessionTimes {
-  if (deadline === null || deadline >= times.absoluteExpiresAt) return times;
-  return { ...times, absoluteExpiresAt: deadline, expiresAt: Math.min(times.expiresAt, deadline) };
 }
