@@ -7,7 +7,8 @@
 import { SessionError } from "./errors.js";
 import type { LegacySource } from "./legacy.js";
 import type { CommitOutcome, CommitResult, OpenSession } from "./manager.js";
-import type { SessionData, SessionState } from "./session.js";
+import type { SessionData } from "./session.js";
+import type { SessionState } from "./session-state.js";
 
 /** How long a claim holds before another request may take the legacy session over (the first one died). */
 export const LEGACY_CLAIM_HOLD = 60_000;

@@ -10,7 +10,7 @@ import { SessionError } from "./errors.js";
 import type { SessionEvents } from "./events.js";
 import type { SessionErrorWithHeaders } from "./manager.js";
 import type { ManagerConfig } from "./manager-options.js";
-import type { SessionState } from "./session.js";
+import type { SessionState } from "./session-state.js";
 import { tagOf } from "./token.js";
 import type { ResponseHeaders } from "./transport.js";
 

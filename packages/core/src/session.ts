@@ -1,12 +1,17 @@
-import type { SessionRecord } from "./driver.js";
+/**
+ * The session object: one request's view of its session (reads, per-field writes, counters, map
+ * fields, regenerate, login, destroy) and its public types. What it records for the commit is in
+ * session-state.ts; the guard against `session.x = y` in assignment-guard.ts; value checks and
+ * coding in values.ts.
+ */
+import { guardAssignments } from "./assignment-guard.js";
 import type { SessionLifetime } from "./expiration.js";
-import { createExpirationPolicy } from "./expiration.js";
 import { SessionError } from "./errors.js";
-import type { Limits } from "./values.js";
 import { checkFieldName, checkWellFormed, fieldSize, limitError, parseValue, serializeValue } from "./values.js";
 import { newToken, sessionIdOf, tagOf } from "./token.js";
 import type { MapName, MapSession, MapValue } from "./map.js";
 import { SessionMap } from "./map.js";
+import type { SessionState } from "./session-state.js";
 
 /** Options of `session.regenerate()`. */
 export interface RegenerateOptions extends SessionLifetime {
@@ -37,95 +42,6 @@ export type DeepReadonly<V> = V extends (infer E)[]
 
 type FieldName<T> = keyof T & string;
 type CounterName<T> = { [K in keyof T]-?: NonNullable<T[K]> extends number ? K : never }[keyof T] & string;
-
-/** What the request did to its session; read by the manager at commit. */
-export interface SessionState {
-  /** The stored session, or null while the session is new (never stored, or its token was unknown). */
-  record: SessionRecord | null;
-  /** Current field text: stored fields with this request's changes applied. */
-  texts: Map<string, string>;
-  /** Parsed (frozen) values, filled on first read. */
-  parsed: Map<string, unknown>;
-  set: Map<string, string>;
-  remove: Set<string>;
-  increment: Map<string, number>;
-  /** A new token was asked for (regenerate or login). */
-  rotate: { keepData: boolean } | null;
-  /** The token (and its session id) the commit will issue, chosen by the first regenerate or login. */
-  next: { token: string; id: string } | null;
-  /** login(): bind to this user and restart the absolute lifetime. */
-  login: string | null;
-  /**
-   * The session's own lifetimes given to login() or regenerate() ("remember me"); null when neither
-   * gave any. A login always starts a new lifetime: without options, the manager's.
-   */
-  lifetime: SessionLifetime | null;
-  /** Checks the lifetimes given to login() or regenerate() against the manager's options (throws VALUE_INVALID). */
-  checkLifetime: (call: string, lifetime: unknown) => SessionLifetime;
-  /** regenerate({ endOtherSessions: true }): end the user's other sessions after the write. */
-  endOthers: boolean;
-  destroyed: boolean;
-  /** The commit started (the response is on its way): later changes would be lost, so they throw. */
-  committed: boolean;
-  /**
-   * The first refused write of this request (bad value, limit exceeded). The refused call itself
-   * changed nothing; the request's other writes are committed unless its response is an error
-   * (status 400 or more), so an error response never hides half a change.
-   */
-  refused: SessionError | null;
-  /** A session converted from a legacy store: created with its absolute deadline no later than this (ms), or null. */
-  expiresBy: number | null;
-  limits: Limits;
-  onCorruptField: (field: string) => void;
-  /** Runs once, before the first change to the session (set, unset, increment, regenerate, login, destroy). */
-  beforeChange: (() => void) | null;
-}
-
-const defaultPolicy = createExpirationPolicy();
-const checkDefaultLifetime = (call: string, lifetime: unknown) => defaultPolicy.checkLifetime(call, lifetime, null);
-
-export function createSessionState(
-  record: SessionRecord | null,
-  limits: Limits,
-  onCorruptField: (field: string) => void,
-  checkLifetime: (call: string, lifetime: unknown) => SessionLifetime = checkDefaultLifetime,
-): SessionState {
-  return {
-    record,
-    texts: textsOf(record),
-    parsed: new Map(),
-    set: new Map(),
-    remove: new Set(),
-    increment: new Map(),
-    rotate: null,
-    next: null,
-    login: null,
-    lifetime: null,
-    checkLifetime,
-    endOthers: false,
-    destroyed: false,
-    committed: false,
-    refused: null,
-    expiresBy: null,
-    limits,
-    onCorruptField,
-    beforeChange: null,
-  };
-}
-
-/** The stored fields as a Map, filled without the `[name, value]` pair arrays `Object.entries` allocates. */
-function textsOf(record: SessionRecord | null): Map<string, string> {
-  const texts = new Map<string, string>();
-  if (record === null) return texts;
-  const fields = record.fields;
-  const names = Object.keys(fields);
-  for (let i = 0; i < names.length; i++) texts.set(names[i]!, fields[names[i]!]!);
-  return texts;
-}
-
-export function hasFieldChanges(state: SessionState): boolean {
-  return state.set.size > 0 || state.remove.size > 0 || state.increment.size > 0;
-}
 
 /**
  * One request's view of a session. Reads see what was loaded plus this request's own changes;
@@ -391,30 +307,4 @@ export class Session<T extends SessionData = UntypedData> {
   }
 }
 
-/**
- * Assigning a property to a session (`req.session.role = "admin"`, the express-session habit) would
- * add a plain JS property that is never stored. A proxy placed *behind* `Session.prototype` catches
- * such an assignment and throws a TypeError that names `set()`, in strict and sloppy code alike;
- * the metadata accessors (`id`, `userId`, …) get setters that throw too. Methods and accessors are
- * found on `Session.prototype` before the proxy, so the hot path never reaches it.
- */
-const assignmentGuard = new Proxy(Object.prototype, {
-  set(_target, property) {
-    const name = typeof property === "string" ? property : String(property);
-    throw new TypeError(
-      `session.${name} = … would not be saved: a sess session is not a plain object. ` +
-        `Use session.set(${JSON.stringify(name)}, value) to write and session.get(${JSON.stringify(name)}) to read.`,
-    );
-  },
-});
-Object.setPrototypeOf(Session.prototype, assignmentGuard);
-for (const [name, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(Session.prototype))) {
-  if (descriptor.get === undefined || descriptor.set !== undefined) continue;
-  const hint = name === "userId" ? "; bind a user with session.login(userId)" : "";
-  Object.defineProperty(Session.prototype, name, {
-    ...descriptor,
-    set() {
-      throw new TypeError(`session.${name} is read-only session metadata${hint}`);
-    },
-  });
-}
+guardAssignments(Session.prototype);

@@ -7,7 +7,7 @@ import { storedIp, storedUserAgent } from "./device.js";
 import type { IndexSpec, NewSession, SessionChange, SessionRecord, UserBinding, WriteResult } from "./driver.js";
 import type { SessionTimes } from "./expiration.js";
 import type { ManagerConfig } from "./manager-options.js";
-import type { SessionState } from "./session.js";
+import type { SessionState } from "./session-state.js";
 import type { RequestInfo } from "./transport.js";
 
 /** The writes of one manager, built once. */
