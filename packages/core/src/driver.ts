@@ -288,6 +288,8 @@ export interface CheckedDriver extends SessionDriver {
    * connection error as `cause` and in the message. Requests meanwhile get 503.
    */
   ready(options?: ReadyOptions): Promise<void>;
+  /** The near cache's state (option `nearCache`); null when it is off. */
+  nearCacheStats(): NearCacheStats | null;
 }
 
 /** What every Redis driver takes besides its client. */
@@ -300,6 +302,28 @@ export interface RedisDriverOptions {
    * `STORE_UNAVAILABLE` or, with `shortfall: "accept"`, is only reported to `onShortfall`.
    */
   replicaAck?: ReplicaAckOptions;
+  /**
+   * Opt-in near cache (README "Near cache"): loads served from this process's memory while Redis's
+   * invalidation channel (`CLIENT TRACKING` in broadcast mode, on one extra connection) is live.
+   * Standalone and Sentinel only: refused on a Cluster.
+   */
+  nearCache?: NearCacheOptions;
+}
+
+/** What `nearCacheStats()` reports. */
+export interface NearCacheStats {
+  /** Sessions held now (at most `maxEntries`). */
+  entries: number;
+  /** Whether loads may be served from the cache now (the invalidation channel and the client are connected). */
+  live: boolean;
+}
+
+/** The Redis drivers' `nearCache` option. */
+export interface NearCacheOptions {
+  /** Sessions held at most (least recently used dropped first). A positive integer. */
+  maxEntries: number;
+  /** The longest an entry is served after it was read from Redis, in ms. A positive integer. */
+  maxAge: number;
 }
 
 /** A write that fewer replicas than asked acknowledged within the timeout. */

@@ -5,9 +5,9 @@
  */
 import type { CheckedDriver, ConnectRedisSourceOptions, KoaRedisSourceOptions, RedisDriverOptions } from "@sess/core";
 import { configValueOf, createCheckedDriver, hashOf, legacyFactories, scoredMembersOf, valuesOf, watchConnectionErrors } from "@sess/redis-shared";
-import type { ReplicaPort, StartupPort } from "@sess/redis-shared";
+import type { NearCachePort, ReplicaPort, StartupPort, TrackingConnection } from "@sess/redis-shared";
 
-export type { CheckedDriver, LegacySession, LegacySource, ReadyOptions, RedisDriverOptions, ReplicaAckOptions, ReplicaShortfall, VerifyOptions, VerifyReport } from "@sess/core";
+export type { CheckedDriver, LegacySession, LegacySource, NearCacheOptions, NearCacheStats, ReadyOptions, RedisDriverOptions, ReplicaAckOptions, ReplicaShortfall, VerifyOptions, VerifyReport } from "@sess/core";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the clients declare these as overloads whose reply types depend on the major, the reply mapping and the arguments
 type Command = (...args: any[]) => Promise<unknown>;
@@ -30,6 +30,48 @@ export interface IoredisClient {
   config: Command;
   /* eslint-disable-next-line @typescript-eslint/no-explicit-any -- only for replicaAck: PTTL then WAIT, sent together to the key's node */
   pipeline: (...args: any[]) => any;
+  /* eslint-disable-next-line @typescript-eslint/no-explicit-any -- only for nearCache: its own connection, options of the client's major */
+  duplicate?: (...args: any[]) => any;
+}
+
+/** What the near cache uses of the connection `duplicate()` makes. */
+interface Duplicate {
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  connect(): Promise<unknown>;
+  call(command: string, ...args: string[]): Promise<unknown>;
+  subscribe(channel: string): Promise<unknown>;
+  disconnect(): void;
+}
+
+/**
+ * The near cache's connection: a duplicate of the client (same server, Sentinel included, same
+ * credentials and TLS), RESP2, connected here, never reconnecting or queueing by itself.
+ */
+function trackingConnection(client: IoredisClient): TrackingConnection {
+  const connection = client.duplicate!({
+    protocol: 2,
+    lazyConnect: true,
+    autoResubscribe: false,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    sentinelRetryStrategy: () => null,
+    reconnectOnError: () => false,
+    connectionName: "sess-near-cache",
+  }) as Duplicate;
+  return {
+    events: connection,
+    connect: () => connection.connect(),
+    send: ([command, ...args]) => connection.call(command!, ...args),
+    subscribe: async (channel, listener) => {
+      // The Buffer variant: the keys as an array (or null for a flush), not joined into one string.
+      connection.on("messageBuffer", (from, message) => {
+        if (String(from) === channel) listener(message);
+      });
+      return connection.subscribe(channel);
+    },
+    close: () => connection.disconnect(),
+  };
 }
 
 interface WaitPipeline {
@@ -91,8 +133,10 @@ export type IoredisDriver = CheckedDriver;
 export function createIoredisDriver(options: IoredisDriverOptions): IoredisDriver {
   const client = options.client;
   const batch = createLoadBatcher(client);
-  const port: StartupPort & ReplicaPort = {
+  const port: StartupPort & ReplicaPort & NearCachePort = {
     name: "ioredis",
+    events: client,
+    ...(typeof client.duplicate === "function" ? { trackingConnection: () => trackingConnection(client) } : {}),
     // One server holds every key: everything but a Cluster.
     oneServer: (client as { isCluster?: unknown }).isCluster !== true,
     isReady: () => client.status === "ready",

@@ -2,11 +2,12 @@
  * @sess/node-redis: the sess storage driver on a node-redis 5 client (`createClient`,
  * `createCluster`, `createSentinel`). A thin binding of the client to the shared Redis port.
  */
+import { configError } from "@sess/core";
 import type { CheckedDriver, ConnectRedisSourceOptions, KoaRedisSourceOptions, RedisDriverOptions } from "@sess/core";
 import { configValueOf, createCheckedDriver, hashOf, legacyFactories, scoredMembersOf, valuesOf, watchConnectionErrors } from "@sess/redis-shared";
-import type { ReplicaPort, StartupPort } from "@sess/redis-shared";
+import type { NearCachePort, ReplicaPort, StartupPort, TrackingConnection } from "@sess/redis-shared";
 
-export type { CheckedDriver, LegacySession, LegacySource, ReadyOptions, RedisDriverOptions, ReplicaAckOptions, ReplicaShortfall, VerifyOptions, VerifyReport } from "@sess/core";
+export type { CheckedDriver, LegacySession, LegacySource, NearCacheOptions, NearCacheStats, ReadyOptions, RedisDriverOptions, ReplicaAckOptions, ReplicaShortfall, VerifyOptions, VerifyReport } from "@sess/core";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- node-redis declares these with module-, RESP- and type-mapping-dependent generics
 type Command = (...args: any[]) => Promise<unknown>;
@@ -28,6 +29,39 @@ export interface NodeRedisClient {
   /** Used by `replicaAck`. */
   wait?: Command;
   sendCommand?: Command;
+  /** Used by `nearCache`: its own connection. */
+  duplicate?: (...args: never[]) => unknown;
+}
+
+/** What the near cache uses of the connection `duplicate()` makes. */
+interface Duplicate {
+  connect(): Promise<unknown>;
+  sendCommand(args: string[]): Promise<unknown>;
+  subscribe(channel: string, listener: (message: unknown) => void, bufferMode: true): Promise<unknown>;
+  destroy(): void;
+  isOpen: boolean;
+}
+
+/** The near cache's connection: a duplicate of a plain client (same server, credentials and TLS), RESP2, never reconnecting by itself. */
+function trackingConnection(client: NodeRedisClient): TrackingConnection {
+  const duplicate = client.duplicate as unknown as (overrides: object) => Duplicate;
+  const connection = duplicate.call(client, {
+    RESP: 2,
+    maintNotifications: "disabled",
+    disableOfflineQueue: true,
+    name: "sess-near-cache",
+    socket: { ...(client as { options?: { socket?: object } }).options?.socket, reconnectStrategy: false },
+  });
+  return {
+    events: connection,
+    connect: () => connection.connect(),
+    send: (args) => connection.sendCommand(args),
+    // Buffer mode: the keys as an array of buffers (or null for a flush).
+    subscribe: (channel, listener) => connection.subscribe(channel, listener, true),
+    close: () => {
+      if (connection.isOpen) connection.destroy();
+    },
+  };
 }
 
 export interface NodeRedisDriverOptions extends RedisDriverOptions {
@@ -88,8 +122,14 @@ export type NodeRedisDriver = CheckedDriver;
 
 export function createNodeRedisDriver(options: NodeRedisDriverOptions): NodeRedisDriver {
   const client = options.client as unknown as Commands & State;
-  const port: StartupPort & ReplicaPort = {
+  // A sentinel client's connections are its own (no single one to track on): refused, as a Cluster is.
+  if (options.nearCache !== undefined && typeof (client as { getMasterNode?: unknown }).getMasterNode === "function") {
+    throw configError("nearCache", "is not available on a node-redis sentinel client: remove it, or use @sess/ioredis with Sentinel");
+  }
+  const port: StartupPort & ReplicaPort & NearCachePort = {
     name: "node-redis",
+    events: client,
+    ...(client.masters === undefined && typeof options.client.duplicate === "function" ? { trackingConnection: () => trackingConnection(options.client) } : {}),
     // One server holds every key: a plain or sentinel client, not a cluster (which has `masters`).
     oneServer: client.masters === undefined,
     isReady: () => readiness(client),

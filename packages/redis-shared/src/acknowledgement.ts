@@ -22,7 +22,8 @@ export interface ReplicaPort extends RedisPort {
   waitForReplicas(key: string, replicas: number, timeout: number): Promise<number>;
 }
 
-function positiveInteger(option: string, value: unknown): number {
+/** `value` if it is a positive (safe) integer; else CONFIG_INVALID naming `option`. */
+export function positiveInteger(option: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
     throw configError(option, `must be a positive integer, got ${String(value)}`);
   }

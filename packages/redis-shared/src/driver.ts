@@ -19,6 +19,7 @@ import type { StepArgv } from "./change-argv.js";
 import { createDriverContext } from "./context.js";
 import { isWrongType, storeError } from "./port.js";
 import type { RedisPort } from "./port.js";
+import type { NearCache } from "./near-cache.js";
 import { createQueries } from "./queries.js";
 import { recordOf } from "./records.js";
 import { createOutcome, destroyOutcome, writeOutcome } from "./replies.js";
@@ -32,6 +33,8 @@ export { TOMBSTONE_MS } from "./steps.js";
 export interface RedisDriverOptions {
   /** Key prefix (default "sess"). Must not contain "{" or "}". */
   prefix?: string;
+  /** Serves loads from memory while it holds the session (near-cache.ts); writes go through `withNearCache`. */
+  nearCache?: NearCache;
 }
 
 /** Attempts of a binding write whose expectation keeps failing under concurrent logins. */
@@ -178,15 +181,27 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
 
     async load(id, at) {
       const now = begin("load", at);
+      const key = keys.session(id);
+      const near = options.nearCache;
+      const cached = near?.get(key);
+      if (cached !== undefined) {
+        const record = recordOf(id, cached);
+        return record === null || record.expiresAt <= now ? null : record;
+      }
+      const ticket = near?.ticket(key);
       let hash: Record<string, string>;
       try {
-        hash = await port.hgetall(keys.session(id));
+        hash = await port.hgetall(key);
       } catch (error) {
+        if (ticket !== undefined) near!.settle(ticket, undefined);
         if (isWrongType(error)) return null;
         throw storeError(port, "load", error);
       }
       const record = recordOf(id, hash);
-      return record === null || record.expiresAt <= now ? null : record;
+      const live = record !== null && record.expiresAt > now;
+      // Only live sessions are kept: a miss always asks Redis.
+      if (ticket !== undefined) near!.settle(ticket, live ? hash : undefined);
+      return live ? record : null;
     },
 
     async create(id, session: NewSession) {

@@ -16,3 +16,5 @@ export type { ReplicaPort } from "./acknowledgement.js";
 export { createLegacyClaim, legacyFactories } from "./legacy.js";
 export type { ScriptPort } from "./port.js";
 export { createCheckedDriver } from "./checked.js";
+export { INVALIDATION_CHANNEL } from "./near-cache.js";
+export type { NearCachePort, TrackingConnection } from "./near-cache.js";

@@ -16,6 +16,8 @@ export interface KeySchema {
   readonly prefix: string;
   /** "<prefix>:<schema version>": what every key starts with (the scripts build session and index keys from it). */
   readonly base: string;
+  /** What every session key starts with (the near cache's tracking prefix). */
+  readonly sessionPrefix: string;
   session(id: string): string;
   /** The sorted set of the user's sessions. */
   user(userId: string): string;
@@ -42,11 +44,13 @@ export function validatePrefix(prefix: unknown): string {
 
 export function createKeySchema(prefix: string = DEFAULT_PREFIX): KeySchema {
   const base = `${validatePrefix(prefix)}:${SCHEMA_VERSION}`;
+  const sessionPrefix = `${base}:s:`;
   return {
     prefix,
     base,
+    sessionPrefix,
     session(id) {
-      return `${base}:s:{${tagOf(id)}}${id.slice(TAG_LENGTH)}`;
+      return `${sessionPrefix}{${tagOf(id)}}${id.slice(TAG_LENGTH)}`;
     },
     user(userId) {
       return `${base}:u:{${createHash("sha256").update(userId).digest("base64url")}}`;

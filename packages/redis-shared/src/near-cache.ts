@@ -1,0 +1,301 @@
+/**
+ * The opt-in near cache: session hashes kept in this process's memory, served by `load` only while
+ * Redis's invalidation channel is known to be live, and never past `maxAge`.
+ *
+ * The channel is one extra connection (a duplicate of the application's client, RESP2, made by the
+ * binding) that enables `CLIENT TRACKING on REDIRECT <its own id> BCAST PREFIX <session keys>` and
+ * subscribes to `__redis__:invalidate`. Broadcast mode reports every change of a key under the
+ * prefix, whoever made it and whichever connection read it, so the application's own client needs
+ * no tracking and its reconnects only need the cache emptied. A change reports the key names; a
+ * FLUSHDB/FLUSHALL a null message, which empties the cache.
+ *
+ * Safety: the cache serves nothing while the connection is opening, and is emptied (and the
+ * connection re-opened, with a back-off) on any error, close or reconnect of either connection. A
+ * load stores what it read only if its key was not invalidated while it was in flight (each load
+ * holds a ticket, marked stale by an invalidation of its key) and if the cache was not emptied
+ * since it began (an epoch counter, bumped on every flush, loss and re-opening). The driver's own writes forget their keys before and after
+ * they run. Writes never read the cache: the update-only scripts stay the authority.
+ */
+import { errorMonitor } from "node:events";
+import { configError } from "@sess/core";
+import type { NearCacheOptions, NearCacheStats, SessionDriver, WriteResult } from "@sess/core";
+import type { KeySchema } from "./keys.js";
+import type { RedisPort } from "./port.js";
+import { positiveInteger } from "./acknowledgement.js";
+
+/** The channel Redis publishes invalidations on (RESP2, with REDIRECT). */
+export const INVALIDATION_CHANNEL = "__redis__:invalidate";
+/** How long the tracking connection may take to connect, enable tracking and subscribe. */
+const OPEN_TIMEOUT_MS = 5_000;
+/** Back-off between attempts to re-open it. */
+const RETRY_MIN_MS = 50;
+const RETRY_MAX_MS = 2_000;
+
+/**
+ * One dedicated connection, made by the binding from the application's client (`duplicate()`),
+ * RESP2, not yet connected, that never reconnects by itself and never queues commands offline.
+ */
+export interface TrackingConnection {
+  /** What emits "error", "close", "end", "reconnecting" for this connection. */
+  readonly events: unknown;
+  connect(): Promise<unknown>;
+  /** One command, e.g. `["CLIENT", "ID"]`. */
+  send(args: string[]): Promise<unknown>;
+  /** SUBSCRIBE; `listener` gets each message's payload as the client decodes it (key names, or null). */
+  subscribe(channel: string, listener: (message: unknown) => void): Promise<unknown>;
+  /** Drops the connection at once. */
+  close(): void;
+}
+
+/** What a binding adds to its port for the near cache. */
+export interface NearCachePort extends RedisPort {
+  /** A new tracking connection; absent when the client cannot make one. */
+  trackingConnection?(): TrackingConnection;
+  /** The application's client, watched for errors, closes and reconnects. */
+  readonly events?: unknown;
+}
+
+interface Emitter {
+  on(event: string | symbol, listener: (value?: unknown) => void): unknown;
+  off?(event: string | symbol, listener: (value?: unknown) => void): unknown;
+}
+
+const LOSS_EVENTS = ["close", "end", "reconnecting"] as const;
+
+/**
+ * Calls `lost` on every error, close or reconnect `events` emits (errors watched, not handled: see
+ * connection.ts). Returns what stops watching.
+ */
+function watchLoss(events: unknown, lost: () => void): () => void {
+  const emitter = events as Partial<Emitter> | null;
+  if (!emitter || typeof emitter.on !== "function") return () => {};
+  const names = [errorMonitor, ...LOSS_EVENTS];
+  for (const event of names) emitter.on(event, lost);
+  return () => {
+    for (const event of names) emitter.off?.(event, lost);
+  };
+}
+
+/** Validates `nearCache`; undefined when not given. */
+export function nearCacheOptions(options: NearCacheOptions | undefined): NearCacheOptions | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== "object") throw configError("nearCache", "expected { maxEntries, maxAge } (positive integers; maxAge in ms)");
+  return {
+    maxEntries: positiveInteger("nearCache.maxEntries", options.maxEntries),
+    maxAge: positiveInteger("nearCache.maxAge", options.maxAge),
+  };
+}
+
+/** Taken by a load before it reads: what it reads is stored only if its key was not invalidated since. */
+export interface Ticket {
+  readonly key: string;
+  readonly epoch: number;
+  readonly at: number;
+  stale: boolean;
+}
+
+export interface NearCache {
+  /** The hash stored under `key` if the channel is live and the entry younger than `maxAge`. */
+  get(key: string): Record<string, string> | undefined;
+  /** Taken before a load of `key` reads; every ticket is settled once. */
+  ticket(key: string): Ticket;
+  /**
+   * Ends a load: stores the hash it read (none when undefined), unless its key was invalidated,
+   * everything dropped or the channel lost since its ticket.
+   */
+  settle(ticket: Ticket, hash: Record<string, string> | undefined): void;
+  /** Drops `keys` and keeps loads in flight from storing. */
+  forget(keys: string[]): void;
+  /** Drops everything and keeps loads in flight from storing. */
+  clear(): void;
+  stats(): NearCacheStats;
+  close(): void;
+}
+
+type Entry = { hash: Record<string, string>; at: number };
+
+/** Key names of an invalidation message, or null for "everything" (a flush, or a payload not understood). */
+function keysOf(message: unknown): string[] | null {
+  if (!Array.isArray(message)) return null;
+  return message.map((key) => (typeof key === "string" ? key : Buffer.isBuffer(key) ? key.toString() : String(key)));
+}
+
+export function createNearCache(options: NearCacheOptions, port: NearCachePort, keys: KeySchema): NearCache {
+  const open = port.trackingConnection;
+  if (port.oneServer !== true) {
+    throw configError("nearCache", `is not available on a Redis Cluster (${port.name}): remove it, or use a standalone or Sentinel client`);
+  }
+  if (open === undefined) throw configError("nearCache", `needs a client that can open a second connection (${port.name} client without duplicate())`);
+  const { maxEntries, maxAge } = options;
+  const prefix = keys.sessionPrefix;
+  const entries = new Map<string, Entry>();
+  /** The tickets of the loads in flight, by key. */
+  const loading = new Map<string, Set<Ticket>>();
+  let epoch = 0;
+  let live = false;
+  let closed = false;
+  let connection: TrackingConnection | null = null;
+  let generation = 0;
+  let retryMs = RETRY_MIN_MS;
+  let retry: NodeJS.Timeout | undefined;
+
+  /** Drops the entries of `names` (everything when null) and keeps the loads of them in flight from storing. */
+  function invalidate(names: string[] | null): void {
+    if (names === null) {
+      epoch++;
+      entries.clear();
+      return;
+    }
+    for (const name of names) {
+      entries.delete(name);
+      const tickets = loading.get(name);
+      if (tickets !== undefined) for (const ticket of tickets) ticket.stale = true;
+    }
+  }
+
+  /** The channel is down: nothing served, everything dropped, the connection closed and re-opened later. */
+  function lose(): void {
+    live = false;
+    invalidate(null);
+    generation++;
+    const previous = connection;
+    connection = null;
+    previous?.close();
+    if (closed || retry !== undefined) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      void reopen();
+    }, retryMs);
+    retry.unref();
+    retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+  }
+
+  async function reopen(): Promise<void> {
+    if (closed) return;
+    const mine = ++generation;
+    const current = open!.call(port);
+    connection = current;
+    const lost = () => {
+      if (mine === generation) lose();
+    };
+    // Our own connection: its errors are handled here (and end in `lose`).
+    (current.events as Partial<Emitter>).on?.("error", () => {});
+    watchLoss(current.events, lost);
+    const timeout = setTimeout(lost, OPEN_TIMEOUT_MS);
+    timeout.unref();
+    try {
+      await current.connect();
+      const id = String(await current.send(["CLIENT", "ID"]));
+      await current.send(["CLIENT", "TRACKING", "on", "REDIRECT", id, "BCAST", "PREFIX", prefix]);
+      await current.subscribe(INVALIDATION_CHANNEL, (message) => {
+        if (mine === generation) invalidate(keysOf(message));
+      });
+    } catch {
+      lost();
+      return;
+    } finally {
+      clearTimeout(timeout);
+    }
+    if (mine !== generation) return;
+    if (!port.isReady()) {
+      lost();
+      return;
+    }
+    // Tracking is on and the subscription confirmed: loads that begin from here on may store.
+    epoch++;
+    live = true;
+    retryMs = RETRY_MIN_MS;
+  }
+
+  const unwatch = watchLoss(port.events, () => {
+    if (!closed) lose();
+  });
+  void reopen();
+
+  return {
+    get(key) {
+      if (!live || !port.isReady()) return undefined;
+      const entry = entries.get(key);
+      if (entry === undefined) return undefined;
+      entries.delete(key);
+      if (performance.now() - entry.at >= maxAge) return undefined;
+      entries.set(key, entry); // most recently used last
+      return entry.hash;
+    },
+    ticket(key) {
+      const ticket = { key, epoch, at: performance.now(), stale: !live };
+      const tickets = loading.get(key);
+      if (tickets === undefined) loading.set(key, new Set([ticket]));
+      else tickets.add(ticket);
+      return ticket;
+    },
+    settle(ticket, hash) {
+      const { key } = ticket;
+      const tickets = loading.get(key);
+      tickets?.delete(ticket);
+      if (tickets?.size === 0) loading.delete(key);
+      if (hash === undefined || ticket.stale || !live || ticket.epoch !== epoch) return;
+      entries.delete(key);
+      entries.set(key, { hash, at: ticket.at });
+      if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+    },
+    forget(names) {
+      invalidate(names);
+    },
+    clear() {
+      invalidate(null);
+    },
+    stats() {
+      return { entries: entries.size, live: live && port.isReady() };
+    },
+    close() {
+      closed = true;
+      unwatch();
+      live = false;
+      invalidate(null);
+      clearTimeout(retry);
+      generation++;
+      connection?.close();
+      connection = null;
+    },
+  };
+}
+
+/** `driver` whose writes forget the keys they touch before and after they run (and the sessions they ended). */
+export function withNearCache(driver: SessionDriver, cache: NearCache, keys: KeySchema): SessionDriver {
+  const forget = (ids: readonly string[]) => cache.forget(ids.map((id) => keys.session(id)));
+  const endedBy = (result: unknown): string[] => {
+    const written = result as Partial<WriteResult> | null;
+    return written && typeof written === "object" ? [...(written.ended ?? []), ...(written.endedOthers ?? [])] : [];
+  };
+  async function around<T>(ids: string[], write: () => Promise<T>): Promise<T> {
+    forget(ids);
+    try {
+      const result = await write();
+      forget(endedBy(result));
+      return result;
+    } finally {
+      forget(ids);
+    }
+  }
+  return {
+    ...driver,
+    create: (id, session) => around([id], () => driver.create(id, session)),
+    update: (id, change) => around([id], () => driver.update(id, change)),
+    rotate: (fromId, toId, rotation) => around([fromId, toId], () => driver.rotate(fromId, toId, rotation)),
+    destroy: (id, options) => around([id], () => driver.destroy(id, options)),
+    // The ids ended are not known here: everything is dropped (Redis reports each key as well).
+    endUserSessions: async (userId, options) => {
+      cache.clear();
+      try {
+        return await driver.endUserSessions(userId, options);
+      } finally {
+        cache.clear();
+      }
+    },
+    close: async () => {
+      cache.close();
+      await driver.close();
+    },
+  };
+}
