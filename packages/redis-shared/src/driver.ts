@@ -183,7 +183,7 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
       const now = begin("load", at);
       const key = keys.session(id);
       const near = options.nearCache;
-      const cached = near?.get(key);
+      const cached = near === undefined ? undefined : await near.read(key);
       if (cached !== undefined) {
         const record = recordOf(id, cached);
         return record === null || record.expiresAt <= now ? null : record;

@@ -95,8 +95,13 @@ export interface Ticket {
 }
 
 export interface NearCache {
-  /** The hash stored under `key` if the channel is live and the entry younger than `maxAge`. */
-  get(key: string): Record<string, string> | undefined;
+  /**
+   * The hash stored under `key` if the channel is live and the entry younger than `maxAge`, looked
+   * up after the I/O callbacks of this turn of the event loop: an invalidation that reached the
+   * tracking connection's socket together with another reply (a foreign write's, the request's)
+   * is applied first.
+   */
+  read(key: string): Promise<Record<string, string> | undefined>;
   /** Taken before a load of `key` reads; every ticket is settled once. */
   ticket(key: string): Ticket;
   /**
@@ -138,6 +143,25 @@ export function createNearCache(options: NearCacheOptions, port: NearCachePort, 
   let generation = 0;
   let retryMs = RETRY_MIN_MS;
   let retry: NodeJS.Timeout | undefined;
+  /** Resolves in this turn's check phase (after its I/O callbacks); shared by the loads of the turn. */
+  let turn: Promise<void> | null = null;
+  const nextTurn = (): Promise<void> =>
+    (turn ??= new Promise((resolve) =>
+      setImmediate(() => {
+        turn = null;
+        resolve();
+      }),
+    ));
+
+  function get(key: string): Record<string, string> | undefined {
+    if (!live || !port.isReady()) return undefined;
+    const entry = entries.get(key);
+    if (entry === undefined) return undefined;
+    entries.delete(key);
+    if (performance.now() - entry.at >= maxAge) return undefined;
+    entries.set(key, entry); // most recently used last
+    return entry.hash;
+  }
 
   /** Drops the entries of `names` (everything when null) and keeps the loads of them in flight from storing. */
   function invalidate(names: string[] | null): void {
@@ -213,14 +237,10 @@ export function createNearCache(options: NearCacheOptions, port: NearCachePort, 
   void reopen();
 
   return {
-    get(key) {
-      if (!live || !port.isReady()) return undefined;
-      const entry = entries.get(key);
-      if (entry === undefined) return undefined;
-      entries.delete(key);
-      if (performance.now() - entry.at >= maxAge) return undefined;
-      entries.set(key, entry); // most recently used last
-      return entry.hash;
+    async read(key) {
+      if (!live || !entries.has(key)) return undefined;
+      await nextTurn();
+      return get(key);
     },
     ticket(key) {
       const ticket = { key, epoch, at: performance.now(), stale: !live };

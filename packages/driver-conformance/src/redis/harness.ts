@@ -22,6 +22,7 @@ export interface ReplicaAck {
 export interface VerifyingDriver extends SessionDriver {
   verify(options?: { onWarning?: (message: string) => void }): Promise<{ settings: object; warnings: string[] }>;
   ready(options?: { timeout?: number }): Promise<void>;
+  nearCacheStats(): { entries: number; live: boolean } | null;
 }
 
 /** What a Redis driver's test file gives the suites of this folder; `C` is its client type. */
@@ -39,5 +40,5 @@ export interface RedisClientHarness<C> {
   /** Drops the connection at once; called on closed clients too. */
   close(client: C): void;
   /** A driver on `client` (default prefix when `prefix` is absent), with the driver options given. */
-  createDriver(client: C, options?: { prefix?: string; replicaAck?: ReplicaAck }): VerifyingDriver;
+  createDriver(client: C, options?: { prefix?: string; replicaAck?: ReplicaAck; nearCache?: { maxEntries: number; maxAge: number } }): VerifyingDriver;
 }

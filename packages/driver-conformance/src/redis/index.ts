@@ -12,3 +12,4 @@ export { describeClientConformance, type ClientConfiguration, type ClientConform
 export { describeReplicaAcknowledgement, type ReplicaHarness } from "./replicas.js";
 export { describeTombstones, type TombstoneHarness } from "./tombstones.js";
 export { describeUnavailableEvents } from "./events.js";
+export { describeNearCache, type NearCacheHarness } from "./near-cache.js";
