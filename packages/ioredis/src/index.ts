@@ -50,6 +50,7 @@ interface Duplicate {
 function trackingConnection(client: IoredisClient): TrackingConnection {
   const connection = client.duplicate!({
     protocol: 2,
+    replyMapping: "legacy",
     lazyConnect: true,
     autoResubscribe: false,
     enableOfflineQueue: false,

@@ -6,6 +6,9 @@ import { createKeySchema } from "@sess/redis-shared";
 import { createNodeRedisDriver } from "../src/index.js";
 import { configurations } from "./clients.js";
 
+/** The near cache on, as an application would turn it on. */
+const nearCache = { maxEntries: 10_000, maxAge: 60_000 };
+
 let cluster: RedisCluster | undefined;
 
 beforeAll(async () => {
@@ -21,4 +24,15 @@ for (const configuration of configurations(() => inject("redisUrl"), () => clust
     createDriver: (client, prefix) => createNodeRedisDriver({ client, prefix }),
     sessionKey: (prefix, id) => createKeySchema(prefix).session(id),
   });
+}
+
+// The same suite with the near cache on, on every standalone configuration (a Cluster refuses it).
+for (const configuration of configurations(() => inject("redisUrl"), () => []).filter((each) => each.name.endsWith("standalone"))) {
+  describeClientConformance(
+    { ...configuration, name: `${configuration.name} near cache` },
+    {
+      createDriver: (client, prefix) => createNodeRedisDriver({ client, prefix, nearCache }),
+      sessionKey: (prefix, id) => createKeySchema(prefix).session(id),
+    },
+  );
 }

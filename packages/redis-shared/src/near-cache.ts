@@ -197,11 +197,17 @@ export function createNearCache(options: NearCacheOptions, port: NearCachePort, 
   async function reopen(): Promise<void> {
     if (closed) return;
     const mine = ++generation;
-    const current = open!.call(port);
-    connection = current;
     const lost = () => {
       if (mine === generation) lose();
     };
+    let current: TrackingConnection;
+    try {
+      current = open!.call(port);
+    } catch {
+      lost();
+      return;
+    }
+    connection = current;
     // Our own connection: its errors are handled here (and end in `lose`).
     (current.events as Partial<Emitter>).on?.("error", () => {});
     watchLoss(current.events, lost);
