@@ -215,6 +215,9 @@ export function createNearCache(options: NearCacheOptions, port: NearCachePort, 
     timeout.unref();
     try {
       await current.connect();
+      // Only on a primary: a Sentinel client may reach a demoted one for a moment (its data lags).
+      const role = await current.send(["ROLE"]);
+      if (!Array.isArray(role) || String(role[0]) !== "master") throw new Error("not a primary");
       const id = String(await current.send(["CLIENT", "ID"]));
       await current.send(["CLIENT", "TRACKING", "on", "REDIRECT", id, "BCAST", "PREFIX", prefix]);
       await current.subscribe(INVALIDATION_CHANNEL, (message) => {

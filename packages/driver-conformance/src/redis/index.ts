@@ -5,7 +5,7 @@
  */
 export type { RedisClientHarness, RedisServerHandle, ReplicaAck, VerifyingDriver } from "./harness.js";
 export { describeStartupChecks, type StartupHarness } from "./startup.js";
-export { describeFaultRecovery, type FaultHarness } from "./faults.js";
+export { describeFaultRecovery, until, type FaultHarness } from "./faults.js";
 export { describeDurability, type DurabilityHarness } from "./durability.js";
 export { describeReady, type ReadyHarness } from "./ready.js";
 export { describeClientConformance, type ClientConfiguration, type ClientConformanceHarness } from "./clients.js";
