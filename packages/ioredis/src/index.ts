@@ -3,6 +3,7 @@
  * Sentinel `Redis`, any protocol and reply mapping) or an iovalkey client. A thin binding of the
  * client to the shared Redis port.
  */
+import { configError } from "@sess/core";
 import type { CheckedDriver, ConnectRedisSourceOptions, KoaRedisSourceOptions, RedisDriverOptions } from "@sess/core";
 import { configValueOf, createCheckedDriver, hashOf, legacyFactories, scoredMembersOf, valuesOf, watchConnectionErrors } from "@sess/redis-shared";
 import type { NearCachePort, ReplicaPort, StartupPort, TrackingConnection } from "@sess/redis-shared";
@@ -133,6 +134,11 @@ export type IoredisDriver = CheckedDriver;
 
 export function createIoredisDriver(options: IoredisDriverOptions): IoredisDriver {
   const client = options.client;
+  // Tracking reports the keys as stored, with the client's keyPrefix in front: refused rather than missed.
+  const keyPrefix = (client as { options?: { keyPrefix?: unknown } }).options?.keyPrefix;
+  if (options.nearCache !== undefined && typeof keyPrefix === "string" && keyPrefix !== "") {
+    throw configError("nearCache", `is not available on a client with keyPrefix "${keyPrefix}": use the driver's prefix option instead`);
+  }
   const batch = createLoadBatcher(client);
   const port: StartupPort & ReplicaPort & NearCachePort = {
     name: "ioredis",

@@ -22,6 +22,15 @@ describe("nearCache", () => {
   });
 });
 
+describe("nearCache on a client with keyPrefix", () => {
+  it("is refused at construction with CONFIG_INVALID", () => {
+    const client = new Redis({ lazyConnect: true, keyPrefix: "app:" });
+    expect(() => createIoredisDriver({ client, nearCache: { maxEntries: 10, maxAge: 1_000 } })).toThrow(
+      expect.objectContaining({ code: "CONFIG_INVALID", message: expect.stringContaining("keyPrefix") }),
+    );
+  });
+});
+
 describe("nearCache on a Sentinel client", () => {
   let topology: SentinelTopology | undefined;
   let client: Redis | undefined;
