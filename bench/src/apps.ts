@@ -12,6 +12,8 @@ export interface AppSpec {
   sessionKeys: string | null;
   /** Libraries whose versions RESULTS.md lists. */
   libraries: string[];
+  /** Environment variables the app is started with (the near-cache variants of the sess apps). */
+  env?: Record<string, string>;
 }
 
 export const APPS: AppSpec[] = [
@@ -86,6 +88,36 @@ export const APPS: AppSpec[] = [
     kind: "sess",
     sessionKeys: "sk-io:*:s:*",
     libraries: ["@sess/koa", "@sess/ioredis", "ioredis"],
+  },
+  {
+    id: "sess-express-ioredis-near",
+    label: "sess Express (ioredis, near cache)",
+    file: "sess-express-ioredis.ts",
+    framework: "express",
+    kind: "sess",
+    sessionKeys: "sx-io-nc:*:s:*",
+    libraries: ["@sess/express", "@sess/ioredis", "ioredis"],
+    env: { BENCH_NEAR_CACHE: "1" },
+  },
+  {
+    id: "sess-express-node-redis-near",
+    label: "sess Express (node-redis, near cache)",
+    file: "sess-express-node-redis.ts",
+    framework: "express",
+    kind: "sess",
+    sessionKeys: "sx-nr-nc:*:s:*",
+    libraries: ["@sess/express", "@sess/node-redis", "redis"],
+    env: { BENCH_NEAR_CACHE: "1" },
+  },
+  {
+    id: "sess-koa-ioredis-near",
+    label: "sess Koa (ioredis, near cache)",
+    file: "sess-koa-ioredis.ts",
+    framework: "koa",
+    kind: "sess",
+    sessionKeys: "sk-io-nc:*:s:*",
+    libraries: ["@sess/koa", "@sess/ioredis", "ioredis"],
+    env: { BENCH_NEAR_CACHE: "1" },
   },
   {
     id: "bare-fastify",

@@ -91,6 +91,7 @@ export function startApp(
   redisUrl: string,
   extraNodeArgs: string[] = [],
   node: string = process.execPath,
+  appEnv: Record<string, string> = {},
 ): AppProcess {
   const logDir = join(benchDir, "logs");
   mkdirSync(logDir, { recursive: true });
@@ -99,7 +100,7 @@ export function startApp(
   const child = track(
     spawn(node, ["--import", "tsx", ...extraNodeArgs, join("src", "apps", file)], {
       cwd: benchDir,
-      env: { ...process.env, PORT: String(port), REDIS_URL: redisUrl, NODE_ENV: "production" },
+      env: { ...process.env, ...appEnv, PORT: String(port), REDIS_URL: redisUrl, NODE_ENV: "production" },
       stdio: ["ignore", "pipe", "pipe"],
     }),
   );

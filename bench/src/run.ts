@@ -194,7 +194,7 @@ interface ProbeInstance {
 
 async function startProbeInstance(app: Running, redis: { host: string; port: number }, node: string): Promise<ProbeInstance> {
   const proxy = await startRoundTripProxy(redis.host, redis.port);
-  const proc = startApp(benchDir, `${app.spec.id}.probe`, app.spec.file, await freePort(), proxy.url, [], node);
+  const proc = startApp(benchDir, `${app.spec.id}.probe`, app.spec.file, await freePort(), proxy.url, [], node, app.spec.env);
   await waitForHealth(agent, proc.url, 60_000);
   return { proxy, proc };
 }
@@ -345,7 +345,7 @@ async function main(): Promise<void> {
   /** Starts an app; another free port when the chosen one was taken meanwhile (other processes share the machine). */
   const launch = async (spec: AppSpec): Promise<Running> => {
     for (let attempt = 1; ; attempt++) {
-      const proc = startApp(benchDir, spec.id, spec.file, await freePort(), redis.url, extra, appNode);
+      const proc = startApp(benchDir, spec.id, spec.file, await freePort(), redis.url, extra, appNode, spec.env);
       const exited = new Promise<"exited">((resolve) => proc.child.once("exit", () => resolve("exited")));
       const outcome = await Promise.race([waitForHealth(agent, proc.url, 60_000).then(() => "up" as const), exited]).catch((error: unknown) => error);
       if (outcome === "up") return { spec, proc, cookies: [] };

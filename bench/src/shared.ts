@@ -119,6 +119,14 @@ export function appEnv(): AppEnv {
   return { port, redisUrl, redisHost: url.hostname, redisPort: Number(url.port) };
 }
 
+/**
+ * The sess apps' key prefix and near cache: with BENCH_NEAR_CACHE=1 (the "near cache" apps) the
+ * driver keeps a near cache of 10,000 sessions for up to 10 minutes, under its own prefix.
+ */
+export function sessStore(prefix: string): { prefix: string; nearCache?: { maxEntries: number; maxAge: number } } {
+  return process.env.BENCH_NEAR_CACHE === "1" ? { prefix: `${prefix}-nc`, nearCache: { maxEntries: 10_000, maxAge: 600_000 } } : { prefix };
+}
+
 /** Reads a JSON request body (Koa apps: the same few lines in each, no body-parser dependency). */
 export async function readJson(req: AsyncIterable<Buffer>, limit = 16_384): Promise<unknown> {
   let size = 0;

@@ -1,16 +1,16 @@
-/** sess Express on node-redis 6, default options. */
+/** sess Express on node-redis 6, default options (BENCH_NEAR_CACHE=1: with a near cache). */
 import express from "express";
 import { createClient } from "redis";
 import { sessionMiddleware } from "@sess/express";
 import { createNodeRedisDriver } from "@sess/node-redis";
-import { appEnv, onStop } from "../shared.js";
+import { appEnv, onStop, sessStore } from "../shared.js";
 import type { Data } from "./sess-data.js";
 import { sessRoutes } from "./sess-express-routes.js";
 
 const env = appEnv();
 const client = createClient({ url: env.redisUrl });
 await client.connect();
-const sessions = sessionMiddleware<Data>({ driver: createNodeRedisDriver({ client, prefix: "sx-nr" }) });
+const sessions = sessionMiddleware<Data>({ driver: createNodeRedisDriver({ client, ...sessStore("sx-nr") }) });
 
 const app = express();
 app.use(express.json());

@@ -1,10 +1,10 @@
-/** sess Koa on ioredis 6, default options. */
+/** sess Koa on ioredis 6, default options (BENCH_NEAR_CACHE=1: with a near cache). */
 import { once } from "node:events";
 import Koa from "koa";
 import { Redis } from "ioredis";
 import { sessionMiddleware } from "@sess/koa";
 import { createIoredisDriver } from "@sess/ioredis";
-import { appEnv, cartSummary, onStop, payloadFor, readJson, skuOf, usernameOf } from "../shared.js";
+import { appEnv, cartSummary, onStop, payloadFor, readJson, sessStore, skuOf, usernameOf } from "../shared.js";
 import { cartLinesOf, meOfSession, storeLogin, type Data } from "./sess-data.js";
 
 function fail(ctx: Koa.Context, status: number, error: string): void {
@@ -16,7 +16,7 @@ const env = appEnv();
 // BENCH_AUTOPIPELINING=1: the ioredis option that coalesces the commands of one tick into one write (off by default).
 const client = new Redis(env.redisUrl, { enableAutoPipelining: process.env.BENCH_AUTOPIPELINING === "1" });
 await once(client, "ready");
-const sessions = sessionMiddleware<Data>({ driver: createIoredisDriver({ client, prefix: "sk-io" }) });
+const sessions = sessionMiddleware<Data>({ driver: createIoredisDriver({ client, ...sessStore("sk-io") }) });
 const app = new Koa();
 app.use(sessions);
 

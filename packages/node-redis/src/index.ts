@@ -1,5 +1,5 @@
 /**
- * @sess/node-redis: the sess storage driver on a node-redis 5 client (`createClient`,
+ * @sess/node-redis: the sess storage driver on a node-redis 5 or 6 client (`createClient`,
  * `createCluster`, `createSentinel`). A thin binding of the client to the shared Redis port.
  */
 import { configError } from "@sess/core";
@@ -13,7 +13,7 @@ export type { CheckedDriver, LegacySession, LegacySource, NearCacheOptions, Near
 type Command = (...args: any[]) => Promise<unknown>;
 
 /**
- * What the driver needs from a node-redis 5 client: satisfied by `createClient()`, `createCluster()`
+ * What the driver needs from a node-redis 5 or 6 client: satisfied by `createClient()`, `createCluster()`
  * and `createSentinel()` results (with any modules, scripts or RESP version).
  */
 export interface NodeRedisClient {
