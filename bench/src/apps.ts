@@ -16,7 +16,7 @@ export interface AppSpec {
   env?: Record<string, string>;
 }
 
-export const APPS: AppSpec[] = [
+const BASE_APPS: AppSpec[] = [
   {
     id: "bare-express",
     label: "bare Express 5",
@@ -90,36 +90,6 @@ export const APPS: AppSpec[] = [
     libraries: ["@sess/koa", "@sess/ioredis", "ioredis"],
   },
   {
-    id: "sess-express-ioredis-near",
-    label: "sess Express (ioredis, near cache)",
-    file: "sess-express-ioredis.ts",
-    framework: "express",
-    kind: "sess",
-    sessionKeys: "sx-io-nc:*:s:*",
-    libraries: ["@sess/express", "@sess/ioredis", "ioredis"],
-    env: { BENCH_NEAR_CACHE: "1" },
-  },
-  {
-    id: "sess-express-node-redis-near",
-    label: "sess Express (node-redis, near cache)",
-    file: "sess-express-node-redis.ts",
-    framework: "express",
-    kind: "sess",
-    sessionKeys: "sx-nr-nc:*:s:*",
-    libraries: ["@sess/express", "@sess/node-redis", "redis"],
-    env: { BENCH_NEAR_CACHE: "1" },
-  },
-  {
-    id: "sess-koa-ioredis-near",
-    label: "sess Koa (ioredis, near cache)",
-    file: "sess-koa-ioredis.ts",
-    framework: "koa",
-    kind: "sess",
-    sessionKeys: "sk-io-nc:*:s:*",
-    libraries: ["@sess/koa", "@sess/ioredis", "ioredis"],
-    env: { BENCH_NEAR_CACHE: "1" },
-  },
-  {
     id: "bare-fastify",
     label: "bare Fastify 5",
     file: "bare-fastify.ts",
@@ -174,6 +144,20 @@ export const APPS: AppSpec[] = [
     libraries: ["@sess/hono", "@sess/web", "@sess/ioredis", "ioredis"],
   },
 ];
+
+/** The near-cache variant of a sess app: the same file with BENCH_NEAR_CACHE=1, under its own key prefix. */
+function nearVariantOf(id: string): AppSpec {
+  const app = BASE_APPS.find((candidate) => candidate.id === id)!;
+  return {
+    ...app,
+    id: `${id}-near`,
+    label: app.label.replace(/\)$/, ", near cache)"),
+    sessionKeys: app.sessionKeys!.replace(/^([^:]+):/, "$1-nc:"),
+    env: { BENCH_NEAR_CACHE: "1" },
+  };
+}
+
+export const APPS: AppSpec[] = [...BASE_APPS, ...["sess-express-ioredis", "sess-express-node-redis", "sess-koa-ioredis"].map(nearVariantOf)];
 
 export function bareOf(app: AppSpec): AppSpec {
   return APPS.find((candidate) => candidate.framework === app.framework && candidate.kind === "bare")!;
