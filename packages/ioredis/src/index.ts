@@ -148,7 +148,7 @@ export function createIoredisDriver(options: IoredisDriverOptions): IoredisDrive
     oneServer: (client as { isCluster?: unknown }).isCluster !== true,
     isReady: () => client.status === "ready",
     describeState: () => `status "${client.status}"${endpointOf(client)}`,
-    lastError: watchConnectionErrors(client),
+    ...watchConnectionErrors(client),
     evalsha: (sha1, keys, args) => client.evalsha(sha1, keys.length, ...keys, ...args),
     eval: (source, keys, args) => client.eval(source, keys.length, ...keys, ...args),
     hgetall: async (key) => {

@@ -134,7 +134,7 @@ export function createNodeRedisDriver(options: NodeRedisDriverOptions): NodeRedi
     oneServer: client.masters === undefined,
     isReady: () => readiness(client),
     describeState: () => `isOpen ${String(client.isOpen)}, isReady ${String(client.isReady ?? "n/a")}${endpointOf(client)}${client.isOpen ? "" : "; call client.connect()"}`,
-    lastError: watchConnectionErrors(client),
+    ...watchConnectionErrors(client),
     evalsha: (sha1, keys, args) => client.evalSha(sha1, { keys, arguments: args }),
     eval: (source, keys, args) => client.eval(source, { keys, arguments: args }),
     hgetall: async (key) => hashOf(await client.hGetAll(key)),

@@ -7,21 +7,33 @@ import { errorMonitor } from "node:events";
 
 interface Observable {
   on(event: string | symbol, listener: (value: unknown) => void): unknown;
+  off?(event: string | symbol, listener: (value: unknown) => void): unknown;
 }
 
-/** Returns a function reading the last 'error' the client emitted since it was last ready (null when none). */
-export function watchConnectionErrors(client: unknown): () => unknown {
+/**
+ * Watches the client: `lastError` reads the last 'error' it emitted since it was last ready (null
+ * when none); `unwatch` removes the listeners (the driver's `close()`), so drivers made and closed
+ * on one client leave nothing behind.
+ */
+export function watchConnectionErrors(client: unknown): { lastError: () => unknown; unwatch: () => void } {
   let last: unknown = null;
   const emitter = client as Partial<Observable> | null;
-  if (emitter && typeof emitter.on === "function") {
-    emitter.on(errorMonitor, (error) => {
-      last = error;
-    });
-    emitter.on("ready", () => {
-      last = null;
-    });
-  }
-  return () => last;
+  if (!emitter || typeof emitter.on !== "function") return { lastError: () => last, unwatch: () => {} };
+  const onError = (error: unknown) => {
+    last = error;
+  };
+  const onReady = () => {
+    last = null;
+  };
+  emitter.on(errorMonitor, onError);
+  emitter.on("ready", onReady);
+  return {
+    lastError: () => last,
+    unwatch: () => {
+      emitter.off?.(errorMonitor, onError);
+      emitter.off?.("ready", onReady);
+    },
+  };
 }
 
 /** A connection error's message; Node's AggregateError (one error per address tried) has an empty one. */

@@ -53,6 +53,7 @@ export function createDriverContext(port: RedisPort, prefix: string | undefined)
     },
     close() {
       closed = true;
+      port.unwatch?.();
     },
   };
 }

@@ -15,6 +15,8 @@ export interface RedisPort {
   describeState(): string;
   /** The client's last connection error while not ready (connection.ts), or null. */
   lastError?(): unknown;
+  /** Stops watching the client for connection errors (called by the driver's `close()`). */
+  unwatch?(): void;
   /**
    * True when one server holds every key (a standalone or Sentinel client): a script may then touch
    * keys it builds itself, and the session scripts run the user-sessions, index and limit steps

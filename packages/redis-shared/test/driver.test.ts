@@ -1,3 +1,4 @@
+import { errorMonitor } from "node:events";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Redis } from "ioredis";
 import { newToken, sessionIdOf, tagOf } from "@sess/core";
@@ -113,6 +114,14 @@ describe("rotate", () => {
 });
 
 describe("createRedisDriver", () => {
+  it("leaves no listener on the client once closed, however many drivers were made on it", async () => {
+    const client = new Redis(inject("redisUrl"), { lazyConnect: true });
+    const before = { error: client.listenerCount(errorMonitor), ready: client.listenerCount("ready") };
+    for (let i = 0; i < 20; i++) await fresh(client).driver.close();
+    expect({ error: client.listenerCount(errorMonitor), ready: client.listenerCount("ready") }).toEqual(before);
+    client.disconnect();
+  });
+
   it("rejects at once with STORE_UNAVAILABLE when the client is not connected, sending nothing", async () => {
     const client = new Redis(inject("redisUrl"), { lazyConnect: true });
     const { driver } = fresh(client);

@@ -32,19 +32,20 @@ export function describeReplicaAcknowledgement<C>(harness: ReplicaHarness<C>): v
   const clients: C[] = [];
 
   beforeAll(async () => {
-    primary = await harness.startServer();
+    // No diskless-sync delay (5 s by default): the replica's first sync starts at once.
+    primary = await harness.startServer({ args: ["--repl-diskless-sync-delay", "0"] });
     const port = new URL(primary.url).port;
     replica = await harness.startServer({ args: ["--replicaof", "127.0.0.1", port] });
     client = await harness.connect(primary.url);
     clients.push(client);
     const replicaClient = await harness.connect(replica.url);
     clients.push(replicaClient);
-    for (let i = 0; ; i++) {
-      if (String(await harness.raw(replicaClient, "INFO", "replication")).includes("master_link_status:up")) break;
-      if (i > 200) throw new Error("replica never in sync");
+    const deadline = Date.now() + 20_000;
+    while (!String(await harness.raw(replicaClient, "INFO", "replication")).includes("master_link_status:up")) {
+      if (Date.now() > deadline) throw new Error("replica not in sync after 20 s");
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
-  });
+  }, 30_000);
 
   afterAll(async () => {
     for (const each of clients) harness.close(each);
