@@ -189,12 +189,12 @@ describe.each(drivers)("the Express demo on %s", (driver) => {
     it("missing a command fails at start-up with an error naming it", async () => {
       const redis = await server();
       const admin = await rawClient(redis.url);
-      const commands = documentedCommands(driver).filter((command) => command !== "+hincrby");
+      const commands = documentedCommands(driver).filter((command) => command !== "+hdel");
       await admin.call("ACL", "SETUSER", "shop", "on", ">pw", "~shop:*", ...commands, "+ping", "+info");
       const url = `redis://shop:pw@127.0.0.1:${redis.port}`;
       await expect(openStore({ redisUrl: url, driver, prefix: "shop" }, quiet)).rejects.toMatchObject({
         code: "CONFIG_INVALID",
-        message: expect.stringMatching(/the Redis user may not run HINCRBY on keys under "shop:"/),
+        message: expect.stringMatching(/the Redis user may not run HDEL on keys under "shop:"/),
       });
     });
   });
@@ -261,7 +261,7 @@ describe("the demo process with an ACL user missing a command", () => {
   it("exits 1 at start-up with a message naming the missing command", async () => {
     const redis = await server();
     const admin = await rawClient(redis.url);
-    const commands = documentedCommands("ioredis").filter((command) => command !== "+hincrby");
+    const commands = documentedCommands("ioredis").filter((command) => command !== "+hdel");
     await admin.call("ACL", "SETUSER", "shop", "on", ">pw", "~sess:*", ...commands, "+ping", "+info");
     const root = fileURLToPath(new URL("..", import.meta.url));
     const child = spawn(process.execPath, ["--import", "tsx", "src/express.ts"], {
@@ -273,7 +273,7 @@ describe("the demo process with an ACL user missing a command", () => {
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     const [code] = (await once(child, "exit")) as [number];
     expect(code).toBe(1);
-    expect(output).toMatch(/cannot start: ioredis: the Redis user may not run HINCRBY on keys under "sess:"/);
+    expect(output).toMatch(/cannot start: ioredis: the Redis user may not run HDEL on keys under "sess:"/);
     expect(output).not.toMatch(/listening on/);
   });
 });

@@ -31,8 +31,8 @@
 -- include: steps.lua
 -- include: change.lua
 local from, to = KEYS[1], KEYS[2]
-local fromLive = isLive(from)
-if not fromLive and redis.call('TYPE', to).ok == 'hash' and hasWrite(to, writeId) then
+local stored = liveFields(from, not keepData)
+if not stored and redis.call('TYPE', to).ok == 'hash' and hasWrite(to, writeId) then
   local current = storedMemberships(to) or {}
   return resentReply(to, redis.call('HGET', to, '$u') or '', current, current)
 end
@@ -41,30 +41,32 @@ if redis.call('EXISTS', to) == 1 then
   if ARGV[8] == '' or redis.call('TYPE', to).ok ~= 'hash' or redis.call('HGET', to, '$dead') ~= binding then return {-3} end
   endedByLogin = true
 end
-if not fromLive then return {0} end
-local prevUser = redis.call('HGET', from, '$u') or ''
-local before = storedMemberships(from)
-if endedByLogin or (userOp == '+' and redis.call('HGET', from, '$ev') == binding) then
+if not stored then return {0} end
+local prevUser = stored['$u'] or ''
+local before = membershipsIn(stored['$i'])
+if endedByLogin or (userOp == '+' and stored['$ev'] == binding) then
   redis.call('DEL', from)
   return deletedReply(from, to, prevUser, before)
 end
-if expectationFails(from, prevUser) then return {-2} end
+if expectationFails(stored, prevUser) then return {-2} end
 
-local verdict, pending = judged(keepData and from or nil, from, to, prevUser, before)
+local verdict, pending = judged(keepData and stored or nil, from, to, prevUser, before)
 if verdict then return verdict end
 local endedOthers = enlistInline(from, to, prevUser)
 if keepData then
   redis.call('RENAME', from, to)
   redis.call('HDEL', to, '$ev')
 else
-  local all = redis.call('HGETALL', from)
   redis.call('DEL', from)
-  for j = 1, #all, 2 do
-    local name = all[j]
-    if string.sub(name, 1, 1) == '$' and name ~= '$ev' then redis.call('HSET', to, name, all[j + 1]) end
+  local metadata = {}
+  for name, text in pairs(stored) do
+    if string.sub(name, 1, 1) == '$' and name ~= '$ev' then
+      metadata[#metadata + 1] = name
+      metadata[#metadata + 1] = text
+    end
   end
+  callInBatches('HSET', to, metadata)
 end
-local counters = applyFields(to, nSet, nRemove, nIncr, setAt, removeAt, incrAt)
-local expiresText = writeMetadata(to)
+local expiresText, _, times = writeChange(to, stored, pending)
 local after = membershipsAfter(to, before, pending, not keepData)
-return writtenReply(from, to, prevUser, {{}, before or {}, after, expiresText}, counters, endedOthers)
+return writtenReply(from, to, prevUser, {{}, before or {}, after, expiresText}, times, countersOf(pending, nIncr, incrAt), endedOthers)

@@ -5,7 +5,9 @@
 --          a change with a new lifetime sets its expiry, see include/change.lua);
 --          with specs, memberships are recomputed from the stored fields after the write when the
 --          write touched an indexed field (or $i is missing), and kept in $i; the write id joins $w
---          with ARGV[19], the user-sessions, index and limit steps run here (see include/change.lua)
+--          with ARGV[19], the user-sessions, index and limit steps run here (see include/change.lua);
+--          the hash is read once (HMGET of the metadata and the incremented fields; HGETALL when
+--          limits are given) and written once (one HSET, one HDEL, PEXPIREAT)
 -- Returns  {1, previousUserId or "", {added, removed, current, expiresAt}, stored, ended, field, value, ...}
 --                      written (see include/change.lua): counters after the write; added/removed:
 --                      memberships gained/lost; current: every membership when the expiry moved
@@ -28,21 +30,21 @@
 -- include: steps.lua
 -- include: change.lua
 local key = KEYS[1]
-if not isLive(key) then return {0} end
-local before = storedMemberships(key)
-if hasWrite(key, writeId) then return resentReply(key, '', {}, before or {}) end
-local prevUser = redis.call('HGET', key, '$u') or ''
-if userOp == '+' and redis.call('HGET', key, '$ev') == binding then
+local stored = liveFields(key, false)
+if not stored then return {0} end
+local before = membershipsIn(stored['$i'])
+if listHasWrite(stored['$w'], writeId) then return resentReply(key, '', {}, before or {}) end
+local prevUser = stored['$u'] or ''
+if userOp == '+' and stored['$ev'] == binding then
   redis.call('DEL', key)
   return deletedReply(key, key, prevUser, before)
 end
-if expectationFails(key, prevUser) then return {-2} end
+if expectationFails(stored, prevUser) then return {-2} end
 
-local verdict, pending = judged(key, key, key, prevUser, before)
+local verdict, pending = judged(stored, key, key, prevUser, before)
 if verdict then return verdict end
 local endedOthers = enlistInline(key, key, prevUser)
-local counters = applyFields(key, nSet, nRemove, nIncr, setAt, removeAt, incrAt)
-local expiresText, moved = writeMetadata(key)
+local expiresText, moved, times = writeChange(key, stored, pending)
 local after = membershipsAfter(key, before, pending, false)
 local old = before or {}
-return writtenReply(key, key, prevUser, {without(after, old), without(old, after), moved and after or {}, expiresText}, counters, endedOthers)
+return writtenReply(key, key, prevUser, {without(after, old), without(old, after), moved and after or {}, expiresText}, times, countersOf(pending, nIncr, incrAt), endedOthers)

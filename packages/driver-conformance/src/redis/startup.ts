@@ -45,7 +45,7 @@ export function describeStartupChecks<C>(harness: StartupHarness<C>): void {
     ]);
     admin = await connect(plain.url);
     await harness.raw(admin, "ACL", "SETUSER", "full", "on", ">pw", "~app:*", ...DOCUMENTED.split(" "));
-    await harness.raw(admin, "ACL", "SETUSER", "nohincrby", "on", ">pw", "~app:*", ...DOCUMENTED.replace(" +hincrby", "").split(" "));
+    await harness.raw(admin, "ACL", "SETUSER", "nohdel", "on", ">pw", "~app:*", ...DOCUMENTED.replace(" +hdel", "").split(" "));
     await harness.raw(admin, "ACL", "SETUSER", "norename", "on", ">pw", "~app:*", ...DOCUMENTED.replace(" +rename", "").split(" "));
     await harness.raw(admin, "ACL", "SETUSER", "otherkeys", "on", ">pw", "~other:*", ...DOCUMENTED.split(" "));
     await harness.raw(admin, "ACL", "SETUSER", "noeval", "on", ">pw", "~app:*", ...DOCUMENTED.replace(" +eval ", " ").split(" "));
@@ -66,7 +66,7 @@ export function describeStartupChecks<C>(harness: StartupHarness<C>): void {
     });
 
     it("rejects with CONFIG_INVALID naming the missing command", async () => {
-      for (const [user, missing] of [["nohincrby", "HINCRBY"], ["norename", "RENAME"]] as const) {
+      for (const [user, missing] of [["nohdel", "HDEL"], ["norename", "RENAME"]] as const) {
         const client = await connect(plain.url, { username: user, password: "pw" });
         const failure = harness.createDriver(client, { prefix: "app" }).verify();
         await expect(failure).rejects.toMatchObject({ name: "SessionError", code: "CONFIG_INVALID" });

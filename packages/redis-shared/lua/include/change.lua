@@ -43,11 +43,45 @@ local removeAt = setAt + 2 * nSet
 local incrAt = removeAt + nRemove
 local specAt = incrAt + 2 * nIncr
 
--- Whether `key` holds a live session by the caller's clock: a hash with $c whose $x is after now.
-local function isLive(key)
-  if redis.call('TYPE', key).ok ~= 'hash' then return false end
-  local x = redis.call('HMGET', key, '$c', '$x')
-  return x[1] ~= false and tonumber(x[2]) ~= nil and tonumber(x[2]) > now
+-- Runs `command` on `key` with the items of `list` as arguments, at most 1,000 at a time (unpack
+-- is bounded by Lua's stack); returns the items of the replies in order (HMGET: false for none).
+local function callInBatches(command, key, list)
+  local items = {}
+  for at = 1, #list, 1000 do
+    local reply = redis.call(command, key, unpack(list, at, math.min(at + 999, #list)))
+    if type(reply) == 'table' then
+      for j = 1, #reply do items[#items + 1] = reply[j] end
+    end
+  end
+  return items
+end
+
+-- The names a write reads when it has no limits to judge: the metadata, then the fields it increments.
+local function namesRead()
+  local names = {'$c', '$x', '$s', '$a', '$t', '$u', '$ev', '$w', '$i'}
+  for j = 0, nIncr - 1 do names[#names + 1] = ARGV[incrAt + 2 * j] end
+  return names
+end
+
+-- The fields of `key` (name -> text) when it holds a live session by the caller's clock (a hash
+-- with $c whose $x is after now), else nil. One read serves the whole script: every field (HGETALL)
+-- when limits are to be judged or `all`, else only what the write reads (HMGET).
+local function liveFields(key, all)
+  if redis.call('TYPE', key).ok ~= 'hash' then return nil end
+  local stored = {}
+  if all or ARGV[17] ~= '' or ARGV[18] ~= '' then
+    local pairsRead = redis.call('HGETALL', key)
+    for j = 1, #pairsRead, 2 do stored[pairsRead[j]] = pairsRead[j + 1] end
+  else
+    local names = namesRead()
+    local values = callInBatches('HMGET', key, names)
+    for j = 1, #names do
+      if values[j] then stored[names[j]] = values[j] end
+    end
+  end
+  local x = tonumber(stored['$x'])
+  if stored['$c'] == nil or x == nil or x <= now then return nil end
+  return stored
 end
 
 -- The times `key` holds, as the replies carry them.
@@ -102,7 +136,7 @@ local function deletedReply(fromKey, toKey, prevUser, before)
   return {1, prevUser, {{}, before or {}, {}}, {}, {{}, {}}}
 end
 
--- Judges the change before anything is written: the fields of `source` (nil: none kept) with the change
+-- Judges the change before anything is written: the fields `source` (as read; nil: none kept) with the change
 -- against the field rules and limits, then the expiry (not after now: `fromKey` is deleted). Returns the
 -- reply to send (refused or deleted), or nil and the pending fields of a write that goes ahead.
 local function judged(source, fromKey, toKey, prevUser, before)
@@ -117,33 +151,59 @@ local function judged(source, fromKey, toKey, prevUser, before)
   return nil, pending
 end
 
--- Whether the expectation (ARGV[9], ARGV[10]) no longer holds for `key`.
-local function expectationFails(key, prevUser)
-  return ARGV[9] ~= '' and ((redis.call('HGET', key, '$a') or '') ~= ARGV[9] or prevUser ~= ARGV[10])
+-- Whether the expectation (ARGV[9], ARGV[10]) no longer holds for the session whose fields are `stored`.
+local function expectationFails(stored, prevUser)
+  return ARGV[9] ~= '' and ((stored['$a'] or '') ~= ARGV[9] or prevUser ~= ARGV[10])
 end
 
--- Writes the change's metadata to `key` (after its fields); returns the expiry kept and whether it moved.
--- A change that starts a new lifetime (ARGV[4] or ARGV[5] given: a login or a regenerate with its own
--- lifetimes) sets the expiry it carries; any other keeps the later of the stored and the given one.
-local function writeMetadata(key)
-  local expiresText = (ARGV[4] ~= '' or ARGV[5] ~= '') and ARGV[2] or later(key, '$x', ARGV[2])
-  local moved = redis.call('HGET', key, '$x') ~= expiresText
-  redis.call('HSET', key, '$s', later(key, '$s', ARGV[3]), '$x', expiresText)
-  recordWrite(key, writeId)
-  if ARGV[4] ~= '' then redis.call('HSET', key, '$a', ARGV[4]) end
+-- Writes the change to `key`: the pending fields and the metadata in one HSET, the removals in one
+-- HDEL, then the expiry. `stored` is what the session held before (as read). A change that starts a
+-- new lifetime (ARGV[4] or ARGV[5] given: a login or a regenerate with its own lifetimes) sets the
+-- expiry it carries; any other keeps the later of the stored and the given one.
+-- Returns the expiry kept, whether it moved, and the times kept {$x, $s, $a, $t or ""}.
+local function writeChange(key, stored, pending)
+  local expiresText = (ARGV[4] ~= '' or ARGV[5] ~= '') and ARGV[2] or later(stored['$x'], ARGV[2])
+  local seenText = later(stored['$s'], ARGV[3])
+  local set, removed = {'$s', seenText, '$x', expiresText}, {}
+  for name, value in pairs(pending) do
+    if value then
+      set[#set + 1] = name
+      set[#set + 1] = value
+    else
+      removed[#removed + 1] = name
+    end
+  end
+  local writes = withWrite(stored['$w'], writeId)
+  if writes then
+    set[#set + 1] = '$w'
+    set[#set + 1] = writes
+  end
+  local absoluteText = stored['$a'] or ''
+  if ARGV[4] ~= '' then
+    absoluteText = ARGV[4]
+    set[#set + 1] = '$a'
+    set[#set + 1] = absoluteText
+  end
+  local timeoutText = stored['$t'] or ''
   if ARGV[5] == '-' then
-    redis.call('HDEL', key, '$t')
+    timeoutText = ''
+    removed[#removed + 1] = '$t'
   elseif ARGV[5] ~= '' then
-    redis.call('HSET', key, '$t', ARGV[5])
+    timeoutText = ARGV[5]
+    set[#set + 1] = '$t'
+    set[#set + 1] = timeoutText
   end
   if userOp == '+' then
-    redis.call('HSET', key, '$u', userId)
-    redis.call('HDEL', key, '$ev')
+    set[#set + 1] = '$u'
+    set[#set + 1] = userId
+    removed[#removed + 1] = '$ev'
   elseif userOp == '-' then
-    redis.call('HDEL', key, '$u')
+    removed[#removed + 1] = '$u'
   end
+  callInBatches('HSET', key, set)
+  callInBatches('HDEL', key, removed)
   redis.call('PEXPIREAT', key, expiresText)
-  return expiresText, moved
+  return expiresText, stored['$x'] ~= expiresText, {expiresText, seenText, absoluteText, timeoutText}
 end
 
 -- The memberships of `key` after the write: recomputed from the stored fields when there are specs
@@ -162,9 +222,9 @@ local function membershipsAfter(key, before, pending, recompute)
   return after
 end
 
--- The reply of a write, with its counters, after the inline steps: index entries, the old id out of
+-- The reply of a write, with the times it kept and its counters, after the inline steps: index entries, the old id out of
 -- its user's sessions, the per-user limit.
-local function writtenReply(fromKey, key, prevUser, memberships, counters, endedOthers)
+local function writtenReply(fromKey, key, prevUser, memberships, times, counters, endedOthers)
   local ended = {}
   if base ~= '' then
     leaveInline(fromKey, key, prevUser, memberships[2], true)
@@ -174,7 +234,7 @@ local function writtenReply(fromKey, key, prevUser, memberships, counters, ended
       ended = endBeyondLimit(base, userKey, ARGV[1], toId, userId, maxSessions, tombstoneMs)
     end
   end
-  local reply = {1, prevUser, memberships, storedTimes(key), {ended, endedOthers}}
+  local reply = {1, prevUser, memberships, times, {ended, endedOthers}}
   for j = 1, #counters do reply[#reply + 1] = counters[j] end
   return reply
 end

@@ -9,32 +9,34 @@ local function isInteger(s)
 end
 
 -- Checks every increment before anything is written (Redis does not roll a script back): the
--- current value comes from this write's own sets/removes, else from the hash `source` (nil: none).
+-- current value comes from this write's own sets/removes, else from `stored` (the fields as read,
+-- name -> text; nil: none).
 -- Returns the pending value of every field the write touches (false = removed), or nil and the
 -- field whose value or result is not a safe integer.
-local function pendingFields(source, nSet, nRemove, nIncr, setAt, removeAt, incrAt)
+local function pendingFields(stored, nSet, nRemove, nIncr, setAt, removeAt, incrAt)
   local pending = {}
   for j = 0, nSet - 1 do pending[ARGV[setAt + 2 * j]] = ARGV[setAt + 2 * j + 1] end
   for j = 0, nRemove - 1 do pending[ARGV[removeAt + j]] = false end
   for j = 0, nIncr - 1 do
     local field, delta = ARGV[incrAt + 2 * j], ARGV[incrAt + 2 * j + 1]
     local current = pending[field]
-    if current == nil and source then current = redis.call('HGET', source, field) end
+    if current == nil and stored then current = stored[field] end
     if not current then current = nil end
     if not isInteger(delta) or (current and not isInteger(current)) then return nil, field end
     local sum = (tonumber(current) or 0) + tonumber(delta)
     if sum > 9007199254740991 or sum < -9007199254740991 then return nil, field end
-    pending[field] = tostring(sum)
+    -- %.0f: the exact decimal of an integer this size (tostring would round past 14 digits).
+    pending[field] = string.format('%.0f', sum)
   end
   return pending
 end
 
--- Checks limits.maxFields / limits.maxBytes (ARGV texts, "" for no bound) against what `source`
--- (nil: an empty hash) holds with `pending` applied. User fields are the names not starting with
+-- Checks limits.maxFields / limits.maxBytes (ARGV texts, "" for no bound) against what `stored`
+-- (every field of the hash as read, name -> text; nil: an empty hash) holds with `pending` applied. User fields are the names not starting with
 -- "$"; bytes are names plus values (Lua lengths are bytes). A write that does not grow the count
 -- (or the size) passes even when the session is over a lowered limit.
 -- Returns nil, or the measure that is exceeded ("fields" or "bytes"), its value after the write and the limit.
-local function overLimit(source, pending, maxFieldsText, maxBytesText)
+local function overLimit(stored, pending, maxFieldsText, maxBytesText)
   if maxFieldsText == '' and maxBytesText == '' then return nil end
   local grows = false
   for _, value in pairs(pending) do
@@ -42,12 +44,10 @@ local function overLimit(source, pending, maxFieldsText, maxBytesText)
   end
   if not grows then return nil end
   local sizes, fields, bytes = {}, 0, 0
-  if source then
-    local all = redis.call('HGETALL', source)
-    for j = 1, #all, 2 do
-      local name = all[j]
+  if stored then
+    for name, text in pairs(stored) do
       if string.byte(name, 1) ~= 36 then -- "$": the driver's metadata
-        local size = #name + #all[j + 1]
+        local size = #name + #text
         sizes[name] = size
         fields = fields + 1
         bytes = bytes + size
@@ -72,17 +72,13 @@ local function overLimit(source, pending, maxFieldsText, maxBytesText)
   return nil
 end
 
--- Writes the sets, removes and increments to `key`; returns {field, value text, ...} of the increments.
-local function applyFields(key, nSet, nRemove, nIncr, setAt, removeAt, incrAt)
-  for j = 0, nSet - 1 do redis.call('HSET', key, ARGV[setAt + 2 * j], ARGV[setAt + 2 * j + 1]) end
-  for j = 0, nRemove - 1 do redis.call('HDEL', key, ARGV[removeAt + j]) end
+-- The increments' results as replies carry them: {field, value text, ...} in ARGV order.
+local function countersOf(pending, nIncr, incrAt)
   local counters = {}
   for j = 0, nIncr - 1 do
     local field = ARGV[incrAt + 2 * j]
-    redis.call('HINCRBY', key, field, ARGV[incrAt + 2 * j + 1])
     counters[#counters + 1] = field
-    -- The stored text, not HINCRBY's integer reply: clients differ in how they parse integers near 2^53.
-    counters[#counters + 1] = redis.call('HGET', key, field)
+    counters[#counters + 1] = pending[field]
   end
   return counters
 end

@@ -46,12 +46,16 @@ local function touchesIndex(specs, names)
   return false
 end
 
-local function storedMemberships(key)
-  local text = redis.call('HGET', key, '$i')
+-- The memberships in the text of $i (nil: none stored, or not a list).
+local function membershipsIn(text)
   if not text then return nil end
   local ok, list = pcall(cjson.decode, text)
   if ok and type(list) == 'table' then return list end
   return nil
+end
+
+local function storedMemberships(key)
+  return membershipsIn(redis.call('HGET', key, '$i'))
 end
 
 local function saveMemberships(key, list)

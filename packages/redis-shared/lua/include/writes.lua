@@ -9,22 +9,27 @@
 local WRITES_KEPT = 8
 local WRITE_ID_LENGTH = 8
 
-local function hasWrite(key, id)
-  if id == '' then return false end
-  local list = redis.call('HGET', key, '$w')
-  if not list then return false end
+-- Whether the id list `list` (the text of $w, or nil) holds `id`.
+local function listHasWrite(list, id)
+  if id == '' or not list then return false end
   for at = 1, #list - WRITE_ID_LENGTH + 1, WRITE_ID_LENGTH do
     if string.sub(list, at, at + WRITE_ID_LENGTH - 1) == id then return true end
   end
   return false
 end
 
-local function recordWrite(key, id)
-  if id == '' then return end
-  local list = redis.call('HGET', key, '$w') or ''
+local function hasWrite(key, id)
+  if id == '' then return false end
+  return listHasWrite(redis.call('HGET', key, '$w'), id)
+end
+
+-- The id list `list` (the text of $w, or nil) with `id` recorded, or nil when `id` is empty.
+local function withWrite(list, id)
+  if id == '' then return nil end
+  list = list or ''
   if #list % WRITE_ID_LENGTH ~= 0 then list = '' end -- not a list of this layout: start afresh
   list = list .. id
   local keep = WRITES_KEPT * WRITE_ID_LENGTH
   if #list > keep then list = string.sub(list, #list - keep + 1) end
-  redis.call('HSET', key, '$w', list)
+  return list
 end
