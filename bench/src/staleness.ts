@@ -10,6 +10,7 @@
  *   pnpm --filter @sess/bench staleness [trials]
  */
 import { fork } from "node:child_process";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { newToken, sessionIdOf } from "@sess/core";
 import type { NewSession, SessionChange } from "@sess/core";
@@ -23,12 +24,12 @@ import { createClient } from "redis";
 
 type Driver = IoredisDriver | NodeRedisDriver;
 type Kind = "end" | "update";
-interface Configuration {
+export interface Configuration {
   driver: "ioredis" | "node-redis";
   resp: 2 | 3;
 }
 
-const CONFIGURATIONS: Configuration[] = [
+export const CONFIGURATIONS: readonly Configuration[] = [
   { driver: "ioredis", resp: 3 },
   { driver: "ioredis", resp: 2 },
   { driver: "node-redis", resp: 3 },
@@ -36,6 +37,9 @@ const CONFIGURATIONS: Configuration[] = [
 ];
 const NEAR_CACHE = { maxEntries: 10_000, maxAge: 60_000 };
 const PREFIX = "stale";
+const SELF = fileURLToPath(import.meta.url);
+/** The bench package's folder: the reader process runs from there, where `tsx` resolves. */
+const BENCH_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** Wall-clock time in ms with sub-ms precision, comparable between the two processes. */
 const clock = () => performance.timeOrigin + performance.now();
@@ -125,16 +129,36 @@ function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function measure(configuration: Configuration, url: string, trials: number) {
-  const child = fork(fileURLToPath(import.meta.url), ["reader", JSON.stringify(configuration), url], { execArgv: ["--import", "tsx"] });
+/** Result of `measure`: trials counted per kind, stale answers per kind, trials skipped, latency percentiles (ms). */
+export interface StalenessResult {
+  configuration: Configuration;
+  counted: Record<Kind, number>;
+  stale: Record<Kind, number>;
+  uncached: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** Runs `trials` trials (half end, half update) of `configuration` against the Redis at `url`, reader in a child process. */
+export async function measure(configuration: Configuration, url: string, trials: number): Promise<StalenessResult> {
+  const child = fork(SELF, ["reader", JSON.stringify(configuration), url], { cwd: BENCH_ROOT, execArgv: ["--import", "tsx"] });
   const replies: FromReader[] = [];
   let wake: (() => void) | null = null;
+  let exited: string | null = null;
   child.on("message", (message: FromReader) => {
     replies.push(message);
     wake?.();
   });
+  child.on("exit", (code, signal) => {
+    exited = `the reader process exited (${signal ?? `code ${code}`})`;
+    wake?.();
+  });
   const next = async (): Promise<FromReader> => {
-    while (replies.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+    while (replies.length === 0) {
+      if (exited !== null) throw new Error(exited);
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
     return replies.shift()!;
   };
   await next(); // ready
@@ -191,8 +215,8 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === "reader") {
-  await reader(JSON.parse(process.argv[3]!) as Configuration, process.argv[4]!);
-} else {
-  await main();
+// Run as a script (not imported by the test): the coordinator, or the reader it forks.
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === SELF) {
+  if (process.argv[2] === "reader") await reader(JSON.parse(process.argv[3]!) as Configuration, process.argv[4]!);
+  else await main();
 }
