@@ -1,13 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Cluster, Redis } from "ioredis";
-import { newToken, sessionIdOf } from "@sess/core";
-import { describeNearCache, until } from "@sess/driver-conformance/redis";
+import { describeNearCache, describeSentinelNearCache } from "@sess/driver-conformance/redis";
 import { startSentinelTopology } from "@sess/redis-server";
-import type { SentinelTopology } from "@sess/redis-server";
 import { createKeySchema } from "@sess/redis-shared";
 import { createIoredisDriver } from "../src/index.js";
 import { ioredisHarness, ready } from "./clients.js";
-
 
 describeNearCache(ioredisHarness);
 
@@ -32,77 +29,18 @@ describe("nearCache on a client with keyPrefix", () => {
 });
 
 describe("nearCache on a Sentinel client", () => {
-  let topology: SentinelTopology | undefined;
-  let client: Redis | undefined;
-  let writer: Redis | undefined;
-
-  beforeAll(async () => {
-    topology = await startSentinelTopology();
-  }, 60_000);
-
-  afterAll(async () => {
-    client?.disconnect();
-    writer?.disconnect();
-    await topology?.stop();
+  describeSentinelNearCache<Redis>({
+    startTopology: () => startSentinelTopology(),
+    connect: (topology) => ready(new Redis({ sentinels: topology.sentinels, name: topology.name })),
+    createDriver: (client, prefix, nearCache) => createIoredisDriver({ client, prefix, nearCache }),
+    hset: (client, key, field, value) => client.hset(key, field, value),
+    drop: async (client) => {
+      const closed = new Promise((resolve) => client.once("close", resolve));
+      client.disconnect(true);
+      await closed;
+    },
+    reconnects: true,
+    close: (client) => client.disconnect(),
+    sessionKey: (prefix, id) => createKeySchema(prefix).session(id),
   });
-
-  it("caches, sees changes through SENTINEL FAILOVER, and empties the cache when the client reconnects", async () => {
-    const sentinel = { sentinels: topology!.sentinels, name: topology!.name };
-    client = await ready(new Redis(sentinel));
-    writer = await ready(new Redis(sentinel));
-    const prefix = `s${Math.random().toString(36).slice(2, 10)}`;
-    const driver = createIoredisDriver({ client, prefix, nearCache: { maxEntries: 100, maxAge: 60_000 } });
-    await until(() => driver.nearCacheStats()?.live === true, 5_000);
-    const id = sessionIdOf(newToken());
-    const now = Date.now();
-    await driver.create(id, { fields: { a: "1" }, createdAt: now, lastSeenAt: now, expiresAt: now + 60_000, absoluteExpiresAt: now + 3_600_000, user: null, userAgent: null, ip: null });
-    await until(async () => {
-      await driver.load(id);
-      return driver.nearCacheStats()?.entries === 1;
-    }, 2_000);
-    const key = createKeySchema(prefix).session(id);
-    await writer.hset(key, "a", "2");
-    expect((await driver.load(id))?.fields).toEqual({ a: "2" });
-
-    const primary = (await topology!.primary())!;
-    await topology!.failover();
-    await topology!.promotedFrom(primary.port);
-    // Once the old primary is a replica (writes sent to it before then are Redis's to lose), writes
-    // reach the new primary and the driver sees them.
-    await until(async () => (await topology!.cli(primary.port, "ROLE")).startsWith("slave"), 20_000);
-    await until(async () => {
-      try {
-        await writer!.hset(key, "a", "3");
-        return true;
-      } catch {
-        return false;
-      }
-    }, 10_000);
-    await until(async () => {
-      try {
-        return (await driver.load(id))?.fields.a === "3";
-      } catch {
-        return false;
-      }
-    }, 10_000);
-    await until(() => driver.nearCacheStats()?.live === true, 10_000);
-    await until(async () => {
-      await driver.load(id);
-      return driver.nearCacheStats()?.entries === 1;
-    }, 5_000);
-    await writer.hset(key, "a", "4");
-    expect((await driver.load(id))?.fields).toEqual({ a: "4" });
-    // A reconnect of the application's client empties the cache at once and stops serving from it.
-    await until(async () => {
-      await driver.load(id);
-      return driver.nearCacheStats()?.entries === 1;
-    }, 5_000);
-    const closed = new Promise((resolve) => client!.once("close", resolve));
-    client.disconnect(true);
-    await closed;
-    expect(driver.nearCacheStats()).toEqual({ entries: 0, live: false });
-    await until(() => driver.nearCacheStats()?.live === true, 10_000);
-    expect((await driver.load(id))?.fields).toEqual({ a: "4" });
-    await driver.close();
-  }, 60_000);
 });

@@ -3,7 +3,7 @@
  * `createCluster`, `createSentinel`). A thin binding of the client to the shared Redis port.
  */
 import { configError } from "@sess/core";
-import type { CheckedDriver, ConnectRedisSourceOptions, KoaRedisSourceOptions, RedisDriverOptions } from "@sess/core";
+import type { CheckedDriver, ConnectRedisSourceOptions, KoaRedisSourceOptions, NearCacheOptions, RedisDriverOptions } from "@sess/core";
 import { configValueOf, createCheckedDriver, hashOf, legacyFactories, scoredMembersOf, valuesOf, watchConnectionErrors } from "@sess/redis-shared";
 import type { NearCachePort, ReplicaPort, StartupPort, TrackingConnection } from "@sess/redis-shared";
 
@@ -64,9 +64,28 @@ function trackingConnection(client: NodeRedisClient): TrackingConnection {
   };
 }
 
+/** The address of a Sentinel's current primary, as `createSentinel().getMasterNode()` reports it. */
+export interface PrimaryAddress {
+  host: string;
+  port: number;
+}
+
+/** `nearCache` on node-redis: on a `createSentinel()` client it also needs `primaryClient`. */
+export interface NodeRedisNearCacheOptions extends NearCacheOptions {
+  /**
+   * Sentinel only (required there): a client, not connected, of the primary at `primary`, with the
+   * node options you gave `createSentinel` (credentials, TLS), e.g.
+   * `(primary) => createClient({ ...nodeClientOptions, socket: { ...nodeClientOptions.socket, ...primary } })`.
+   * The driver duplicates it into its tracking connection and never connects it. node-redis keeps a
+   * sentinel's node options to itself, so the driver cannot open that connection alone.
+   */
+  primaryClient?: (primary: PrimaryAddress) => NodeRedisClient;
+}
+
 export interface NodeRedisDriverOptions extends RedisDriverOptions {
   /** The application's connected client: `createClient()`, `createCluster()` or `createSentinel()`, after `connect()`. Left open by `close()`. */
   client: NodeRedisClient;
+  nearCache?: NodeRedisNearCacheOptions;
 }
 
 /** The commands the port uses, as every node-redis client kind declares them. */
@@ -120,16 +139,42 @@ function endpointOf(client: State): string {
 /** The driver, plus `ready()` (wait for the client's connection) and `verify()`: the start-up check. */
 export type NodeRedisDriver = CheckedDriver;
 
+/**
+ * How the near cache opens its connection: a duplicate of the client itself (a plain client), or
+ * of `primaryClient(current primary)` (a sentinel, whose connections are its own); none on a cluster.
+ */
+function trackingSource(options: NodeRedisDriverOptions): (() => TrackingConnection) | undefined {
+  const client = options.client as unknown as State & { getMasterNode?: () => PrimaryAddress | undefined };
+  const primaryClient = options.nearCache?.primaryClient;
+  const sentinel = typeof client.getMasterNode === "function";
+  if (options.nearCache === undefined) return undefined;
+  if (primaryClient !== undefined && typeof primaryClient !== "function") {
+    throw configError("nearCache.primaryClient", "expected a function (primary) => a node-redis client of that primary, not connected");
+  }
+  if (!sentinel) {
+    if (primaryClient !== undefined) throw configError("nearCache.primaryClient", "is only for a createSentinel() client: remove it");
+    return client.masters === undefined && typeof options.client.duplicate === "function" ? () => trackingConnection(options.client) : undefined;
+  }
+  if (primaryClient === undefined) {
+    throw configError(
+      "nearCache",
+      "on a node-redis sentinel client needs nearCache.primaryClient: (primary) => createClient({ ...nodeClientOptions, socket: { ...nodeClientOptions.socket, ...primary } }), with the node options you gave createSentinel",
+    );
+  }
+  return () => {
+    const primary = client.getMasterNode!();
+    if (primary === undefined) throw new Error("the sentinel client knows no primary yet");
+    return trackingConnection(primaryClient({ host: primary.host, port: primary.port }));
+  };
+}
+
 export function createNodeRedisDriver(options: NodeRedisDriverOptions): NodeRedisDriver {
   const client = options.client as unknown as Commands & State;
-  // A sentinel client's connections are its own (no single one to track on): refused, as a Cluster is.
-  if (options.nearCache !== undefined && typeof (client as { getMasterNode?: unknown }).getMasterNode === "function") {
-    throw configError("nearCache", "is not available on a node-redis sentinel client: remove it, or use @sess/ioredis with Sentinel");
-  }
+  const openTracking = trackingSource(options);
   const port: StartupPort & ReplicaPort & NearCachePort = {
     name: "node-redis",
     events: client,
-    ...(client.masters === undefined && typeof options.client.duplicate === "function" ? { trackingConnection: () => trackingConnection(options.client) } : {}),
+    ...(openTracking === undefined ? {} : { trackingConnection: openTracking }),
     // One server holds every key: a plain or sentinel client, not a cluster (which has `masters`).
     oneServer: client.masters === undefined,
     isReady: () => readiness(client),

@@ -13,3 +13,4 @@ export { describeReplicaAcknowledgement, type ReplicaHarness } from "./replicas.
 export { describeTombstones, type TombstoneHarness } from "./tombstones.js";
 export { describeUnavailableEvents } from "./events.js";
 export { describeNearCache, type NearCacheHarness } from "./near-cache.js";
+export { describeSentinelNearCache, type SentinelNearCacheHarness, type SentinelTopologyHandle } from "./near-cache-sentinel.js";
