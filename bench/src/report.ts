@@ -193,11 +193,16 @@ function pairings(results: Results): Pairing[] {
 const factorText = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : "n/a");
 const roundTripText = (value: number | undefined) => (value === undefined ? "n/a" : value.toFixed(2));
 
-/** Round trips a sess app's probe measured: per read, per login (the worse of fresh and logged-in), per commit of a write. */
+/**
+ * Round trips a sess app's probe measured: per read, per login (the worse of fresh and logged-in),
+ * per commit of a write: the write request's round trips minus its load's (the `HGETALL`s it sent,
+ * one round trip each on sequential requests; with a near cache some loads are served from memory).
+ */
 function probeRoundTrips(probe: ProbeResult | undefined): { read?: number; login?: number; commit?: number } {
   const trips = probe?.roundTrips;
   if (!trips) return {};
-  return { read: trips.read, login: Math.max(trips.login, trips.relogin), commit: trips.write - trips.read };
+  const loads = probe.write.hgetall ?? trips.read;
+  return { read: trips.read, login: Math.max(trips.login, trips.relogin), commit: trips.write - loads };
 }
 
 /** The targets of the benchmark, each next to what this run measured. */
@@ -256,7 +261,7 @@ export function targets(results: Results): Target[] {
       });
     }
     if (trips.commit !== undefined) {
-      out.push({ what: `${app.label}: 1 round trip per plain write (commit: write request minus read)`, measured: trips.commit.toFixed(2), met: trips.commit <= 1.001 });
+      out.push({ what: `${app.label}: 1 round trip per plain write (commit: write request minus its load)`, measured: trips.commit.toFixed(2), met: trips.commit <= 1.001 });
     }
     const pair = PAIRINGS.find((candidate) => candidate.sess === app.id);
     const own = results.memory[app.id];
