@@ -9,7 +9,7 @@
  *
  * Options: --quick, --apps=id,id (subset; bare apps are added), --no-micro,
  *          --node=<path> (the Node binary that runs the apps and the micro-benchmark),
- *          --profile=<app id> [--seconds=N] [--heap] (run workload B under `node --cpu-prof`, or the
+ *          --profile=<app id> [--seconds=N] [--heap] [--workload=A|B] (run workload B, or the one given, under `node --cpu-prof`, or the
  *          allocation sampler with --heap, and print the hot functions / allocation sites per request).
  */
 import type { ChildProcess } from "node:child_process";
@@ -370,10 +370,12 @@ async function main(): Promise<void> {
   if (profileId !== undefined) {
     const app = running[0]!;
     const seconds = Number(option("seconds") ?? 20);
-    log(`profiling ${app.spec.id}: workload B for ${seconds} s under --cpu-prof`);
+    const workload = option("workload") ?? "B";
+    if (workload !== "A" && workload !== "B") throw new Error(`--workload must be A or B, not ${workload}`);
+    log(`profiling ${app.spec.id}: workload ${workload} for ${seconds} s under --cpu-prof`);
     const before = Date.now();
     const { result } = await load.run(
-      { url: app.proc.url, cookies: app.cookies, workload: "B", connections: CONNECTIONS, warmupSeconds: 0, seconds },
+      { url: app.proc.url, cookies: app.cookies, workload, connections: CONNECTIONS, warmupSeconds: 0, seconds },
       { before: async () => undefined },
     );
     log(`${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms`);
