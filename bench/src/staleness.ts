@@ -10,7 +10,7 @@
  *   pnpm --filter @sess/bench staleness [trials]
  */
 import { fork } from "node:child_process";
-import { resolve } from "node:path";
+import { resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
 import { newToken, sessionIdOf } from "@sess/core";
 import type { NewSession, SessionChange } from "@sess/core";
@@ -216,7 +216,7 @@ async function main(): Promise<void> {
 }
 
 // Run as a script (not imported by the test): the coordinator, or the reader it forks.
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === SELF) {
+if (process.argv[1] !== undefined && resolvePath(process.argv[1]) === SELF) {
   if (process.argv[2] === "reader") await reader(JSON.parse(process.argv[3]!) as Configuration, process.argv[4]!);
   else await main();
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { newToken, sessionIdOf } from "@sess/core";
 import type { VerifyingDriver } from "./harness.js";
 import { until } from "./faults.js";
+import { CONNECTION_NAME } from "./near-cache.js";
 
 /** What the suite uses of a Sentinel topology (`startSentinelTopology` of @sess/redis-server fits). */
 export interface SentinelTopologyHandle {
@@ -30,9 +31,6 @@ export interface SentinelNearCacheHarness<C> {
   /** The Redis key of session `id` under `prefix`. */
   sessionKey(prefix: string, id: string): string;
 }
-
-/** The name the near cache gives its connection (CLIENT SETNAME). */
-const CONNECTION_NAME = "sess-near-cache";
 
 /**
  * The near cache on a Sentinel client: cached loads, a change by another client seen, the tracking
@@ -113,6 +111,7 @@ export function describeSentinelNearCache<C>(harness: SentinelNearCacheHarness<C
     const second = (await topology!.primary())!;
     expect(second.port).not.toBe(first.port);
     await until(() => tracksOn(second.port), 5_000);
+    await until(async () => !(await tracksOn(first.port)), 5_000);
     await loadedIntoCache(driver, id);
     await harness.hset(writer, key, "a", "4");
     expect((await driver.load(id))?.fields).toEqual({ a: "4" });

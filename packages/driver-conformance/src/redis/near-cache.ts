@@ -10,7 +10,7 @@ export interface NearCacheHarness<C> extends Pick<RedisClientHarness<C>, "name" 
 }
 
 /** The name the near cache gives its connection (CLIENT SETNAME). */
-const CONNECTION_NAME = "sess-near-cache";
+export const CONNECTION_NAME = "sess-near-cache";
 
 function session(fields: Record<string, string> = { a: "1" }): NewSession {
   const now = Date.now();
