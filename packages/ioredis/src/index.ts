@@ -149,8 +149,14 @@ export function createIoredisDriver(options: IoredisDriverOptions): IoredisDrive
     isReady: () => client.status === "ready",
     describeState: () => `status "${client.status}"${endpointOf(client)}`,
     ...watchConnectionErrors(client),
-    evalsha: (sha1, keys, args) => client.evalsha(sha1, keys.length, ...keys, ...args),
-    eval: (source, keys, args) => client.eval(source, keys.length, ...keys, ...args),
+    evalsha: (sha1, keys, args) => {
+      batch();
+      return client.evalsha(sha1, keys.length, ...keys, ...args);
+    },
+    eval: (source, keys, args) => {
+      batch();
+      return client.eval(source, keys.length, ...keys, ...args);
+    },
     hgetall: async (key) => {
       batch();
       // "HGETALL" through call(): the raw reply, which hashOf reads in one pass, without ioredis's

@@ -49,13 +49,15 @@ async function socketWrites(action: () => Promise<unknown>): Promise<number> {
   return writes;
 }
 
+const minute = (now: number) => ({ createdAt: now, lastSeenAt: now, expiresAt: now + 60_000, absoluteExpiresAt: now + 3_600_000, user: null, userAgent: null, ip: null });
+
 describe("load", () => {
   it("sends the loads of one event-loop turn in one socket write, each answered", async () => {
     const driver = createIoredisDriver({ client, prefix: `b${Math.random().toString(36).slice(2, 10)}` });
     const now = Date.now();
     const ids = Array.from({ length: 10 }, () => sessionIdOf(newToken()));
     for (const [i, id] of ids.entries()) {
-      await driver.create(id, { fields: { n: String(i) }, createdAt: now, lastSeenAt: now, expiresAt: now + 60_000, absoluteExpiresAt: now + 3_600_000, user: null, userAgent: null, ip: null });
+      await driver.create(id, { fields: { n: String(i) }, ...minute(now) });
     }
     let records: Awaited<ReturnType<typeof driver.load>>[] = [];
     const writes = await socketWrites(async () => {
@@ -70,5 +72,30 @@ describe("load", () => {
     await driver.load(sessionIdOf(newToken()));
     expect((client as unknown as { stream: { writableCorked: number } }).stream.writableCorked).toBe(0);
     expect(await client.ping()).toBe("PONG");
+  });
+});
+
+describe("scripts", () => {
+  it("sends the scripts of one event-loop turn in one socket write, each applied", async () => {
+    const driver = createIoredisDriver({ client, prefix: `b${Math.random().toString(36).slice(2, 10)}` });
+    const now = Date.now();
+    const ids = Array.from({ length: 10 }, () => sessionIdOf(newToken()));
+    await driver.create(sessionIdOf(newToken()), { fields: {}, ...minute(now) }); // the script is loaded: EVALSHA from here on
+    const writes = await socketWrites(() => Promise.all(ids.map((id, i) => driver.create(id, { fields: { n: String(i) }, ...minute(now) }))));
+    expect(writes).toBe(1);
+    const records = await Promise.all(ids.map((id) => driver.load(id)));
+    expect(records.map((record) => record?.fields.n)).toEqual(ids.map((_, i) => String(i)));
+  });
+
+  it("applies every script of a batch when the server has lost its scripts (NOSCRIPT, then the source)", async () => {
+    const driver = createIoredisDriver({ client, prefix: `b${Math.random().toString(36).slice(2, 10)}` });
+    const now = Date.now();
+    await driver.create(sessionIdOf(newToken()), { fields: {}, ...minute(now) });
+    await client.script("FLUSH");
+    const ids = Array.from({ length: 5 }, () => sessionIdOf(newToken()));
+    await Promise.all(ids.map((id, i) => driver.create(id, { fields: { n: String(i) }, ...minute(now) })));
+    const records = await Promise.all(ids.map((id) => driver.load(id)));
+    expect(records.map((record) => record?.fields.n)).toEqual(ids.map((_, i) => String(i)));
+    expect((client as unknown as { stream: { writableCorked: number } }).stream.writableCorked).toBe(0);
   });
 });
