@@ -26,6 +26,11 @@ export interface SentinelTopology {
   failover(): Promise<void>;
   /** Resolves once the sentinels name a primary other than `port`, with the milliseconds it took. */
   promotedFrom(port: number, timeoutMs?: number): Promise<number>;
+  /**
+   * Resolves once the server on `port` is a replica (the sentinels reconfigured a demoted primary),
+   * with the milliseconds it took: from then on it refuses writes (READONLY).
+   */
+  demoted(port: number, timeoutMs?: number): Promise<number>;
   /** Runs one command with redis-cli on a port (primary, replica or sentinel) and resolves its output. */
   cli(port: number, ...args: string[]): Promise<string>;
   /** Stops every process by pid. Idempotent. */
@@ -159,6 +164,8 @@ export async function startSentinelTopology(options: SentinelOptions = {}): Prom
         const now = await primaryPort();
         return now !== undefined && now !== port;
       }, timeoutMs),
+    demoted: (port, timeoutMs = 20_000) =>
+      until("the demotion", async () => (await cli(port, "INFO", "replication")).includes("role:slave"), timeoutMs),
     cli,
     stop,
   };
