@@ -196,7 +196,12 @@ export interface SessionDriver {
    */
   readonly endsOtherSessions?: boolean;
 
-  /** The session stored under `id`, or null when there is none (never stored, expired, ended, or unreadable). */
+  /**
+   * The session stored under `id`, or null when there is none (never stored, expired, ended, or
+   * unreadable). The manager never changes a record it is given: a driver may answer repeated loads
+   * of one stored state with the same frozen record (fields frozen too), and the manager then parses
+   * each of its values once.
+   */
   load(id: string, at?: At): Promise<SessionRecord | null>;
 
   /**

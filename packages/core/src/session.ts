@@ -7,7 +7,7 @@
 import { guardAssignments } from "./assignment-guard.js";
 import type { SessionLifetime } from "./expiration.js";
 import { SessionError } from "./errors.js";
-import { checkFieldName, checkWellFormed, fieldSize, limitError, parseValue, serializeValue } from "./values.js";
+import { checkFieldName, checkWellFormed, fieldSize, limitError, parseFieldValue, serializeValue } from "./values.js";
 import { newToken, sessionIdOf, tagOf } from "./token.js";
 import type { MapName, MapSession, MapValue } from "./map.js";
 import { SessionMap } from "./map.js";
@@ -95,7 +95,7 @@ export class Session<T extends SessionData = UntypedData> {
     if (state.parsed.has(field)) return state.parsed.get(field) as DeepReadonly<T[K]>;
     const text = state.texts.get(field);
     if (text === undefined) return undefined;
-    const value = parseValue(text);
+    const value = parseFieldValue(state.record?.fields, field, text);
     if (value === undefined) {
       state.onCorruptField(field);
       return undefined;
@@ -176,7 +176,7 @@ export class Session<T extends SessionData = UntypedData> {
     }
     const state = this.#state;
     const text = state.texts.get(field);
-    const current = text === undefined ? 0 : parseValue(text);
+    const current = text === undefined ? 0 : parseFieldValue(state.record?.fields, field, text);
     if (!Number.isSafeInteger(current)) {
       throw this.#refuse(new SessionError("VALUE_INVALID", `cannot increment "${field}": its value is not a whole number`));
     }

@@ -142,6 +142,27 @@ export function parseValue(text: string): unknown {
   }
 }
 
+/**
+ * The values parsed from a frozen `fields` object, by field name. A driver may hand out the same
+ * frozen record for repeated loads of one stored state (the near cache does): each of its values
+ * is then parsed once, not on every request. Parsed values are deep-frozen, so sharing them is safe.
+ */
+const sharedValues = new WeakMap<Readonly<Record<string, string>>, Map<string, unknown>>();
+
+/** `parseValue(text)` of the field `name`, reusing the value parsed earlier when `fields` is frozen and holds that very text. */
+export function parseFieldValue(fields: Readonly<Record<string, string>> | undefined, name: string, text: string): unknown {
+  if (fields === undefined || !Object.isFrozen(fields) || fields[name] !== text) return parseValue(text);
+  let values = sharedValues.get(fields);
+  if (values === undefined) {
+    values = new Map();
+    sharedValues.set(fields, values);
+  }
+  if (values.has(name)) return values.get(name);
+  const value = parseValue(text);
+  if (value !== undefined) values.set(name, value);
+  return value;
+}
+
 function deepFreeze<V>(value: V): V {
   if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { RequestInfo, Session, SessionDriver, SessionManager, SessionManagerOptions } from "../src/index.js";
+import type { RequestInfo, Session, SessionDriver, SessionManager, SessionManagerOptions, SessionRecord } from "../src/index.js";
 import { SessionError, createSessionManager, isToken, newToken, sessionIdOf } from "../src/index.js";
 import { recordingDriver } from "./recording.js";
 
@@ -524,6 +524,56 @@ describe("session.get", () => {
     const { session } = await run({ cookie: `sess=${token}` });
     expect(session.get("note")).toBeUndefined();
     expect(warnings.join()).toMatch(/"note".*not valid JSON/);
+  });
+});
+
+describe("session.get on a shared frozen record", () => {
+  /** The driver answers every load with one frozen record per stored state, as the Redis drivers' near cache does. */
+  function sharingManager() {
+    const shared = new Map<string, SessionRecord>();
+    const driver: SessionDriver = {
+      ...rec.driver,
+      load: async (id, at) => {
+        const record = await rec.driver.load(id, at);
+        if (record === null) return null;
+        const key = JSON.stringify(record);
+        if (!shared.has(key)) shared.set(key, Object.freeze({ ...record, fields: Object.freeze({ ...record.fields }) }));
+        return shared.get(key)!;
+      },
+    };
+    return makeManager({ driver });
+  }
+
+  it("parses each value of the record once: requests reading it get the same frozen value", async () => {
+    const token = await login();
+    await run({ cookie: `sess=${token}` }, (s) => s.set("cart", { a: 1 }));
+    const sharing = sharingManager();
+    const first = (await run({ cookie: `sess=${token}` }, () => {}, sharing)).session.get("cart");
+    const second = (await run({ cookie: `sess=${token}` }, () => {}, sharing)).session.get("cart");
+    expect(first).toEqual({ a: 1 });
+    expect(second).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    // Without sharing, each request parses its own copy.
+    const own = (await run({ cookie: `sess=${token}` })).session.get("cart");
+    expect(own).toEqual({ a: 1 });
+    expect(own).not.toBe(first);
+    await sharing.close();
+  });
+
+  it("answers this request's own changes and the stored state's next values, not the shared parse", async () => {
+    const token = await login();
+    await run({ cookie: `sess=${token}` }, (s) => s.set("cart", { a: 1 }));
+    const sharing = sharingManager();
+    expect((await run({ cookie: `sess=${token}` }, () => {}, sharing)).session.get("cart")).toEqual({ a: 1 });
+    const { session } = await run({ cookie: `sess=${token}` }, (s) => {
+      s.set("cart", { a: 2 });
+      expect(s.get("cart")).toEqual({ a: 2 });
+    }, sharing);
+    expect(session.get("cart")).toEqual({ a: 2 });
+    expect((await run({ cookie: `sess=${token}` }, () => {}, sharing)).session.get("cart")).toEqual({ a: 2 });
+    await run({ cookie: `sess=${token}` }, (s) => expect(s.increment("visits", 2)).toBe(2), sharing);
+    await run({ cookie: `sess=${token}` }, (s) => expect(s.increment("visits", 3)).toBe(5), sharing);
+    await sharing.close();
   });
 });
 

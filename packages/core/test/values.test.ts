@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SessionError } from "../src/index.js";
-import { checkFieldName, createLimits, parseValue, serializeValue } from "../src/values.js";
+import { checkFieldName, createLimits, parseFieldValue, parseValue, serializeValue } from "../src/values.js";
 
 function codeOf(run: () => unknown): string | undefined {
   try {
@@ -72,6 +72,32 @@ describe("parseValue", () => {
   it("returns deeply frozen values", () => {
     const value = parseValue('{"a":{"b":[1]}}') as { a: { b: number[] } };
     expect(Object.isFrozen(value.a.b)).toBe(true);
+  });
+});
+
+describe("parseFieldValue", () => {
+  it("parses a value of a frozen fields object once", () => {
+    const fields = Object.freeze({ prefs: '{"theme":"dark"}' });
+    const value = parseFieldValue(fields, "prefs", fields.prefs);
+    expect(value).toEqual({ theme: "dark" });
+    expect(parseFieldValue(fields, "prefs", fields.prefs)).toBe(value);
+  });
+
+  it("parses anew when the fields object is not frozen, or holds another text", () => {
+    const open = { prefs: '{"theme":"dark"}' };
+    expect(parseFieldValue(open, "prefs", open.prefs)).not.toBe(parseFieldValue(open, "prefs", open.prefs));
+    const fields = Object.freeze({ prefs: '{"theme":"dark"}' });
+    const stored = parseFieldValue(fields, "prefs", fields.prefs);
+    expect(parseFieldValue(fields, "prefs", '{"theme":"light"}')).toEqual({ theme: "light" });
+    expect(parseFieldValue(fields, "prefs", fields.prefs)).toBe(stored);
+    expect(parseFieldValue(fields, "constructor", "1")).toBe(1);
+    expect(parseFieldValue(undefined, "prefs", "2")).toBe(2);
+  });
+
+  it("answers undefined for text that is not JSON, every time", () => {
+    const fields = Object.freeze({ note: "{not json" });
+    expect(parseFieldValue(fields, "note", fields.note)).toBeUndefined();
+    expect(parseFieldValue(fields, "note", fields.note)).toBeUndefined();
   });
 });
 

@@ -21,7 +21,7 @@ import { isWrongType, storeError } from "./port.js";
 import type { RedisPort } from "./port.js";
 import type { NearCache } from "./near-cache.js";
 import { createQueries } from "./queries.js";
-import { recordOf } from "./records.js";
+import { cachedRecordOf, recordOf } from "./records.js";
 import { createOutcome, destroyOutcome, writeOutcome } from "./replies.js";
 import type { StoredTimes, WriteOutcome } from "./replies.js";
 import { SCRIPTS } from "./scripts.js";
@@ -185,7 +185,7 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
       const near = options.nearCache;
       const cached = near === undefined ? undefined : await near.read(key);
       if (cached !== undefined) {
-        const record = recordOf(id, cached);
+        const record = cachedRecordOf(id, cached);
         return record === null || record.expiresAt <= now ? null : record;
       }
       const ticket = near?.ticket(key);

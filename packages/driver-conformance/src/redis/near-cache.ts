@@ -95,6 +95,19 @@ export function describeNearCache<C>(harness: NearCacheHarness<C>): void {
         expect(driver.nearCacheStats()).toEqual({ entries: 1, live: true });
       });
 
+      it("answers the hits on one entry with one frozen record, a new one after a change", async () => {
+        const { driver } = await fresh();
+        const id = await cached(driver, { a: "1" });
+        const first = await driver.load(id);
+        expect(await driver.load(id)).toBe(first);
+        expect(Object.isFrozen(first) && Object.isFrozen(first!.fields)).toBe(true);
+        expect(await driver.update(id, change({ a: "2" }))).not.toBeNull();
+        const next = await driver.load(id);
+        expect(next).not.toBe(first);
+        expect(next?.fields).toEqual({ a: "2" });
+        expect(first!.fields).toEqual({ a: "1" });
+      });
+
       it("reads Redis again once the entry is maxAge old", async () => {
         const { driver } = await fresh({ maxEntries: 10, maxAge: 200 });
         const id = await cached(driver);
