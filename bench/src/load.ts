@@ -8,7 +8,8 @@
 import autocannon from "autocannon";
 import { CATALOG } from "./shared.js";
 
-export type Workload = "A" | "B";
+/** A: 100% GET /me; B: 80% GET /me, 20% POST /cart; W: 100% POST /cart (profiles of the write path only). */
+export type Workload = "A" | "B" | "W";
 
 export interface RunRequest {
   type: "run";
@@ -55,6 +56,7 @@ function requestsFor(workload: Workload, cookies: string[]): autocannon.Request[
     headers: { "content-type": "application/json" },
     setupRequest: withCookieAndSku,
   };
+  if (workload === "W") return [cart];
   return [me, me, me, me, cart]; // 80% GET /me, 20% POST /cart
 }
 

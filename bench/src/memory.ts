@@ -5,6 +5,7 @@
  * same payload, on a fresh redis-server with its default settings and then with
  * `hash-max-listpack-value 256`. Prints a Markdown table.
  */
+import { pathToFileURL } from "node:url";
 import { Redis } from "ioredis";
 import { createSessionManager, type RequestInfo } from "@sess/core";
 import { createIoredisDriver } from "@sess/ioredis";
@@ -86,28 +87,53 @@ async function stringUsage(client: Redis, payload: LoginPayload, withCookie: boo
   return Number(await client.call("MEMORY", "USAGE", key, "SAMPLES", "0"));
 }
 
-const server = await startRedisServer();
-const client = new Redis(server.url);
-try {
-  const payload = payloadFor("user000001");
-  const rows: string[] = ["| stored as | hash-max-listpack-value 64 (default) | 256 |", "|---|---|---|"];
-  const columns = ["64", "256"];
-  const cells = new Map<string, string[]>();
-  const add = (label: string, cell: string): void => {
-    cells.set(label, [...(cells.get(label) ?? []), cell]);
-  };
-  for (const value of columns) {
-    await client.config("SET", "hash-max-listpack-value", value);
-    for (const shape of SHAPES) {
-      const { usage, encoding } = await sessUsage(client, shape, payload);
-      add(shape.label, `${usage} B (${encoding})`);
+/** One measured shape: its label and, per `hash-max-listpack-value` setting, MEMORY USAGE and encoding. */
+export interface MemoryShape {
+  label: string;
+  /** True for sess's shapes, false for the incumbents' strings. */
+  sess: boolean;
+  /** Every value of the session's own fields is under 64 bytes (the listpack target's case). */
+  fits: boolean;
+  bySetting: Record<string, { usage: number; encoding: string }>;
+}
+
+/** Stores the benchmark payload in every shape on a fresh redis-server, with the default `hash-max-listpack-value` and with 256. */
+export async function measureMemoryShapes(): Promise<MemoryShape[]> {
+  const server = await startRedisServer();
+  const client = new Redis(server.url);
+  try {
+    const payload = payloadFor("user000001");
+    const shapes = new Map<string, MemoryShape>();
+    const add = (label: string, sess: boolean, fits: boolean, setting: string, usage: number, encoding: string): void => {
+      const shape = shapes.get(label) ?? { label, sess, fits, bySetting: {} };
+      shape.bySetting[setting] = { usage, encoding };
+      shapes.set(label, shape);
+    };
+    for (const setting of ["64", "256"]) {
+      await client.config("SET", "hash-max-listpack-value", setting);
+      for (const shape of SHAPES) {
+        const { usage, encoding } = await sessUsage(client, shape, payload);
+        const fits = Object.values(shape.fields(payload)).every((value) => Buffer.byteLength(JSON.stringify(value)) <= 64);
+        add(shape.label, true, fits, setting, usage, encoding);
+      }
+      add("express-session + connect-redis: one JSON string", false, false, setting, await stringUsage(client, payload, true), "string");
+      add("koa-session + koa-redis: one JSON string", false, false, setting, await stringUsage(client, payload, false), "string");
     }
-    add("express-session + connect-redis: one JSON string", `${await stringUsage(client, payload, true)} B (string)`);
-    add("koa-session + koa-redis: one JSON string", `${await stringUsage(client, payload, false)} B (string)`);
+    return [...shapes.values()];
+  } finally {
+    client.disconnect();
+    await server.stop();
   }
-  for (const [label, values] of cells) rows.push(`| ${label} | ${values.join(" | ")} |`);
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const rows: string[] = ["| stored as | hash-max-listpack-value 64 (default) | 256 |", "|---|---|---|"];
+  for (const shape of await measureMemoryShapes()) {
+    const cell = (setting: string) => {
+      const measured = shape.bySetting[setting]!;
+      return `${measured.usage} B (${measured.encoding})`;
+    };
+    rows.push(`| ${shape.label} | ${cell("64")} | ${cell("256")} |`);
+  }
   console.log(rows.join("\n"));
-} finally {
-  client.disconnect();
-  await server.stop();
 }

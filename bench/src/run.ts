@@ -4,12 +4,12 @@
  * Starts its own redis-server on a free loopback port, every app as its own process, preloads
  * sessions through each app's POST /login, then drives workloads A and B with autocannon from a
  * separate process (warm-up, then measurement), reps interleaved across apps; runs the lost-write
- * race, the command probes and the driver micro-benchmark; writes results.json, RESULTS.md and
+ * race, the command probes, the driver micro-benchmark and the memory of the payload's stored shapes; writes results.json, RESULTS.md and
  * results.svg. Every process it started is stopped at the end, on failure and on SIGINT.
  *
  * Options: --quick, --apps=id,id (subset; bare apps are added), --no-micro,
  *          --node=<path> (the Node binary that runs the apps and the micro-benchmark),
- *          --profile=<app id> [--seconds=N] [--heap] [--workload=A|B] (run workload B, or the one given, under `node --cpu-prof`, or the
+ *          --profile=<app id> [--seconds=N] [--heap] [--workload=A|B|W] (run workload B, or the one given (W: 100% POST /cart), under `node --cpu-prof`, or the
  *          allocation sampler with --heap, and print the hot functions / allocation sites per request).
  */
 import type { ChildProcess } from "node:child_process";
@@ -25,6 +25,7 @@ import type { LoadMessage, LoadResult, RunRequest, Workload } from "./load.js";
 import { cpuTimeNs, forkLoad, onCleanup, runScript, startApp, stopEverything, stopProcess, type AppProcess } from "./procs.js";
 import { analyzeProfile, summarizeHeap, summarizeProfile } from "./profile.js";
 import { resultSuffix, writeReport, type Results, type Sample, type RaceResult, type ProbeResult, type MemoryResult } from "./report.js";
+import { measureMemoryShapes } from "./memory.js";
 import { startRoundTripProxy, type RoundTripProxy } from "./roundtrips.js";
 import { CATALOG } from "./shared.js";
 import { nodeVersion, versions } from "./versions.js";
@@ -285,11 +286,22 @@ async function probe(app: Running, { proxy, proc }: ProbeInstance, redisUrl: str
         // One key per session; should a layout use more, their encodings are listed and their sizes added.
         const encodings = new Set<string>();
         let memoryUsage = 0;
+        let longestOwn: { field: string; bytes: number } | null = null;
+        let longestMetadata: { field: string; bytes: number } | null = null;
         for (const key of fresh) {
-          encodings.add(`${await admin.type(key)}, ${String(await admin.call("OBJECT", "ENCODING", key))}`);
+          const type = await admin.type(key);
+          encodings.add(`${type}, ${String(await admin.call("OBJECT", "ENCODING", key))}`);
           memoryUsage += Number(await admin.call("MEMORY", "USAGE", key, "SAMPLES", "0"));
+          if (type !== "hash") continue;
+          for (const [field, value] of Object.entries(await admin.hgetall(key))) {
+            const bytes = Buffer.byteLength(value);
+            const longest = field.startsWith("$") ? longestMetadata : longestOwn;
+            if (longest !== null && longest.bytes >= bytes) continue;
+            if (field.startsWith("$")) longestMetadata = { field, bytes };
+            else longestOwn = { field, bytes };
+          }
         }
-        result.longAgent = { userAgentBytes: BROWSER_USER_AGENT.length, writes: LONG_AGENT_WRITES, encoding: [...encodings].join(" + "), memoryUsage };
+        result.longAgent = { userAgentBytes: BROWSER_USER_AGENT.length, writes: LONG_AGENT_WRITES, encoding: [...encodings].join(" + "), memoryUsage, longestOwn, longestMetadata };
       }
     }
     return result;
@@ -371,7 +383,7 @@ async function main(): Promise<void> {
     const app = running[0]!;
     const seconds = Number(option("seconds") ?? 20);
     const workload = option("workload") ?? "B";
-    if (workload !== "A" && workload !== "B") throw new Error(`--workload must be A or B, not ${workload}`);
+    if (workload !== "A" && workload !== "B" && workload !== "W") throw new Error(`--workload must be A, B or W, not ${workload}`);
     log(`profiling ${app.spec.id}: workload ${workload} for ${seconds} s under --cpu-prof`);
     const before = Date.now();
     const { result } = await load.run(
@@ -473,6 +485,9 @@ async function main(): Promise<void> {
     micro = JSON.parse(await runScript(benchDir, "micro.ts", [`--redis=${redis.url}`, `--time=${config.microMs}`, "--json"], appNode)) as Results["micro"];
   }
 
+  log("memory per stored shape…");
+  const memoryShapes = await measureMemoryShapes();
+
   const results: Results = {
     mode: config.mode,
     date: new Date().toISOString(),
@@ -486,6 +501,7 @@ async function main(): Promise<void> {
     memory,
     races,
     micro,
+    memoryShapes,
   };
   mkdirSync(benchDir, { recursive: true });
   const partial = only !== undefined;
