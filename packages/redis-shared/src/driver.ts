@@ -21,7 +21,7 @@ import { isWrongType, storeError } from "./port.js";
 import type { RedisPort } from "./port.js";
 import type { NearCache } from "./near-cache.js";
 import { createQueries } from "./queries.js";
-import { cachedRecordOf, recordOf } from "./records.js";
+import { frozenRecord, recordOf } from "./records.js";
 import { createOutcome, destroyOutcome, writeOutcome } from "./replies.js";
 import type { StoredTimes, WriteOutcome } from "./replies.js";
 import { SCRIPTS } from "./scripts.js";
@@ -184,10 +184,7 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
       const key = keys.session(id);
       const near = options.nearCache;
       const cached = near === undefined ? undefined : await near.read(key);
-      if (cached !== undefined) {
-        const record = cachedRecordOf(id, cached);
-        return record === null || record.expiresAt <= now ? null : record;
-      }
+      if (cached !== undefined) return cached.expiresAt <= now ? null : cached;
       const ticket = near?.ticket(key);
       let hash: Record<string, string>;
       try {
@@ -199,9 +196,14 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
       }
       const record = recordOf(id, hash);
       const live = record !== null && record.expiresAt > now;
-      // Only live sessions are kept: a miss always asks Redis.
-      if (ticket !== undefined) near!.settle(ticket, live ? hash : undefined);
-      return live ? record : null;
+      // Only live sessions are kept: a miss always asks Redis. A kept record is frozen, and every
+      // hit answers it until the session changes: core then parses each of its values once.
+      if (!live) {
+        if (ticket !== undefined) near!.settle(ticket, undefined);
+        return null;
+      }
+      if (ticket !== undefined) near!.settle(ticket, frozenRecord(record));
+      return record;
     },
 
     async create(id, session: NewSession) {

@@ -1,5 +1,5 @@
 /**
- * The opt-in near cache: session hashes kept in this process's memory, served by `load` only while
+ * The opt-in near cache: session records kept in this process's memory, served by `load` only while
  * Redis's invalidation channel is known to be live, and never past `maxAge`.
  *
  * The channel is one extra connection (a duplicate of the application's client, RESP2, made by the
@@ -18,7 +18,7 @@
  */
 import { errorMonitor } from "node:events";
 import { configError } from "@sess/core";
-import type { NearCacheOptions, NearCacheStats, SessionDriver, WriteResult } from "@sess/core";
+import type { NearCacheOptions, NearCacheStats, SessionDriver, SessionRecord, WriteResult } from "@sess/core";
 import type { KeySchema } from "./keys.js";
 import type { RedisPort } from "./port.js";
 import { positiveInteger } from "./acknowledgement.js";
@@ -96,19 +96,20 @@ export interface Ticket {
 
 export interface NearCache {
   /**
-   * The hash stored under `key` if the channel is live and the entry younger than `maxAge`, looked
+   * The session record stored under `key` (frozen: every hit answers the same object until the
+   * session changes) if the channel is live and the entry younger than `maxAge`, looked
    * up after the I/O callbacks of this turn of the event loop: an invalidation that reached the
    * tracking connection's socket together with another reply (a foreign write's, the request's)
    * is applied first.
    */
-  read(key: string): Promise<Record<string, string> | undefined>;
+  read(key: string): Promise<SessionRecord | undefined>;
   /** Taken before a load of `key` reads; every ticket is settled once. */
   ticket(key: string): Ticket;
   /**
-   * Ends a load: stores the hash it read (none when undefined), unless its key was invalidated,
-   * everything dropped or the channel lost since its ticket.
+   * Ends a load: stores the live session it read, frozen by the caller (none when undefined),
+   * unless its key was invalidated, everything dropped or the channel lost since its ticket.
    */
-  settle(ticket: Ticket, hash: Record<string, string> | undefined): void;
+  settle(ticket: Ticket, record: SessionRecord | undefined): void;
   /** Drops `keys` and keeps loads in flight from storing. */
   forget(keys: string[]): void;
   /** Drops everything and keeps loads in flight from storing. */
@@ -117,7 +118,7 @@ export interface NearCache {
   close(): void;
 }
 
-type Entry = { hash: Record<string, string>; at: number };
+type Entry = { record: SessionRecord; at: number };
 
 /** Key names of an invalidation message, or null for "everything" (a flush, or a payload not understood). */
 function keysOf(message: unknown): string[] | null {
@@ -153,14 +154,14 @@ export function createNearCache(options: NearCacheOptions, port: NearCachePort, 
       }),
     ));
 
-  function get(key: string): Record<string, string> | undefined {
+  function get(key: string): SessionRecord | undefined {
     if (!live || !port.isReady()) return undefined;
     const entry = entries.get(key);
     if (entry === undefined) return undefined;
     entries.delete(key);
     if (performance.now() - entry.at >= maxAge) return undefined;
     entries.set(key, entry); // most recently used last
-    return entry.hash;
+    return entry.record;
   }
 
   /** Drops the entries of `names` (everything when null) and keeps the loads of them in flight from storing. */
@@ -258,14 +259,14 @@ export function createNearCache(options: NearCacheOptions, port: NearCachePort, 
       else tickets.add(ticket);
       return ticket;
     },
-    settle(ticket, hash) {
+    settle(ticket, record) {
       const { key } = ticket;
       const tickets = loading.get(key);
       tickets?.delete(ticket);
       if (tickets?.size === 0) loading.delete(key);
-      if (hash === undefined || ticket.stale || !live || ticket.epoch !== epoch) return;
+      if (record === undefined || ticket.stale || !live || ticket.epoch !== epoch) return;
       entries.delete(key);
-      entries.set(key, { hash, at: ticket.at });
+      entries.set(key, { record, at: ticket.at });
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
     },
     forget(names) {

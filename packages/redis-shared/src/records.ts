@@ -59,21 +59,8 @@ export function recordOf(id: string, hash: Record<string, string>): SessionRecor
   return { id, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, idleTimeout, userId: u, userAgent: ua, ip, fields };
 }
 
-/**
- * The records of the near cache's entries, frozen, one per entry: every hit on an entry answers the
- * same record, whose values core then parses once. A new entry (after any change) is a new hash.
- */
-const cachedRecords = new WeakMap<Record<string, string>, SessionRecord | null>();
-
-export function cachedRecordOf(id: string, hash: Record<string, string>): SessionRecord | null {
-  let record = cachedRecords.get(hash);
-  if (record === undefined) {
-    record = recordOf(id, hash);
-    if (record !== null) {
-      Object.freeze(record.fields);
-      Object.freeze(record);
-    }
-    cachedRecords.set(hash, record);
-  }
-  return record !== null && record.id === id ? record : recordOf(id, hash);
+/** `record` and its fields, frozen (the near cache's entries: shared by every request that hits them). */
+export function frozenRecord(record: SessionRecord): SessionRecord {
+  Object.freeze(record.fields);
+  return Object.freeze(record);
 }
