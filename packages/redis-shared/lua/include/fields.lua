@@ -43,23 +43,21 @@ local function overLimit(stored, pending, maxFieldsText, maxBytesText)
     if value then grows = true end
   end
   if not grows then return nil end
-  local sizes, fields, bytes = {}, 0, 0
+  local fields, bytes = 0, 0
   if stored then
     for name, text in pairs(stored) do
       if string.byte(name, 1) ~= 36 then -- "$": the driver's metadata
-        local size = #name + #text
-        sizes[name] = size
         fields = fields + 1
-        bytes = bytes + size
+        bytes = bytes + #name + #text
       end
     end
   end
   local newFields, newBytes = fields, bytes
   for name, value in pairs(pending) do
-    local old = sizes[name]
+    local old = stored and string.byte(name, 1) ~= 36 and stored[name]
     if old then
       newFields = newFields - 1
-      newBytes = newBytes - old
+      newBytes = newBytes - #name - #old
     end
     if value then
       newFields = newFields + 1
