@@ -94,14 +94,16 @@ export function createAdapterCore<K extends object, T extends SessionData>(
     const { trustProxy: _trustProxy, manager: _manager, asyncContext: _asyncContext, ...core } = options;
     manager = createSessionManager<T>(core);
   }
-  // The session hangs on `key` under a symbol of this middleware, read by one accessor shared by
-  // every request (no closure and no WeakMap entry per request).
-  const slot = Symbol("sess.session");
+  // The session of each `key` is kept in a WeakMap of this middleware, read by one accessor shared
+  // by every request (no closure per request). Not a property of `key`: Express 5 sets the prototype
+  // of every request, after which each new own property gives that request a hidden class of its
+  // own, which V8 builds anew (about 2 µs a property); the accessor is the one property added.
+  const sessions = new WeakMap<object, Session<T>>();
   const accessor: PropertyDescriptor = {
     configurable: true,
     enumerable: true,
-    get(this: Record<symbol, Session<T> | undefined>) {
-      return this[slot];
+    get(this: object) {
+      return sessions.get(this);
     },
     // Replacing it (`req.session = null`, the cookie-session / koa-session way to log out) would end nothing.
     set() {
@@ -112,7 +114,7 @@ export function createAdapterCore<K extends object, T extends SessionData>(
   };
 
   function of(key: K): Session<T> {
-    const session = (key as Record<symbol, Session<T> | undefined>)[slot];
+    const session = sessions.get(key);
     if (!session) {
       throw new Error(`this ${where} has no session: use sessionMiddleware(…) before the code that reads it`);
     }
@@ -121,7 +123,7 @@ export function createAdapterCore<K extends object, T extends SessionData>(
 
   async function openInfo(key: K, request: RequestInfo) {
     const opened = await manager.open(request);
-    (key as Record<symbol, Session<T>>)[slot] = opened.session;
+    sessions.set(key, opened.session);
     Object.defineProperty(key, "session", accessor);
     return opened;
   }
