@@ -17,7 +17,7 @@ import { createManagerConfig, type SessionManagerOptions } from "./manager-optio
 import { createQueries, type FindPage, type IndexValue } from "./queries.js";
 import type { SessionData, UntypedData } from "./session.js";
 import { Session } from "./session.js";
-import { createSessionState, hasFieldChanges, type SessionState } from "./session-state.js";
+import { createSessionState, fieldsObjectOf, hasFieldChanges, writableTexts, type SessionState } from "./session-state.js";
 import { newToken, sessionIdOf, tagOf } from "./token.js";
 import { createTransport, type RequestInfo, type ResponseHeaders, type TokenSource } from "./transport.js";
 import { createWrites, keptRecord } from "./writes.js";
@@ -123,6 +123,8 @@ export function createSessionManager<T extends SessionData = UntypedData>(
   const writes = createWrites(config);
   const { endOthers, endOthersAfter, rotatedTo, endRotated } = createOtherSessions(config, call, events);
 
+  const warnCorruptField = (field: string) => warn(`stored field "${field}" of a session is not valid JSON; it reads as undefined`);
+
   async function open(request: RequestInfo): Promise<OpenSession<T>> {
     if (lifecycle.closed) throw new SessionError("CLOSED", "the session manager was closed");
     const secure = transport.secure(request);
@@ -149,12 +151,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
       record = null;
       if (deleted && events.on) events.emit({ type: "ended", reason: "binding", operation: "destroy", sessionId: ended, count: 1, mismatch });
     }
-    const state = createSessionState(
-      record,
-      limits,
-      (field) => warn(`stored field "${field}" of a session is not valid JSON; it reads as undefined`),
-      config.checkLifetime,
-    );
+    const state = createSessionState(record, limits, warnCorruptField, config.checkLifetime);
     const session = new Session<T>(state);
     let result: Promise<CommitResult> | null = null;
     const context: CommitContext = { state, token: record ? token : null, source, secure, request };
@@ -289,11 +286,11 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     if (state.rotate && events.on) events.emit({ type: "rotated", reason: state.login === null ? "regenerate" : "login", sessionId: id, previousId: record.id });
     events.limited(kept.ended, state.rotate ? "rotate" : "update");
     for (const [field, value] of Object.entries(kept.counters)) {
-      state.texts.set(field, String(value));
-      state.parsed.delete(field);
+      writableTexts(state).set(field, String(value));
+      state.parsed?.delete(field);
     }
     // The record and the cookie follow what the store kept (a concurrent renewal may have kept a later expiry).
-    state.record = keptRecord({ ...record, id, fields: Object.fromEntries(state.texts), userId: state.login ?? record.userId }, kept);
+    state.record = keptRecord({ ...record, id, fields: fieldsObjectOf(state), userId: state.login ?? record.userId }, kept);
     const headers = renew ? transport.issue(context.source, context.secure, token, kept.expiresAt, now) : [];
     if (!othersInWrite) await endOthersAfter(state, id, headers);
     return { headers };

@@ -9,17 +9,29 @@ import { createExpirationPolicy } from "./expiration.js";
 import type { SessionError } from "./errors.js";
 import type { Limits } from "./values.js";
 
+/** The fields a request wrote: replaced (`set`), removed, and incremented by a delta. */
+export interface FieldChanges {
+  set: Map<string, string>;
+  remove: Set<string>;
+  increment: Map<string, number>;
+}
+
 /** What the request did to its session; read by the manager at commit. */
 export interface SessionState {
   /** The stored session, or null while the session is new (never stored, or its token was unknown). */
   record: SessionRecord | null;
-  /** Current field text: stored fields with this request's changes applied. */
-  texts: Map<string, string>;
-  /** Parsed (frozen) values, filled on first read. */
-  parsed: Map<string, unknown>;
-  set: Map<string, string>;
-  remove: Set<string>;
-  increment: Map<string, number>;
+  /** The stored fields as the request found them (empty for a new session): the current texts until the first change. */
+  loaded: Readonly<Record<string, string>>;
+  /**
+   * Current field texts once the request changed a field: the loaded fields with this request's
+   * changes applied; null before (a request that only reads copies nothing). Read through `textOf`,
+   * `fieldNamesOf`, `textEntriesOf`; written through `writableTexts`.
+   */
+  texts: Map<string, string> | null;
+  /** Parsed (frozen) values of this request, filled on first read; null until needed. */
+  parsed: Map<string, unknown> | null;
+  /** The field changes to write at commit; null until the first (`changesOf`). */
+  changes: FieldChanges | null;
   /** A new token was asked for (regenerate or login). */
   rotate: { keepData: boolean } | null;
   /** The token (and its session id) the commit will issue, chosen by the first regenerate or login. */
@@ -63,11 +75,10 @@ export function createSessionState(
 ): SessionState {
   return {
     record,
-    texts: textsOf(record),
-    parsed: new Map(),
-    set: new Map(),
-    remove: new Set(),
-    increment: new Map(),
+    loaded: record === null ? NO_FIELDS : record.fields,
+    texts: null,
+    parsed: null,
+    changes: null,
     rotate: null,
     next: null,
     login: null,
@@ -84,16 +95,53 @@ export function createSessionState(
   };
 }
 
-/** The stored fields as a Map, filled without the `[name, value]` pair arrays `Object.entries` allocates. */
-function textsOf(record: SessionRecord | null): Map<string, string> {
-  const texts = new Map<string, string>();
-  if (record === null) return texts;
-  const fields = record.fields;
-  const names = Object.keys(fields);
-  for (let i = 0; i < names.length; i++) texts.set(names[i]!, fields[names[i]!]!);
-  return texts;
+const NO_FIELDS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** The current text of `field`, or undefined when the session has none. */
+export function textOf(state: SessionState, field: string): string | undefined {
+  if (state.texts !== null) return state.texts.get(field);
+  return Object.hasOwn(state.loaded, field) ? state.loaded[field] : undefined;
+}
+
+/** The names of the session's current fields. */
+export function fieldNamesOf(state: SessionState): IterableIterator<string> {
+  return state.texts !== null ? state.texts.keys() : Object.keys(state.loaded).values();
+}
+
+/** The session's current fields as [name, text] pairs. */
+export function textEntriesOf(state: SessionState): Iterable<readonly [string, string]> {
+  return state.texts !== null ? state.texts : Object.entries(state.loaded);
+}
+
+/** How many fields the session has now. */
+export function fieldCountOf(state: SessionState): number {
+  return state.texts !== null ? state.texts.size : Object.keys(state.loaded).length;
+}
+
+/** The session's current fields as an object (the loaded one itself while nothing changed: never mutated). */
+export function fieldsObjectOf(state: SessionState): Readonly<Record<string, string>> {
+  return state.texts !== null ? Object.fromEntries(state.texts) : state.loaded;
+}
+
+/** The current texts, copied from the loaded fields at the request's first change. */
+export function writableTexts(state: SessionState): Map<string, string> {
+  if (state.texts === null) {
+    const texts = new Map<string, string>();
+    const fields = state.loaded;
+    const names = Object.keys(fields);
+    for (let i = 0; i < names.length; i++) texts.set(names[i]!, fields[names[i]!]!);
+    state.texts = texts;
+  }
+  return state.texts;
+}
+
+/** The field changes to write, made at the request's first change. */
+export function changesOf(state: SessionState): FieldChanges {
+  state.changes ??= { set: new Map(), remove: new Set(), increment: new Map() };
+  return state.changes;
 }
 
 export function hasFieldChanges(state: SessionState): boolean {
-  return state.set.size > 0 || state.remove.size > 0 || state.increment.size > 0;
+  const changes = state.changes;
+  return changes !== null && (changes.set.size > 0 || changes.remove.size > 0 || changes.increment.size > 0);
 }

@@ -11,7 +11,7 @@ import { checkFieldName, checkWellFormed, fieldSize, limitError, parseFieldValue
 import { newToken, sessionIdOf, tagOf } from "./token.js";
 import type { MapName, MapSession, MapValue } from "./map.js";
 import { SessionMap } from "./map.js";
-import type { SessionState } from "./session-state.js";
+import { changesOf, fieldCountOf, fieldNamesOf, textEntriesOf, textOf, writableTexts, type SessionState } from "./session-state.js";
 
 /** Options of `session.regenerate()`. */
 export interface RegenerateOptions extends SessionLifetime {
@@ -92,15 +92,17 @@ export class Session<T extends SessionData = UntypedData> {
 
   get<K extends FieldName<T>>(field: K): DeepReadonly<T[K]> | undefined {
     const state = this.#state;
-    if (state.parsed.has(field)) return state.parsed.get(field) as DeepReadonly<T[K]>;
-    const text = state.texts.get(field);
+    const known = state.parsed?.get(field);
+    if (known !== undefined) return known as DeepReadonly<T[K]>;
+    const text = textOf(state, field);
     if (text === undefined) return undefined;
-    const value = parseFieldValue(state.record?.fields, field, text);
+    const value = parseFieldValue(state.loaded, field, text);
     if (value === undefined) {
       state.onCorruptField(field);
       return undefined;
     }
-    state.parsed.set(field, value);
+    // The loaded fields of a shared frozen record keep their parsed values themselves (parseFieldValue).
+    if (state.texts !== null || !Object.isFrozen(state.loaded)) (state.parsed ??= new Map()).set(field, value);
     return value as DeepReadonly<T[K]>;
   }
 
@@ -111,7 +113,7 @@ export class Session<T extends SessionData = UntypedData> {
   /** Every field with a readable value. */
   all(): DeepReadonly<Partial<T>> {
     const out: Record<string, unknown> = {};
-    for (const field of this.#state.texts.keys()) {
+    for (const field of fieldNamesOf(this.#state)) {
       const value = this.get(field as FieldName<T>);
       if (value !== undefined) out[field] = value;
     }
@@ -129,22 +131,24 @@ export class Session<T extends SessionData = UntypedData> {
     const text = this.#guard(() => serializeValue(field, value));
     const state = this.#state;
     this.#guard(() => this.#checkLimits(field, text));
-    state.texts.set(field, text);
-    state.parsed.delete(field);
-    state.set.set(field, text);
-    state.remove.delete(field);
-    state.increment.delete(field);
+    writableTexts(state).set(field, text);
+    state.parsed?.delete(field);
+    const changes = changesOf(state);
+    changes.set.set(field, text);
+    changes.remove.delete(field);
+    changes.increment.delete(field);
   }
 
   unset(field: FieldName<T>): void {
     this.#writable();
     this.#guard(() => checkFieldName(field));
     const state = this.#state;
-    state.texts.delete(field);
-    state.parsed.delete(field);
-    state.set.delete(field);
-    state.increment.delete(field);
-    state.remove.add(field);
+    writableTexts(state).delete(field);
+    state.parsed?.delete(field);
+    const changes = changesOf(state);
+    changes.set.delete(field);
+    changes.increment.delete(field);
+    changes.remove.add(field);
   }
 
   /**
@@ -158,7 +162,7 @@ export class Session<T extends SessionData = UntypedData> {
       set: (field, value) => this.set(field as FieldName<T>, value as T[FieldName<T>]),
       unset: (field) => this.unset(field as FieldName<T>),
       increment: (field, by) => this.increment(field as CounterName<T>, by),
-      fieldNames: () => this.#state.texts.keys(),
+      fieldNames: () => fieldNamesOf(this.#state),
     };
     return new SessionMap(fields, name);
   }
@@ -175,22 +179,23 @@ export class Session<T extends SessionData = UntypedData> {
       throw this.#refuse(new SessionError("VALUE_INVALID", `increment of "${field}" needs a whole number, got ${String(by)}`));
     }
     const state = this.#state;
-    const text = state.texts.get(field);
-    const current = text === undefined ? 0 : parseFieldValue(state.record?.fields, field, text);
+    const text = textOf(state, field);
+    const current = text === undefined ? 0 : parseFieldValue(state.loaded, field, text);
     if (!Number.isSafeInteger(current)) {
       throw this.#refuse(new SessionError("VALUE_INVALID", `cannot increment "${field}": its value is not a whole number`));
     }
     const next = (current as number) + by;
     const nextText = String(next);
     this.#guard(() => this.#checkLimits(field, nextText));
-    state.texts.set(field, nextText);
-    state.parsed.delete(field);
-    if (state.set.has(field) || state.remove.has(field)) {
+    writableTexts(state).set(field, nextText);
+    state.parsed?.delete(field);
+    const changes = changesOf(state);
+    if (changes.set.has(field) || changes.remove.has(field)) {
       // The field was replaced in this request: the replacement is what gets written.
-      state.set.set(field, nextText);
-      state.remove.delete(field);
+      changes.set.set(field, nextText);
+      changes.remove.delete(field);
     } else {
-      state.increment.set(field, (state.increment.get(field) ?? 0) + by);
+      changes.increment.set(field, (changes.increment.get(field) ?? 0) + by);
     }
     return next;
   }
@@ -214,11 +219,13 @@ export class Session<T extends SessionData = UntypedData> {
     }
     if (options.endOtherSessions === true) state.endOthers = true;
     if (!keepData) {
-      for (const field of state.texts.keys()) state.remove.add(field);
-      state.texts.clear();
-      state.parsed.clear();
-      state.set.clear();
-      state.increment.clear();
+      const texts = writableTexts(state);
+      const changes = changesOf(state);
+      for (const field of texts.keys()) changes.remove.add(field);
+      texts.clear();
+      state.parsed = null;
+      changes.set.clear();
+      changes.increment.clear();
     }
   }
 
@@ -298,11 +305,11 @@ export class Session<T extends SessionData = UntypedData> {
   #checkLimits(field: string, text: string): void {
     const state = this.#state;
     let size = fieldSize(field, text);
-    for (const [name, value] of state.texts) {
+    for (const [name, value] of textEntriesOf(state)) {
       if (name !== field) size += fieldSize(name, value);
     }
-    const added = !state.texts.has(field);
-    const error = limitError(state.limits, { count: state.texts.size + (added ? 1 : 0), grown: added }, { size, grown: true });
+    const added = textOf(state, field) === undefined;
+    const error = limitError(state.limits, { count: fieldCountOf(state) + (added ? 1 : 0), grown: added }, { size, grown: true });
     if (error) throw error;
   }
 }

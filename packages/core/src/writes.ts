@@ -7,7 +7,7 @@ import { storedIp, storedUserAgent } from "./device.js";
 import type { IndexSpec, NewSession, SessionChange, SessionRecord, UserBinding, WriteResult } from "./driver.js";
 import type { SessionTimes } from "./expiration.js";
 import type { ManagerConfig } from "./manager-options.js";
-import type { SessionState } from "./session-state.js";
+import { fieldsObjectOf, type SessionState } from "./session-state.js";
 import type { RequestInfo } from "./transport.js";
 
 /** The writes of one manager, built once. */
@@ -30,7 +30,7 @@ export function createWrites({ policy, limits, device, maxSessions, indexes }: M
       const lifetime = state.lifetime ?? {};
       const times = expiringBy(policy.start(now, lifetime), state.expiresBy);
       const idleTimeout = lifetime.idleTimeout ?? null;
-      const fields = Object.fromEntries(state.texts);
+      const fields = { ...fieldsObjectOf(state) };
       const userAgent = storedUserAgent(device, request);
       const ip = storedIp(device, request);
       const user = state.login === null ? null : binding(state.login);
@@ -38,6 +38,7 @@ export function createWrites({ policy, limits, device, maxSessions, indexes }: M
     },
 
     change(state, record, now, renew) {
+      const changes = state.changes;
       // The session's lifetimes: a login starts a new one (its own, else the manager's); a regenerate
       // with lifetimes replaces what it gives; anything else keeps what the session has.
       const lifetime = state.lifetime;
@@ -50,9 +51,9 @@ export function createWrites({ policy, limits, device, maxSessions, indexes }: M
       const idleTimeout = newIdle === undefined ? record.idleTimeout : newIdle;
       const change: SessionChange = {
         now,
-        set: Object.fromEntries(state.set),
-        remove: [...state.remove],
-        increment: Object.fromEntries(state.increment),
+        set: changes === null ? {} : Object.fromEntries(changes.set),
+        remove: changes === null ? [] : [...changes.remove],
+        increment: changes === null ? {} : Object.fromEntries(changes.increment),
         lastSeenAt: renew ? now : record.lastSeenAt,
         expiresAt: renew ? policy.expiresAt(now, absoluteExpiresAt, idleTimeout) : record.expiresAt,
         ...indexArgs,
