@@ -67,4 +67,11 @@ describe("readCookie", () => {
   it("returns nothing for a missing header", () => {
     expect(readCookie(undefined, "sess")).toEqual([]);
   });
+
+  it("strips spaces and tabs around names and values, and nothing else", () => {
+    expect(readCookie("sess=X", "sess")).toEqual(["X"]);
+    expect(readCookie("a=1;\t sess \t= X\t;b=2; sess=Y ", "sess")).toEqual(["X", "Y"]);
+    expect(readCookie("sess= X;sess=Y\t;sess=\tZ", "sess")).toEqual(["X", "Y", "Z"]);
+    expect(readCookie("sess=\u00a0X\u00a0; sess=", "sess")).toEqual(["\u00a0X\u00a0", ""]);
+  });
 });
