@@ -94,16 +94,14 @@ export function createAdapterCore<K extends object, T extends SessionData>(
     const { trustProxy: _trustProxy, manager: _manager, asyncContext: _asyncContext, ...core } = options;
     manager = createSessionManager<T>(core);
   }
-  // The session of each `key` is kept in a WeakMap of this middleware, read by one accessor shared
-  // by every request (no closure per request). Not a property of `key`: Express 5 sets the prototype
-  // of every request, after which each new own property gives that request a hidden class of its
-  // own, which V8 builds anew (about 2 µs a property); the accessor is the one property added.
-  const sessions = new WeakMap<object, Session<T>>();
+  // The session hangs on `key` under a symbol of this middleware, read by one accessor shared by
+  // every request (no closure and no WeakMap entry per request).
+  const slot = Symbol("sess.session");
   const accessor: PropertyDescriptor = {
     configurable: true,
     enumerable: true,
-    get(this: object) {
-      return sessions.get(this);
+    get(this: Record<symbol, Session<T> | undefined>) {
+      return this[slot];
     },
     // Replacing it (`req.session = null`, the cookie-session / koa-session way to log out) would end nothing.
     set() {
@@ -114,7 +112,7 @@ export function createAdapterCore<K extends object, T extends SessionData>(
   };
 
   function of(key: K): Session<T> {
-    const session = sessions.get(key);
+    const session = (key as Record<symbol, Session<T> | undefined>)[slot];
     if (!session) {
       throw new Error(`this ${where} has no session: use sessionMiddleware(…) before the code that reads it`);
     }
@@ -123,7 +121,7 @@ export function createAdapterCore<K extends object, T extends SessionData>(
 
   async function openInfo(key: K, request: RequestInfo) {
     const opened = await manager.open(request);
-    sessions.set(key, opened.session);
+    (key as Record<symbol, Session<T>>)[slot] = opened.session;
     Object.defineProperty(key, "session", accessor);
     return opened;
   }

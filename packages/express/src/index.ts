@@ -63,15 +63,15 @@ function holdOnChange(res: ServerResponse, opened: Committable, next: Next): voi
 type Method = "writeHead" | "write" | "end" | "flushHeaders";
 type AnyMethod = (...args: unknown[]) => unknown;
 
-/** The hold of each held response: not a property of it (Express 5 sets the response's prototype, so each new own property costs a hidden class). */
-const holds = new WeakMap<ServerResponse, Hold>();
+const HOLD = Symbol("sess.hold");
+type HeldResponse = ServerResponse & { [HOLD]?: Hold };
 
 /**
  * Holds every call that would send the head (writeHead, write, end, flushHeaders) until the
  * session is committed, then adds the session headers and replays the calls in order. On a
  * commit failure the handler's response is dropped (headers cleared) and the error goes to
  * `next`, so the app's error handling answers instead. One object per held response: the
- * wrappers are shared functions that find it in `holds`.
+ * wrappers are shared functions that find it on the response.
  */
 class Hold {
   readonly #res: ServerResponse;
@@ -153,31 +153,31 @@ class Hold {
     res.write = original.write as ServerResponse["write"];
     res.end = original.end as ServerResponse["end"];
     res.flushHeaders = original.flushHeaders as ServerResponse["flushHeaders"];
-    holds.delete(res);
+    (res as HeldResponse)[HOLD] = undefined;
   }
 }
 
-function heldWriteHead(this: ServerResponse, ...args: unknown[]): ServerResponse {
-  holds.get(this)!.hold("writeHead", args, typeof args[0] === "number" ? args[0] : this.statusCode);
+function heldWriteHead(this: HeldResponse, ...args: unknown[]): ServerResponse {
+  this[HOLD]!.hold("writeHead", args, typeof args[0] === "number" ? args[0] : this.statusCode);
   return this;
 }
 
-function heldWrite(this: ServerResponse, ...args: unknown[]): boolean {
-  holds.get(this)!.hold("write", args, this.statusCode);
+function heldWrite(this: HeldResponse, ...args: unknown[]): boolean {
+  this[HOLD]!.hold("write", args, this.statusCode);
   return false; // ask streams to wait for "drain", emitted once the held writes went out
 }
 
-function heldEnd(this: ServerResponse, ...args: unknown[]): ServerResponse {
-  holds.get(this)!.hold("end", args, this.statusCode);
+function heldEnd(this: HeldResponse, ...args: unknown[]): ServerResponse {
+  this[HOLD]!.hold("end", args, this.statusCode);
   return this;
 }
 
-function heldFlushHeaders(this: ServerResponse): void {
-  holds.get(this)!.hold("flushHeaders", [], this.statusCode);
+function heldFlushHeaders(this: HeldResponse): void {
+  this[HOLD]!.hold("flushHeaders", [], this.statusCode);
 }
 
 function holdUntilCommitted(res: ServerResponse, opened: Committable, next: Next): void {
-  holds.set(res, new Hold(res, opened, next));
+  (res as HeldResponse)[HOLD] = new Hold(res, opened, next);
   res.writeHead = heldWriteHead as ServerResponse["writeHead"];
   res.write = heldWrite as ServerResponse["write"];
   res.end = heldEnd as ServerResponse["end"];
