@@ -157,8 +157,9 @@ export function parseFieldValue(fields: Readonly<Record<string, string>> | undef
     values = new Map();
     sharedValues.set(fields, values);
   }
-  if (values.has(name)) return values.get(name);
-  const value = parseValue(text);
+  let value = values.get(name); // never undefined when present: undefined is not kept
+  if (value !== undefined) return value;
+  value = parseValue(text);
   if (value !== undefined) values.set(name, value);
   return value;
 }

@@ -120,6 +120,9 @@ export interface NearCache {
 
 type Entry = { record: SessionRecord; at: number };
 
+/** What `read` answers when nothing is cached under the key. */
+const NOTHING: Promise<undefined> = Promise.resolve(undefined);
+
 /** Key names of an invalidation message, or null for "everything" (a flush, or a payload not understood). */
 function keysOf(message: unknown): string[] | null {
   if (!Array.isArray(message)) return null;
@@ -247,10 +250,9 @@ export function createNearCache(options: NearCacheOptions, port: NearCachePort, 
   void reopen();
 
   return {
-    async read(key) {
-      if (!live || !entries.has(key)) return undefined;
-      await nextTurn();
-      return get(key);
+    read(key) {
+      if (!live || !entries.has(key)) return NOTHING;
+      return nextTurn().then(() => get(key));
     },
     ticket(key) {
       const ticket = { key, epoch, at: performance.now(), stale: !live };
