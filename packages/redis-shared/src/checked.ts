@@ -19,7 +19,7 @@ export function createCheckedDriver(port: StartupPort & ReplicaPort & NearCacheP
   const nearCacheSettings = nearCacheOptions(options.nearCache);
   const nearCache = nearCacheSettings === undefined ? undefined : createNearCache(nearCacheSettings, port, keys);
   const shared = createRedisDriver(port, { ...(options.prefix === undefined ? {} : { prefix: options.prefix }), ...(nearCache === undefined ? {} : { nearCache }) });
-  const driver = withReplicaAck(nearCache === undefined ? shared : withNearCache(shared, nearCache, keys), port, keys, options.replicaAck);
+  const driver = withReplicaAck(nearCache === undefined ? shared : withNearCache(shared, nearCache), port, keys, options.replicaAck);
   return Object.assign(driver, {
     verify: createVerify(port, options.prefix),
     ready: createReady(port),

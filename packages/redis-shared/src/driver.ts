@@ -181,11 +181,11 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
 
     async load(id, at) {
       const now = begin("load", at);
-      const key = keys.session(id);
       const near = options.nearCache;
-      const cached = near === undefined ? undefined : await near.read(key);
+      const cached = near === undefined ? undefined : await near.read(id);
       if (cached !== undefined) return cached.expiresAt <= now ? null : cached;
-      const ticket = near?.ticket(key);
+      const key = keys.session(id);
+      const ticket = near?.ticket(id);
       let hash: Record<string, string>;
       try {
         hash = await port.hgetall(key);

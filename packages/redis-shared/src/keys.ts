@@ -19,6 +19,8 @@ export interface KeySchema {
   /** What every session key starts with (the near cache's tracking prefix). */
   readonly sessionPrefix: string;
   session(id: string): string;
+  /** The session id whose key `key` is (the inverse of `session`), or null when `key` is not a session key. */
+  sessionIdOf(key: string): string | null;
   /** The sorted set of the user's sessions. */
   user(userId: string): string;
   /**
@@ -51,6 +53,11 @@ export function createKeySchema(prefix: string = DEFAULT_PREFIX): KeySchema {
     sessionPrefix,
     session(id) {
       return `${sessionPrefix}{${tagOf(id)}}${id.slice(TAG_LENGTH)}`;
+    },
+    sessionIdOf(key) {
+      const at = sessionPrefix.length;
+      if (!key.startsWith(sessionPrefix) || key[at] !== "{" || key[at + TAG_LENGTH + 1] !== "}") return null;
+      return key.slice(at + 1, at + TAG_LENGTH + 1) + key.slice(at + TAG_LENGTH + 2);
     },
     user(userId) {
       return `${base}:u:{${createHash("sha256").update(userId).digest("base64url")}}`;

@@ -11,10 +11,12 @@
  *
  * Safety: the cache serves nothing while the connection is opening, and is emptied (and the
  * connection re-opened, with a back-off) on any error, close or reconnect of either connection. A
- * load stores what it read only if its key was not invalidated while it was in flight (each load
+ * load stores what it read only if its session was not invalidated while it was in flight (each load
  * holds a ticket, marked stale by an invalidation of its key) and if the cache was not emptied
- * since it began (an epoch counter, bumped on every flush, loss and re-opening). The driver's own writes forget their keys before and after
- * they run. Writes never read the cache: the update-only scripts stay the authority.
+ * since it began (an epoch counter, bumped on every flush, loss and re-opening). The driver's own
+ * writes forget their sessions before and after they run. Writes never read the cache: the
+ * update-only scripts stay the authority. Entries are kept by session id: an invalidation's key
+ * names are turned into ids (keys.ts), and a hit builds no key.
  */
 import { errorMonitor } from "node:events";
 import { configError } from "@sess/core";
@@ -86,9 +88,9 @@ export function nearCacheOptions(options: NearCacheOptions | undefined): NearCac
   };
 }
 
-/** Taken by a load before it reads: what it reads is stored only if its key was not invalidated since. */
+/** Taken by a load before it reads: what it reads is stored only if its session was not invalidated since. */
 export interface Ticket {
-  readonly key: string;
+  readonly id: string;
   readonly epoch: number;
   readonly at: number;
   stale: boolean;
@@ -96,22 +98,22 @@ export interface Ticket {
 
 export interface NearCache {
   /**
-   * The session record stored under `key` (frozen: every hit answers the same object until the
-   * session changes) if the channel is live and the entry younger than `maxAge`, looked
-   * up after the I/O callbacks of this turn of the event loop: an invalidation that reached the
-   * tracking connection's socket together with another reply (a foreign write's, the request's)
-   * is applied first.
+   * The record of session `id` (frozen: every hit answers the same object until the session
+   * changes) if the channel is live and the entry younger than `maxAge`, looked up after the I/O
+   * callbacks of this turn of the event loop: an invalidation that reached the tracking
+   * connection's socket together with another reply (a foreign write's, the request's) is applied
+   * first. Entries are kept by session id, not key: a hit builds no key.
    */
-  read(key: string): Promise<SessionRecord | undefined>;
-  /** Taken before a load of `key` reads; every ticket is settled once. */
-  ticket(key: string): Ticket;
+  read(id: string): Promise<SessionRecord | undefined>;
+  /** Taken before a load of session `id` reads; every ticket is settled once. */
+  ticket(id: string): Ticket;
   /**
    * Ends a load: stores the live session it read, frozen by the caller (none when undefined),
    * unless its key was invalidated, everything dropped or the channel lost since its ticket.
    */
   settle(ticket: Ticket, record: SessionRecord | undefined): void;
-  /** Drops `keys` and keeps loads in flight from storing. */
-  forget(keys: string[]): void;
+  /** Drops the sessions `ids` and keeps loads of them in flight from storing. */
+  forget(ids: readonly string[]): void;
   /** Drops everything and keeps loads in flight from storing. */
   clear(): void;
   stats(): NearCacheStats;
@@ -120,13 +122,21 @@ export interface NearCache {
 
 type Entry = { record: SessionRecord; at: number };
 
-/** What `read` answers when nothing is cached under the key. */
+/** What `read` answers when nothing is cached for the session. */
 const NOTHING: Promise<undefined> = Promise.resolve(undefined);
 
-/** Key names of an invalidation message, or null for "everything" (a flush, or a payload not understood). */
-function keysOf(message: unknown): string[] | null {
+/**
+ * The session ids of an invalidation message's key names, or null for "everything" (a flush, or a
+ * payload not understood). A key under the prefix that is not a session key drops nothing.
+ */
+function idsOf(message: unknown, keys: KeySchema): string[] | null {
   if (!Array.isArray(message)) return null;
-  return message.map((key) => (typeof key === "string" ? key : Buffer.isBuffer(key) ? key.toString() : String(key)));
+  const ids: string[] = [];
+  for (const key of message) {
+    const id = keys.sessionIdOf(typeof key === "string" ? key : Buffer.isBuffer(key) ? key.toString() : String(key));
+    if (id !== null) ids.push(id);
+  }
+  return ids;
 }
 
 export function createNearCache(options: NearCacheOptions, port: NearCachePort, keys: KeySchema): NearCache {
@@ -138,7 +148,7 @@ export function createNearCache(options: NearCacheOptions, port: NearCachePort, 
   const { maxEntries, maxAge } = options;
   const prefix = keys.sessionPrefix;
   const entries = new Map<string, Entry>();
-  /** The tickets of the loads in flight, by key. */
+  /** The tickets of the loads in flight, by session id. */
   const loading = new Map<string, Set<Ticket>>();
   let epoch = 0;
   let live = false;
@@ -157,26 +167,26 @@ export function createNearCache(options: NearCacheOptions, port: NearCachePort, 
       }),
     ));
 
-  function get(key: string): SessionRecord | undefined {
+  function get(id: string): SessionRecord | undefined {
     if (!live || !port.isReady()) return undefined;
-    const entry = entries.get(key);
+    const entry = entries.get(id);
     if (entry === undefined) return undefined;
-    entries.delete(key);
+    entries.delete(id);
     if (performance.now() - entry.at >= maxAge) return undefined;
-    entries.set(key, entry); // most recently used last
+    entries.set(id, entry); // most recently used last
     return entry.record;
   }
 
-  /** Drops the entries of `names` (everything when null) and keeps the loads of them in flight from storing. */
-  function invalidate(names: string[] | null): void {
-    if (names === null) {
+  /** Drops the entries of `ids` (everything when null) and keeps the loads of them in flight from storing. */
+  function invalidate(ids: readonly string[] | null): void {
+    if (ids === null) {
       epoch++;
       entries.clear();
       return;
     }
-    for (const name of names) {
-      entries.delete(name);
-      const tickets = loading.get(name);
+    for (const id of ids) {
+      entries.delete(id);
+      const tickets = loading.get(id);
       if (tickets !== undefined) for (const ticket of tickets) ticket.stale = true;
     }
   }
@@ -225,7 +235,7 @@ export function createNearCache(options: NearCacheOptions, port: NearCachePort, 
       const id = String(await current.send(["CLIENT", "ID"]));
       await current.send(["CLIENT", "TRACKING", "on", "REDIRECT", id, "BCAST", "PREFIX", prefix]);
       await current.subscribe(INVALIDATION_CHANNEL, (message) => {
-        if (mine === generation) invalidate(keysOf(message));
+        if (mine === generation) invalidate(idsOf(message, keys));
       });
     } catch {
       lost();
@@ -250,29 +260,29 @@ export function createNearCache(options: NearCacheOptions, port: NearCachePort, 
   void reopen();
 
   return {
-    read(key) {
-      if (!live || !entries.has(key)) return NOTHING;
-      return nextTurn().then(() => get(key));
+    read(id) {
+      if (!live || !entries.has(id)) return NOTHING;
+      return nextTurn().then(() => get(id));
     },
-    ticket(key) {
-      const ticket = { key, epoch, at: performance.now(), stale: !live };
-      const tickets = loading.get(key);
-      if (tickets === undefined) loading.set(key, new Set([ticket]));
+    ticket(id) {
+      const ticket = { id, epoch, at: performance.now(), stale: !live };
+      const tickets = loading.get(id);
+      if (tickets === undefined) loading.set(id, new Set([ticket]));
       else tickets.add(ticket);
       return ticket;
     },
     settle(ticket, record) {
-      const { key } = ticket;
-      const tickets = loading.get(key);
+      const { id } = ticket;
+      const tickets = loading.get(id);
       tickets?.delete(ticket);
-      if (tickets?.size === 0) loading.delete(key);
+      if (tickets?.size === 0) loading.delete(id);
       if (record === undefined || ticket.stale || !live || ticket.epoch !== epoch) return;
-      entries.delete(key);
-      entries.set(key, { record, at: ticket.at });
+      entries.delete(id);
+      entries.set(id, { record, at: ticket.at });
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
     },
-    forget(names) {
-      invalidate(names);
+    forget(ids) {
+      invalidate(ids);
     },
     clear() {
       invalidate(null);
@@ -293,9 +303,9 @@ export function createNearCache(options: NearCacheOptions, port: NearCachePort, 
   };
 }
 
-/** `driver` whose writes forget the keys they touch before and after they run (and the sessions they ended). */
-export function withNearCache(driver: SessionDriver, cache: NearCache, keys: KeySchema): SessionDriver {
-  const forget = (ids: readonly string[]) => cache.forget(ids.map((id) => keys.session(id)));
+/** `driver` whose writes forget the sessions they touch before and after they run (and the sessions they ended). */
+export function withNearCache(driver: SessionDriver, cache: NearCache): SessionDriver {
+  const forget = (ids: readonly string[]) => cache.forget(ids);
   const endedBy = (result: unknown): string[] => {
     const written = result as Partial<WriteResult> | null;
     return written && typeof written === "object" ? [...(written.ended ?? []), ...(written.endedOthers ?? [])] : [];

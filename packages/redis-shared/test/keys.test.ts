@@ -33,6 +33,17 @@ describe("createKeySchema", () => {
     for (let at = 0; at + 8 <= secret.length; at += 1) expect(key).not.toContain(secret.slice(at, at + 8));
   });
 
+  it("reads a session key back as its id, and nothing else as one", () => {
+    const keys = createKeySchema("app");
+    const id = sessionIdOf(newToken());
+    expect(keys.sessionIdOf(keys.session(id))).toBe(id);
+    expect(keys.sessionIdOf(createKeySchema("other").session(id))).toBeNull();
+    expect(keys.sessionIdOf(keys.user("ada@example.com"))).toBeNull();
+    expect(keys.sessionIdOf(keys.index("tenant", '"acme"'))).toBeNull();
+    expect(keys.sessionIdOf(`app:v2:s:${id}`)).toBeNull(); // no tag braces
+    expect(keys.sessionIdOf("app:v2:s:{short}rest")).toBeNull();
+  });
+
   it("builds the user index key from a hash of the user id, with its own tag", () => {
     const keys = createKeySchema("app");
     const key = keys.user("ada@example.com");
