@@ -7,7 +7,7 @@ import type { SessionRecord } from "./driver.js";
 import type { SessionLifetime } from "./expiration.js";
 import { createExpirationPolicy } from "./expiration.js";
 import type { SessionError } from "./errors.js";
-import type { Limits } from "./values.js";
+import { sharedValuesOf, type Limits } from "./values.js";
 
 /** The fields a request wrote: replaced (`set`), removed, and incremented by a delta. */
 export interface FieldChanges {
@@ -28,7 +28,12 @@ export interface SessionState {
    * `fieldNamesOf`, `textEntriesOf`; written through `writableTexts`.
    */
   texts: Map<string, string> | null;
-  /** Parsed (frozen) values of this request, filled on first read; null until needed. */
+  /**
+   * Parsed (frozen) values, filled on first read; null until needed. While the request has changed
+   * nothing and its loaded fields are a shared frozen record (a near-cache hit), this is the
+   * record's own map of parsed values (`sharedValuesOf`), shared with every request that loaded it;
+   * the first change (`writableTexts`) drops it, so a request's changes never reach it.
+   */
   parsed: Map<string, unknown> | null;
   /** The field changes to write at commit; null until the first (`changesOf`). */
   changes: FieldChanges | null;
@@ -77,7 +82,7 @@ export function createSessionState(
     record,
     loaded: record === null ? NO_FIELDS : record.fields,
     texts: null,
-    parsed: null,
+    parsed: record !== null && Object.isFrozen(record.fields) ? sharedValuesOf(record.fields) : null,
     changes: null,
     rotate: null,
     next: null,
@@ -131,6 +136,7 @@ export function writableTexts(state: SessionState): Map<string, string> {
     const names = Object.keys(fields);
     for (let i = 0; i < names.length; i++) texts.set(names[i]!, fields[names[i]!]!);
     state.texts = texts;
+    if (Object.isFrozen(fields)) state.parsed = null; // the shared map of a frozen record: never written by a request
   }
   return state.texts;
 }

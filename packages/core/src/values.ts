@@ -149,14 +149,20 @@ export function parseValue(text: string): unknown {
  */
 const sharedValues = new WeakMap<Readonly<Record<string, string>>, Map<string, unknown>>();
 
-/** `parseValue(text)` of the field `name`, reusing the value parsed earlier when `fields` is frozen and holds that very text. */
-export function parseFieldValue(fields: Readonly<Record<string, string>> | undefined, name: string, text: string): unknown {
-  if (fields === undefined || !Object.isFrozen(fields) || fields[name] !== text) return parseValue(text);
+/** The values parsed so far from the frozen `fields` (made on first use): shared by every request that loaded that very object. */
+export function sharedValuesOf(fields: Readonly<Record<string, string>>): Map<string, unknown> {
   let values = sharedValues.get(fields);
   if (values === undefined) {
     values = new Map();
     sharedValues.set(fields, values);
   }
+  return values;
+}
+
+/** `parseValue(text)` of the field `name`, reusing the value parsed earlier when `fields` is frozen and holds that very text. */
+export function parseFieldValue(fields: Readonly<Record<string, string>> | undefined, name: string, text: string): unknown {
+  if (fields === undefined || !Object.isFrozen(fields) || fields[name] !== text) return parseValue(text);
+  const values = sharedValuesOf(fields);
   let value = values.get(name); // never undefined when present: undefined is not kept
   if (value !== undefined) return value;
   value = parseValue(text);

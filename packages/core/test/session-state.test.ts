@@ -36,16 +36,37 @@ function open(fields: Record<string, string>): { state: SessionState; session: S
 }
 
 describe("session state: a request that only reads copies nothing", () => {
-  it("reads every field from the loaded record without making texts, parsed values or changes", () => {
-    const { state, session } = open({ name: '"ada"', prefs: '{"theme":"dark"}', visits: "3", "cart:a1": "2" });
+  it("reads every field from the loaded record without making texts, parsed values of its own or changes", () => {
+    const record = storedRecord({ name: '"ada"', prefs: '{"theme":"dark"}', visits: "3", "cart:a1": "2" });
+    const state = createSessionState(record, LIMITS, () => undefined);
+    const session = new Session<Data>(state);
     expect(session.get("name")).toBe("ada");
     expect(session.get("prefs")).toEqual({ theme: "dark" });
     expect(session.all()).toEqual({ name: "ada", prefs: { theme: "dark" }, visits: 3, "cart:a1": 2 });
     expect(session.map("cart").all()).toEqual({ a1: 2 });
     expect(state.texts).toBeNull();
-    expect(state.parsed).toBeNull();
     expect(state.changes).toBeNull();
     expect(hasFieldChanges(state)).toBe(false);
+    // The parsed values are the record's, shared by every request that loaded it: none made per request.
+    const other = createSessionState(record, LIMITS, () => undefined);
+    expect(other.parsed).toBe(state.parsed);
+    expect(new Session<Data>(other).get("prefs")).toBe(session.get("prefs"));
+  });
+
+  it("keeps a request's changes out of the values shared with the other requests of the same record", () => {
+    const record = storedRecord({ prefs: '{"theme":"dark"}', visits: "3" });
+    const first = new Session<Data>(createSessionState(record, LIMITS, () => undefined));
+    const second = new Session<Data>(createSessionState(record, LIMITS, () => undefined));
+    expect(first.get("prefs")).toEqual({ theme: "dark" });
+    first.set("prefs", { theme: "light" });
+    expect(increment(first, "visits")).toBe(4);
+    first.unset("missing");
+    expect(first.get("prefs")).toEqual({ theme: "light" });
+    expect(first.get("visits")).toBe(4);
+    expect(second.get("prefs")).toEqual({ theme: "dark" });
+    expect(second.get("visits")).toBe(3);
+    const third = new Session<Data>(createSessionState(record, LIMITS, () => undefined));
+    expect(third.all()).toEqual({ prefs: { theme: "dark" }, visits: 3 });
   });
 
   it("answers the same value object on every read of a frozen record, before and after a change elsewhere", () => {
