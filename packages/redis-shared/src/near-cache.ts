@@ -122,6 +122,18 @@ export interface NearCache {
 
 type Entry = { record: SessionRecord; at: number };
 
+/**
+ * Where the entry of session `id` is kept: a small integer made of four characters of the id's
+ * digest part (7 bits each), not the id itself. A lookup by a string the process has not hashed
+ * yet (every request's id is a new string) costs V8 a hash of the whole string, several times a
+ * lookup by integer. Two ids may share a slot: an entry answers only its own id (its record's
+ * `id`), a new entry replaces the other, and dropping a slot drops whichever it holds, so a shared
+ * slot costs a miss, never a wrong answer.
+ */
+function slotOf(id: string): number {
+  return (((id.charCodeAt(8) & 127) * 128 + (id.charCodeAt(9) & 127)) * 128 + (id.charCodeAt(10) & 127)) * 128 + (id.charCodeAt(11) & 127);
+}
+
 /** What `read` answers when nothing is cached for the session. */
 const NOTHING: Promise<undefined> = Promise.resolve(undefined);
 
@@ -147,7 +159,8 @@ export function createNearCache(options: NearCacheOptions, port: NearCachePort, 
   if (open === undefined) throw configError("nearCache", `needs a client that can open a second connection (${port.name} client without duplicate())`);
   const { maxEntries, maxAge } = options;
   const prefix = keys.sessionPrefix;
-  const entries = new Map<string, Entry>();
+  /** By slot (`slotOf`), least recently used first. */
+  const entries = new Map<number, Entry>();
   /** The tickets of the loads in flight, by session id. */
   const loading = new Map<string, Set<Ticket>>();
   let epoch = 0;
@@ -169,11 +182,12 @@ export function createNearCache(options: NearCacheOptions, port: NearCachePort, 
 
   function get(id: string): SessionRecord | undefined {
     if (!live || !port.isReady()) return undefined;
-    const entry = entries.get(id);
-    if (entry === undefined) return undefined;
-    entries.delete(id);
+    const slot = slotOf(id);
+    const entry = entries.get(slot);
+    if (entry === undefined || entry.record.id !== id) return undefined;
+    entries.delete(slot);
     if (performance.now() - entry.at >= maxAge) return undefined;
-    entries.set(id, entry); // most recently used last
+    entries.set(slot, entry); // most recently used last
     return entry.record;
   }
 
@@ -185,7 +199,7 @@ export function createNearCache(options: NearCacheOptions, port: NearCachePort, 
       return;
     }
     for (const id of ids) {
-      entries.delete(id);
+      entries.delete(slotOf(id)); // whichever session it holds: dropping one more is safe
       const tickets = loading.get(id);
       if (tickets !== undefined) for (const ticket of tickets) ticket.stale = true;
     }
@@ -261,7 +275,7 @@ export function createNearCache(options: NearCacheOptions, port: NearCachePort, 
 
   return {
     read(id) {
-      if (!live || !entries.has(id)) return NOTHING;
+      if (!live || entries.get(slotOf(id))?.record.id !== id) return NOTHING;
       return nextTurn().then(() => get(id));
     },
     ticket(id) {
@@ -277,8 +291,9 @@ export function createNearCache(options: NearCacheOptions, port: NearCachePort, 
       tickets?.delete(ticket);
       if (tickets?.size === 0) loading.delete(id);
       if (record === undefined || ticket.stale || !live || ticket.epoch !== epoch) return;
-      entries.delete(id);
-      entries.set(id, { record, at: ticket.at });
+      const slot = slotOf(id);
+      entries.delete(slot);
+      entries.set(slot, { record, at: ticket.at });
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
     },
     forget(ids) {

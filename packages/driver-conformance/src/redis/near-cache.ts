@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newToken, sessionIdOf } from "@sess/core";
+import { newToken, sessionIdOf, tagOf } from "@sess/core";
 import type { NewSession, SessionChange } from "@sess/core";
 import type { RedisClientHarness, RedisServerHandle, VerifyingDriver } from "./harness.js";
 import { until } from "./faults.js";
@@ -81,6 +81,18 @@ export function describeNearCache<C>(harness: NearCacheHarness<C>): void {
     return id;
   }
 
+  /** Two session ids that share their first `length` characters (same tag, then a search over the digest). */
+  function idsSharing(length: number): [string, string] {
+    const tag = tagOf(newToken());
+    const seen = new Map<string, string>();
+    for (;;) {
+      const id = sessionIdOf(newToken(tag));
+      const earlier = seen.get(id.slice(0, length));
+      if (earlier !== undefined && earlier !== id) return [earlier, id];
+      seen.set(id.slice(0, length), id);
+    }
+  }
+
   describe("nearCache", () => {
     describe("load", () => {
       it("issues no HGETALL for a session loaded within maxAge", async () => {
@@ -106,6 +118,22 @@ export function describeNearCache<C>(harness: NearCacheHarness<C>): void {
         expect(next).not.toBe(first);
         expect(next?.fields).toEqual({ a: "2" });
         expect(first!.fields).toEqual({ a: "1" });
+      });
+
+      it("answers each of two sessions whose ids share their first 12 characters with its own record", async () => {
+        const { driver } = await fresh();
+        const [a, b] = idsSharing(12);
+        expect(await driver.create(a, session({ who: "a" }))).not.toBeNull();
+        expect(await driver.create(b, session({ who: "b" }))).not.toBeNull();
+        for (let round = 0; round < 3; round++) {
+          expect((await driver.load(a))?.fields).toEqual({ who: "a" });
+          expect((await driver.load(b))?.fields).toEqual({ who: "b" });
+          expect((await driver.load(b))?.id).toBe(b);
+          expect((await driver.load(a))?.id).toBe(a);
+        }
+        expect(await driver.destroy(b)).toBe(true);
+        expect(await driver.load(b)).toBeNull();
+        expect((await driver.load(a))?.fields).toEqual({ who: "a" });
       });
 
       it("reads Redis again once the entry is maxAge old", async () => {
