@@ -15,11 +15,11 @@
  * holds a ticket, marked stale by an invalidation of its key) and if the cache was not emptied
  * since it began (an epoch counter, bumped on every flush, loss and re-opening). The driver's own
  * writes forget their sessions before and after they run. Writes never read the cache: the
- * update-only scripts stay the authority. Entries are kept by session id: an invalidation's key
- * names are turned into ids (keys.ts), and a hit builds no key.
+ * update-only scripts stay the authority. Entries are found by session id (`slotOf`): an
+ * invalidation's key names are turned into ids (keys.ts), and a hit builds no key.
  */
 import { errorMonitor } from "node:events";
-import { configError } from "@sess/core";
+import { TAG_LENGTH, configError } from "@sess/core";
 import type { NearCacheOptions, NearCacheStats, SessionDriver, SessionRecord, WriteResult } from "@sess/core";
 import type { KeySchema } from "./keys.js";
 import type { RedisPort } from "./port.js";
@@ -102,14 +102,14 @@ export interface NearCache {
    * changes) if the channel is live and the entry younger than `maxAge`, looked up after the I/O
    * callbacks of this turn of the event loop: an invalidation that reached the tracking
    * connection's socket together with another reply (a foreign write's, the request's) is applied
-   * first. Entries are kept by session id, not key: a hit builds no key.
+   * first. Entries are found by session id, not key: a hit builds no key.
    */
   read(id: string): Promise<SessionRecord | undefined>;
   /** Taken before a load of session `id` reads; every ticket is settled once. */
   ticket(id: string): Ticket;
   /**
    * Ends a load: stores the live session it read, frozen by the caller (none when undefined),
-   * unless its key was invalidated, everything dropped or the channel lost since its ticket.
+   * unless its session was invalidated, everything dropped or the channel lost since its ticket.
    */
   settle(ticket: Ticket, record: SessionRecord | undefined): void;
   /** Drops the sessions `ids` and keeps loads of them in flight from storing. */
@@ -131,7 +131,8 @@ type Entry = { record: SessionRecord; at: number };
  * slot costs a miss, never a wrong answer.
  */
 function slotOf(id: string): number {
-  return (((id.charCodeAt(8) & 127) * 128 + (id.charCodeAt(9) & 127)) * 128 + (id.charCodeAt(10) & 127)) * 128 + (id.charCodeAt(11) & 127);
+  const at = TAG_LENGTH; // the tag is shared by a session's ids across rotations: the digest is not
+  return (((id.charCodeAt(at) & 127) * 128 + (id.charCodeAt(at + 1) & 127)) * 128 + (id.charCodeAt(at + 2) & 127)) * 128 + (id.charCodeAt(at + 3) & 127);
 }
 
 /** What `read` answers when nothing is cached for the session. */
@@ -320,19 +321,18 @@ export function createNearCache(options: NearCacheOptions, port: NearCachePort, 
 
 /** `driver` whose writes forget the sessions they touch before and after they run (and the sessions they ended). */
 export function withNearCache(driver: SessionDriver, cache: NearCache): SessionDriver {
-  const forget = (ids: readonly string[]) => cache.forget(ids);
   const endedBy = (result: unknown): string[] => {
     const written = result as Partial<WriteResult> | null;
     return written && typeof written === "object" ? [...(written.ended ?? []), ...(written.endedOthers ?? [])] : [];
   };
   async function around<T>(ids: string[], write: () => Promise<T>): Promise<T> {
-    forget(ids);
+    cache.forget(ids);
     try {
       const result = await write();
-      forget(endedBy(result));
+      cache.forget(endedBy(result));
       return result;
     } finally {
-      forget(ids);
+      cache.forget(ids);
     }
   }
   return {
