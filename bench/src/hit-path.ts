@@ -23,13 +23,13 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { Redis } from "ioredis";
-import { sessionMiddleware, type SessionContext } from "@sess/koa";
+import { sessionMiddleware } from "@sess/koa";
 import { createIoredisDriver } from "@sess/ioredis";
 import { startRedisServer } from "@sess/redis-server";
 import { payloadFor } from "./shared.js";
 import { meOfSession, storeLogin, type Data } from "./apps/sess-data.js";
+import { contextOf, cookieOf } from "./in-process.js";
 
 const argv = process.argv.slice(2);
 const option = (name: string) => argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -39,37 +39,6 @@ const requests = Number(option("requests") ?? (argv.includes("--instructions") ?
 const signals = option("signals");
 const SESSIONS = 200;
 const IN_FLIGHT = 50;
-
-/** The part of a response the middleware uses: headers kept in a map (a class: no closures per request). */
-class Response {
-  statusCode = 200;
-  headersSent = false;
-  readonly headersOut = new Map<string, unknown>();
-  setHeader(name: string, value: unknown): void {
-    this.headersOut.set(name.toLowerCase(), value);
-  }
-  getHeader(name: string): unknown {
-    return this.headersOut.get(name.toLowerCase());
-  }
-  appendHeader(name: string, value: unknown): void {
-    const previous = this.headersOut.get(name.toLowerCase());
-    this.headersOut.set(name.toLowerCase(), previous === undefined ? value : [previous, value].flat());
-  }
-  getHeaderNames(): string[] {
-    return [...this.headersOut.keys()];
-  }
-  removeHeader(name: string): void {
-    this.headersOut.delete(name.toLowerCase());
-  }
-}
-
-const SOCKET = { remoteAddress: "127.0.0.1" };
-
-/** A Koa-like context: the request headers the middleware reads, a response that keeps the headers set on it. */
-function contextOf(cookie: string | undefined): SessionContext & { res: Response } {
-  const req = { headers: cookie === undefined ? {} : { cookie }, socket: SOCKET };
-  return { req: req as unknown as IncomingMessage, res: new Response() as Response & ServerResponse, ip: "127.0.0.1" };
-}
 
 /** Runs `body` with a Redis URL: --redis, or a redis-server of its own. */
 async function withRedis(body: (url: string) => Promise<void>): Promise<void> {
@@ -104,8 +73,7 @@ async function measure(url: string): Promise<void> {
       const ctx = contextOf(undefined);
       const payload = payloadFor(`user${i}`);
       await sessions(ctx, async () => storeLogin(sessions.login(ctx, payload.userId), payload));
-      const setCookie = ctx.res.headersOut.get("set-cookie");
-      cookies.push(String(Array.isArray(setCookie) ? setCookie[0] : setCookie).split(";")[0]!);
+      cookies.push(cookieOf(ctx));
     }
     let answered = 0;
     const one = async (i: number): Promise<void> => {
