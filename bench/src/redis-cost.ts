@@ -46,7 +46,8 @@ async function commandCalls(client: Redis): Promise<Map<string, number>> {
   const calls = new Map<string, number>();
   for (const line of (await client.info("commandstats")).split("\n")) {
     const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
-    if (match && !["info", "config"].includes(match[1]!)) calls.set(match[1]!, Number(match[2]));
+    // Leaves out this file's own INFO and CONFIG RESETSTAT (`config|resetstat`).
+    if (match && !["info", "config"].includes(match[1]!.split("|")[0]!)) calls.set(match[1]!, Number(match[2]));
   }
   return calls;
 }
@@ -63,7 +64,11 @@ async function main(): Promise<void> {
   let stderr = "";
   server.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const control = (...args: string[]) => execFileSync("callgrind_control", [...args, String(server.pid)], { stdio: "ignore" });
-  const dumps = () => readdirSync(dir).filter((name) => /^cg\.out\.\d+$/.test(name)).length;
+  /** callgrind's dumps so far (cg.out.1, cg.out.2, ...), oldest first. */
+  const dumps = () =>
+    readdirSync(dir)
+      .filter((name) => /^cg\.out\.\d+$/.test(name))
+      .sort((a, b) => Number(a.split(".").pop()) - Number(b.split(".").pop()));
   await waitForPong(port, 60_000);
   const client = new Redis(`redis://127.0.0.1:${port}`);
   const sessions = sessionMiddleware<Data>({ operationTimeout: 600_000, driver: createIoredisDriver({ client, prefix: "cost" }) });
@@ -96,13 +101,13 @@ async function main(): Promise<void> {
     };
     const measure = async (name: string, count: number, one: (i: number) => Promise<void>, from = 0) => {
       await client.config("RESETSTAT");
-      const before = dumps();
+      const before = dumps().length;
       control("-i", "on");
       await run(count, one, from);
       control("-i", "off");
       control("-d");
-      while (dumps() === before) await new Promise((resolve) => setTimeout(resolve, 50));
-      const file = readdirSync(dir).filter((f) => /^cg\.out\.\d+$/.test(f)).sort((a, b) => Number(a.split(".").pop()) - Number(b.split(".").pop())).pop()!;
+      while (dumps().length === before) await new Promise((resolve) => setTimeout(resolve, 50));
+      const file = dumps().pop()!;
       const totals = /^totals:\s*(\d+)/m.exec(readFileSync(join(dir, file), "utf8"));
       if (totals === null) throw new Error("callgrind wrote no totals");
       phases.push({ name, count, instructions: Number(totals[1]), commands: await commandCalls(client) });
@@ -120,8 +125,7 @@ async function main(): Promise<void> {
     client.disconnect();
     server.kill("SIGTERM");
     await once(server, "exit");
-    if (process.env.KEEP_DUMPS === undefined) rmSync(dir, { recursive: true, force: true });
-    else console.log(dir);
+    rmSync(dir, { recursive: true, force: true });
   }
   if (phases.length < 3) throw new Error(`valgrind: ${stderr.slice(-2000)}`);
   const lines = ["| request | redis-server instructions per request | commands Redis ran per request |", "|---|---|---|"];
