@@ -28,7 +28,11 @@ export interface SentinelTopology {
   promotedFrom(port: number, timeoutMs?: number): Promise<number>;
   /**
    * Resolves once the server on `port` is a replica (the sentinels reconfigured a demoted primary),
-   * with the milliseconds it took: from then on it refuses writes (READONLY).
+   * with the milliseconds it took: from then on it refuses writes (READONLY). Default timeout 45 s:
+   * a sentinel converts a former primary only on an INFO reply that comes at least 8 s after the one
+   * where it first reported itself primary, and it asks a replica for INFO every 10 s, so the
+   * demotion takes about 10 s, or 20 s when an INFO reply lands just short of the 8 s, and a
+   * sentinel in TILT mode (its timer late by over 2 s on a loaded machine) does nothing for 30 s.
    */
   demoted(port: number, timeoutMs?: number): Promise<number>;
   /** Runs one command with redis-cli on a port (primary, replica or sentinel) and resolves its output. */
@@ -164,8 +168,16 @@ export async function startSentinelTopology(options: SentinelOptions = {}): Prom
         const now = await primaryPort();
         return now !== undefined && now !== port;
       }, timeoutMs),
-    demoted: (port, timeoutMs = 20_000) =>
-      until("the demotion", async () => (await cli(port, "INFO", "replication")).includes("role:slave"), timeoutMs),
+    demoted: async (port, timeoutMs = 45_000) => {
+      try {
+        return await until("the demotion", async () => (await cli(port, "INFO", "replication")).includes("role:slave"), timeoutMs);
+      } catch (error) {
+        const tilted = await Promise.all(
+          sentinels.map((sentinel) => cli(sentinel.port, "INFO", "sentinel").then((info) => /sentinel_tilt:1/.test(info), () => false)),
+        );
+        throw new Error(`${(error as Error).message} (sentinels in TILT mode: ${tilted.filter(Boolean).length} of ${sentinels.length})`);
+      }
+    },
     cli,
     stop,
   };
