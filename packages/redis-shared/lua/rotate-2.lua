@@ -8,22 +8,22 @@
 --          recomputed from the stored fields when the write touched an indexed field, dropped the
 --          data or $i is missing; the write ids ($w) move with the session and this call's joins them;
 --          with ARGV[19], the user-sessions, index and limit steps run here (see include/change.lua)
--- Returns  {1, previousUserId or "", {{}, old, new, expiresAt}, stored, ended, field, value, ...}
---                      rotated: KEYS[1] no longer exists; old: the memberships of KEYS[1] (the old id
---                      leaves them), new: those of KEYS[2] (the new id is listed); stored: the times
---                      kept; ended: the ids the inline steps ended (see include/change.lua)
+-- Returns  {1, ...} as the flat reply in include/change.lua:
+--            rotated: KEYS[1] no longer exists; removed: the memberships of KEYS[1] (the old id
+--                      leaves them), current: those of KEYS[2] (the new id is listed), with
+--                      expiresAt; the times kept; the ids the inline steps ended; the counters
 --          {0}         no live session under KEYS[1] (as update-1): nothing written
 --          {-1, field} increment of a non-integer value: nothing written
 --          {-2}        the expectation no longer holds: nothing written, retry
 --          {-3}        something already exists under KEYS[2]: nothing written
 --          {-4, measure, value, limit}  as update-1: nothing written
---          {1, previousUserId, {{}, old, {}}, {}, {{}, {}}}  the binding lost to newer logins of that user (a
---                      tombstone for this binding under KEYS[2], or the $ev marker) or the expiry
---                      passed: KEYS[1] is deleted
---          {1, userId or "", {{}, $i, $i, expiresAt}, stored, {{}, {}}, field, value, ...}  no live session under
---                      KEYS[1] and the write id is in the $w of KEYS[2] (a re-sent call that already
---                      rotated): nothing written; KEYS[2]'s user, memberships (old and new: the caller
---                      unlists the old id and lists the new one again, harmless), times and counters
+--          {1, ...}    deleted: the binding lost to newer logins of that user (a tombstone for this
+--                      binding under KEYS[2], or the $ev marker) or the expiry passed: KEYS[1] is
+--                      deleted; previousUserId, removed: the old memberships; no times
+--          {1, ...}    re-sent: no live session under KEYS[1] and the write id is in the $w of KEYS[2]
+--                      (a call that already rotated): nothing written; KEYS[2]'s user, removed and
+--                      current: its memberships (the caller unlists the old id and lists the new one
+--                      again, harmless), with expiresAt; its times and counters
 -- include: indexes.lua
 -- include: expiry.lua
 -- include: fields.lua

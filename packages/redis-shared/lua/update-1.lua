@@ -6,17 +6,17 @@
 --          with specs, memberships are recomputed from the stored fields after the write when the
 --          write touched an indexed field (or $i is missing), and kept in $i; the write id joins $w
 --          with ARGV[19], the user-sessions, index and limit steps run here (see include/change.lua);
---          the hash is read once (HMGET of the metadata and the incremented fields; HGETALL when
---          limits are given) and written once (one HSET, one HDEL, PEXPIREAT)
--- Returns  {1, previousUserId or "", {added, removed, current, expiresAt}, stored, ended, field, value, ...}
---                      written (see include/change.lua): counters after the write; added/removed:
---                      memberships gained/lost; current: every membership when the expiry moved
---                      (re-scored), else empty; stored: the times kept; ended: the ids the inline
---                      steps ended, {limit, ARGV[24]}
---          {1, previousUserId, {{}, $i, {}}, {}, {{}, {}}}  the binding lost to newer logins of that user,
---                      or the expiry passed: the session is deleted
---          {1, "", {{}, {}, $i, expiresAt}, stored, {{}, {}}, field, value, ...}  the write id is already in
---                      $w (a re-sent call): nothing written; current counters and memberships
+--          the hash is read once (HMGET of the metadata and the fields the write touches; with limits,
+--          a write that grows the session also reads the whole hash, HGETALL, for the totals) and
+--          written once (one HSET, one HDEL, PEXPIREAT)
+-- Returns  {1, ...} as the flat reply in include/change.lua:
+--            written: added/removed: memberships gained/lost; current: every membership when the
+--                      expiry moved (re-scored), else none; the times kept; the ids the inline
+--                      steps ended; the counters after the write
+--            deleted (the binding lost to newer logins of that user, or the expiry passed):
+--                      previousUserId, removed: $i; no times, nothing else
+--            re-sent (the write id is already in $w): nothing written; previousUserId "",
+--                      current: $i with expiresAt; the times and counters as stored
 --          {0}         no live session under KEYS[1] (missing, tombstone, foreign type, or its $x not
 --                      after ARGV[1]): nothing written
 --          {-1, field} increment of a non-integer value or out of the safe integer range: nothing written

@@ -17,8 +17,6 @@ export interface MembershipChange {
   expiresAt?: number;
 }
 
-const NO_CHANGE: MembershipChange = { added: [], removed: [], current: [] };
-
 /** The times a write left in the store (`$x $s $a $t`); null when the write deleted the session. */
 export interface StoredTimes {
   expiresAt: number;
@@ -48,15 +46,7 @@ export type WriteOutcome =
  * answers 1 as well, with the current counters and memberships (see lua/include/writes.lua).
  */
 const WRITE_CODES: Record<number, (reply: unknown[], operation: string) => WriteOutcome> = {
-  1: (reply) => ({
-    kind: "written",
-    previousUserId: text(reply[1]) || null,
-    memberships: membershipChangeOf(reply[2]),
-    stored: storedTimesOf(reply[3]),
-    ended: textsOf(Array.isArray(reply[4]) ? reply[4][0] : undefined),
-    endedOthers: textsOf(Array.isArray(reply[4]) ? reply[4][1] : undefined),
-    counters: countersOf(reply.slice(5)),
-  }),
+  1: (reply, operation) => writtenOf(reply, operation),
   0: () => ({ kind: "missing" }),
   [-1]: (reply, operation) => {
     throw new SessionError(
@@ -139,24 +129,55 @@ export function splitMembership(membership: string): [name: string, value: strin
   return at < 0 ? [membership, ""] : [membership.slice(0, at), membership.slice(at + 1)];
 }
 
-function membershipChangeOf(value: unknown): MembershipChange {
-  if (!Array.isArray(value)) return NO_CHANGE;
-  const change: MembershipChange = { added: textsOf(value[0]), removed: textsOf(value[1]), current: textsOf(value[2]) };
-  const expiresAt = integer(value[3]);
-  if (value[3] !== undefined && Number.isFinite(expiresAt)) change.expiresAt = expiresAt;
-  return change;
-}
+/** Where the lists of a written reply start: after the code, the user, four times, expiresAt and five counts. */
+const LISTS_AT = 12;
 
-function storedTimesOf(value: unknown): StoredTimes | null {
-  if (!Array.isArray(value) || value.length < 4) return null;
-  const [x, s, a] = [integer(value[0]), integer(value[1]), integer(value[2])];
-  if (![x, s, a].every(Number.isFinite)) return null;
-  const t = text(value[3]);
-  return { expiresAt: x, lastSeenAt: s, absoluteExpiresAt: a, idleTimeout: t === "" || !Number.isFinite(Number(t)) ? null : Number(t) };
+/**
+ * A written reply of update-1 or rotate-2, one flat array (see lua/include/change.lua):
+ * {1, previousUserId, $x, $s, $a, $t, expiresAt, nAdded, nRemoved, nCurrent, nEnded, nEndedOthers,
+ * the five lists in that order, then the counters' field/value pairs}.
+ */
+function writtenOf(reply: unknown[], operation: string): WriteOutcome {
+  const counts: number[] = [];
+  let end = LISTS_AT;
+  for (let i = LISTS_AT - 5; i < LISTS_AT; i++) {
+    const count = integer(reply[i]);
+    if (!Number.isInteger(count) || count < 0) throw unexpected(operation, reply);
+    counts.push(count);
+    end += count;
+  }
+  if (end > reply.length) throw unexpected(operation, reply);
+  let at = LISTS_AT;
+  const next = (count: number): string[] => {
+    const items: string[] = [];
+    for (const stop = at + count; at < stop; at++) items.push(text(reply[at]));
+    return items;
+  };
+  const memberships: MembershipChange = { added: next(counts[0]!), removed: next(counts[1]!), current: next(counts[2]!) };
+  const expiresAt = text(reply[6]);
+  if (expiresAt !== "" && Number.isFinite(Number(expiresAt))) memberships.expiresAt = Number(expiresAt);
+  return {
+    kind: "written",
+    previousUserId: text(reply[1]) || null,
+    memberships,
+    stored: storedTimesOf(reply.slice(2, 6)),
+    ended: next(counts[3]!),
+    endedOthers: next(counts[4]!),
+    counters: countersOf(reply.slice(end)),
+  };
 }
 
 function textsOf(value: unknown): string[] {
   return Array.isArray(value) ? value.map(text) : [];
+}
+
+/** {$x, $s, $a, $t}: null when the write deleted the session ("" for each) or a time is not a number. */
+function storedTimesOf(value: unknown[]): StoredTimes | null {
+  if (text(value[0]) === "") return null;
+  const [x, s, a] = [integer(value[0]), integer(value[1]), integer(value[2])];
+  if (![x, s, a].every(Number.isFinite)) return null;
+  const t = text(value[3]);
+  return { expiresAt: x, lastSeenAt: s, absoluteExpiresAt: a, idleTimeout: t === "" || !Number.isFinite(Number(t)) ? null : Number(t) };
 }
 
 /** user-1: the entries beyond the limit (the caller ends those sessions). */

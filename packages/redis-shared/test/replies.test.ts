@@ -71,18 +71,35 @@ describe("script replies read the same with integers as numbers or as text (iore
     expect(endOutcome(["1", null]).ended).toBe(true);
     expect(countOutcome("3")).toBe(3);
     expect(writeOutcome(["0"], "update")).toEqual({ kind: "missing" });
-    expect(writeOutcome([1, "", [[], [], [], "17"], ["17", "5", "99", ""], [["e1"], ["o1", "o2"]], "n", "4"], "update")).toMatchObject({
+    // The flat written reply: code, user, $x $s $a $t, expiresAt, five counts, the five lists, counters.
+    expect(writeOutcome([1, "ada", "17", "5", "99", "", "17", 1, 2, 1, 1, 2, "a1", "r1", "r2", "c1", "e1", "o1", "o2", "n", "4"], "update")).toEqual({
       kind: "written",
+      previousUserId: "ada",
       counters: { n: 4 },
       ended: ["e1"],
       endedOthers: ["o1", "o2"],
-      memberships: { expiresAt: 17 },
+      memberships: { added: ["a1"], removed: ["r1", "r2"], current: ["c1"], expiresAt: 17 },
       stored: { expiresAt: 17, lastSeenAt: 5, absoluteExpiresAt: 99, idleTimeout: null },
     });
-    expect(writeOutcome([1, "", [[], [], []], [17, 5, 99, "600000"], [[], []]], "update")).toMatchObject({
+    expect(writeOutcome([1, "", 17, 5, 99, "600000", "", 0, 0, 0, 0, 0], "update")).toMatchObject({
       stored: { expiresAt: 17, lastSeenAt: 5, absoluteExpiresAt: 99, idleTimeout: 600_000 },
+      memberships: { added: [], removed: [], current: [] },
     });
-    expect(writeOutcome([1, "", [[], [], []], [], [[], []]], "update")).toMatchObject({ stored: null, ended: [], endedOthers: [] });
+    // A write that deleted the session: no times, no expiresAt.
+    const deleted = writeOutcome(["1", "ada", "", "", "", "", "", "0", "1", "0", "0", "0", "r1"], "update");
+    expect(deleted).toMatchObject({ stored: null, previousUserId: "ada", ended: [], endedOthers: [], counters: {} });
+    expect(deleted.kind === "written" && "expiresAt" in deleted.memberships).toBe(false);
+  });
+
+  it("a written reply whose counts do not match its items is STORE_UNAVAILABLE, not a wrong result", () => {
+    for (const reply of [
+      [1, "", "17", "5", "99", "", "", 0, 3, 0, 0, 0, "r1"], // counts more items than the reply holds
+      [1, "", "17", "5", "99", "", "", -1, 0, 0, 0, 0],
+      [1, "", "17", "5", "99", "", "", "x", 0, 0, 0, 0],
+      [1, "", "17", "5", "99", ""], // the old nested layout's length, or a cut reply
+    ]) {
+      expect(() => writeOutcome(reply, "update")).toThrow(expect.objectContaining({ code: "STORE_UNAVAILABLE" }));
+    }
   });
 
   it("an unknown reply is STORE_UNAVAILABLE", () => {

@@ -27,10 +27,15 @@
 --          ends (as end-1) and leaves it; the index entries follow the membership change; a
 --          binding with ARGV[22] ends the user's oldest sessions beyond it (as user-1 then end-1).
 --          A re-sent call runs none (its first run did).
--- Replies of both scripts when written (or already written by this call):
---          {1, previousUserId or "", {added, removed, current, expiresAt}, stored, ended, field, value, ...}
---          stored = {$x, $s, $a, $t or ""}: the times the store kept ({} when the write deleted the session);
---          ended = {ids the inline limit step ended, ids ARGV[24] ended} ({} when nothing was ended inline)
+-- Replies of both scripts when written (or already written by this call), one flat array (Redis
+-- turns every table of a reply into protocol with seven lookups of its own, so nested lists cost
+-- the server more than the rest of the reply):
+--          {1, previousUserId or "", $x, $s, $a, $t, expiresAt, nAdded, nRemoved, nCurrent, nEnded,
+--           nEndedOthers, added..., removed..., current..., ended..., endedOthers..., field, value, ...}
+--          $x $s $a $t: the times the store kept, $t "" when none ("" for all four when the write
+--          deleted the session); expiresAt: the memberships' score, "" when not reported;
+--          added/removed/current: memberships (see each script); ended: the ids the inline limit
+--          step ended; endedOthers: the ids ARGV[24] ended; then the counters after the write
 local now, expiresAt = tonumber(ARGV[1]), tonumber(ARGV[2])
 local userOp, userId, writeId = ARGV[6], ARGV[7], ARGV[11]
 local binding = userId .. '|' .. ARGV[8]
@@ -56,20 +61,25 @@ local function callInBatches(command, key, list)
   return items
 end
 
--- The names a write reads when it has no limits to judge: the metadata, then the fields it increments.
+-- The names a write reads: the metadata, the fields it increments and, when limits are to be judged,
+-- the fields it sets or removes (their stored sizes tell whether the write grows the session).
 local function namesRead()
   local names = {'$c', '$x', '$s', '$a', '$t', '$u', '$ev', '$w', '$i'}
   for j = 0, nIncr - 1 do names[#names + 1] = ARGV[incrAt + 2 * j] end
+  if ARGV[17] ~= '' or ARGV[18] ~= '' then
+    for j = 0, nSet - 1 do names[#names + 1] = ARGV[setAt + 2 * j] end
+    for j = 0, nRemove - 1 do names[#names + 1] = ARGV[removeAt + j] end
+  end
   return names
 end
 
 -- The fields of `key` (name -> text) when it holds a live session by the caller's clock (a hash
--- with $c whose $x is after now), else nil. One read serves the whole script: every field (HGETALL)
--- when limits are to be judged or `all`, else only what the write reads (HMGET).
+-- with $c whose $x is after now), else nil: every field (HGETALL) when `all`, else only those the
+-- write reads (one HMGET of namesRead()).
 local function liveFields(key, all)
   if redis.call('TYPE', key).ok ~= 'hash' then return nil end
   local stored = {}
-  if all or ARGV[17] ~= '' or ARGV[18] ~= '' then
+  if all then
     local pairsRead = redis.call('HGETALL', key)
     for j = 1, #pairsRead, 2 do stored[pairsRead[j]] = pairsRead[j + 1] end
   else
@@ -90,16 +100,30 @@ local function storedTimes(key)
   return {t[1] or '', t[2] or '', t[3] or '', t[4] or ''}
 end
 
+-- The flat reply of a write (see above): `memberships` {added, removed, current, expiresAt or nil},
+-- `times` {$x, $s, $a, $t} or {} (deleted), the ids ended inline, then `counters` {field, value, ...}.
+local function writeReply(prevUser, memberships, times, ended, endedOthers, counters)
+  local added, removed, current = memberships[1], memberships[2], memberships[3]
+  local reply = {1, prevUser, times[1] or '', times[2] or '', times[3] or '', times[4] or '', memberships[4] or '',
+    #added, #removed, #current, #ended, #endedOthers}
+  local n = #reply
+  for _, list in ipairs({added, removed, current, ended, endedOthers, counters}) do
+    for j = 1, #list do reply[n + j] = list[j] end
+    n = n + #list
+  end
+  return reply
+end
+
 -- The reply to a call whose write id `key` already holds (a re-sent call): nothing is written;
 -- the current values of the fields to increment.
 local function resentReply(key, user, removed, current)
-  local reply = {1, user, {{}, removed, current, redis.call('HGET', key, '$x') or ARGV[2]}, storedTimes(key), {{}, {}}}
+  local counters = {}
   for j = 0, nIncr - 1 do
     local field = ARGV[incrAt + 2 * j]
-    reply[#reply + 1] = field
-    reply[#reply + 1] = redis.call('HGET', key, field) or '0'
+    counters[#counters + 1] = field
+    counters[#counters + 1] = redis.call('HGET', key, field) or '0'
   end
-  return reply
+  return writeReply(user, {{}, removed, current, redis.call('HGET', key, '$x') or ARGV[2]}, storedTimes(key), {}, {}, counters)
 end
 
 -- The inline steps that leave the old id behind (see above): out of its index entries (`removed`)
@@ -133,7 +157,7 @@ end
 -- The reply of a write that deleted the session (expired, or its binding lost to newer logins).
 local function deletedReply(fromKey, toKey, prevUser, before)
   leaveInline(fromKey, toKey, prevUser, before or {}, false)
-  return {1, prevUser, {{}, before or {}, {}}, {}, {{}, {}}}
+  return writeReply(prevUser, {{}, before or {}, {}}, {}, {}, {}, {})
 end
 
 -- Judges the change before anything is written: the fields `source` (as read; nil: none kept) with the change
@@ -142,7 +166,7 @@ end
 local function judged(source, fromKey, toKey, prevUser, before)
   local pending, refused = pendingFields(source, nSet, nRemove, nIncr, setAt, removeAt, incrAt)
   if not pending then return {-1, refused} end
-  local measure, value, limit = overLimit(source, pending, ARGV[17], ARGV[18])
+  local measure, value, limit = overLimit(fromKey, source, pending, ARGV[17], ARGV[18])
   if measure then return {-4, measure, value, limit} end
   if expiresAt <= now then
     redis.call('DEL', fromKey)
@@ -234,7 +258,5 @@ local function writtenReply(fromKey, key, prevUser, memberships, times, counters
       ended = endBeyondLimit(base, userKey, ARGV[1], toId, userId, maxSessions, tombstoneMs)
     end
   end
-  local reply = {1, prevUser, memberships, times, {ended, endedOthers}}
-  for j = 1, #counters do reply[#reply + 1] = counters[j] end
-  return reply
+  return writeReply(prevUser, memberships, times, ended, endedOthers, counters)
 end

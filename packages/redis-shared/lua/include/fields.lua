@@ -31,42 +31,44 @@ local function pendingFields(stored, nSet, nRemove, nIncr, setAt, removeAt, incr
   return pending
 end
 
--- Checks limits.maxFields / limits.maxBytes (ARGV texts, "" for no bound) against what `stored`
--- (every field of the hash as read, name -> text; nil: an empty hash) holds with `pending` applied. User fields are the names not starting with
--- "$"; bytes are names plus values (Lua lengths are bytes). A write that does not grow the count
--- (or the size) passes even when the session is over a lowered limit.
+-- Checks limits.maxFields / limits.maxBytes (ARGV texts, "" for no bound) against the user fields
+-- after the write: `stored` (the fields as read, name -> text, holding at least every name the write
+-- touches; nil: the session keeps none of its fields) with `pending` applied. User fields are the
+-- names not starting with "$"; bytes are names plus values (Lua lengths are bytes). Only a write that
+-- grows the count (or the size) can be refused, so one that does not passes even when the session is
+-- over a lowered limit, and only such a write reads the whole hash `key` for the totals.
 -- Returns nil, or the measure that is exceeded ("fields" or "bytes"), its value after the write and the limit.
-local function overLimit(stored, pending, maxFieldsText, maxBytesText)
+local function overLimit(key, stored, pending, maxFieldsText, maxBytesText)
   if maxFieldsText == '' and maxBytesText == '' then return nil end
-  local grows = false
-  for _, value in pairs(pending) do
-    if value then grows = true end
-  end
-  if not grows then return nil end
-  local fields, bytes = 0, 0
-  if stored then
-    for name, text in pairs(stored) do
-      if string.byte(name, 1) ~= 36 then -- "$": the driver's metadata
-        fields = fields + 1
-        bytes = bytes + #name + #text
+  local addedFields, addedBytes = 0, 0
+  for name, value in pairs(pending) do
+    if string.byte(name, 1) ~= 36 then -- "$": the driver's metadata
+      local old = stored and stored[name]
+      if old then
+        addedFields = addedFields - 1
+        addedBytes = addedBytes - #name - #old
+      end
+      if value then
+        addedFields = addedFields + 1
+        addedBytes = addedBytes + #name + #value
       end
     end
   end
-  local newFields, newBytes = fields, bytes
-  for name, value in pairs(pending) do
-    local old = stored and string.byte(name, 1) ~= 36 and stored[name]
-    if old then
-      newFields = newFields - 1
-      newBytes = newBytes - #name - #old
-    end
-    if value then
-      newFields = newFields + 1
-      newBytes = newBytes + #name + #value
+  if addedFields <= 0 and addedBytes <= 0 then return nil end
+  local fields, bytes = 0, 0
+  if stored then
+    local pairsRead = redis.call('HGETALL', key)
+    for j = 1, #pairsRead, 2 do
+      local name = pairsRead[j]
+      if string.byte(name, 1) ~= 36 then
+        fields = fields + 1
+        bytes = bytes + #name + #pairsRead[j + 1]
+      end
     end
   end
   local maxFields, maxBytes = tonumber(maxFieldsText), tonumber(maxBytesText)
-  if maxFields and newFields > maxFields and newFields > fields then return 'fields', newFields, maxFields end
-  if maxBytes and newBytes > maxBytes and newBytes > bytes then return 'bytes', newBytes, maxBytes end
+  if maxFields and addedFields > 0 and fields + addedFields > maxFields then return 'fields', fields + addedFields, maxFields end
+  if maxBytes and addedBytes > 0 and bytes + addedBytes > maxBytes then return 'bytes', bytes + addedBytes, maxBytes end
   return nil
 end
 
