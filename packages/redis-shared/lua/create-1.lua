@@ -10,7 +10,7 @@
 -- ARGV[9]  inline: tombstone lifetime (ms, see end-1)
 -- ARGV[10] nSpecs: the number of declared index specs, then nSpecs triples (see include/indexes.lua)
 -- then     field/value pairs to store: metadata ($c $s $x $a, optional $t $u $ua $ip) and user fields
--- Effects  with specs, the session's memberships are computed from the stored fields and kept in $i;
+-- Effects  every field in one HSET; with specs, the session's memberships are computed from the stored fields and kept in $i;
 --          $w starts with ARGV[5]. Inline (ARGV[6] given), when the session is created: it joins
 --          ARGV[7] before anything is written (a refused step writes nothing), is listed under its
 --          memberships, and the user's oldest sessions beyond ARGV[8] are ended (as user-1 then end-1)
@@ -24,6 +24,7 @@
 -- include: indexes.lua
 -- include: writes.lua
 -- include: steps.lua
+-- include: batches.lua
 local key = KEYS[1]
 local base, userKey = ARGV[6], ARGV[7]
 if redis.call('EXISTS', key) == 1 then
@@ -36,10 +37,13 @@ if tonumber(ARGV[2]) <= tonumber(ARGV[1]) then return {1, {}, {}} end
 local id = base ~= '' and sessionIdOf(base, key) or ''
 if base ~= '' and userKey ~= '' then addToUser(userKey, ARGV[1], id, ARGV[4]) end
 local nSpecs = tonumber(ARGV[10])
-for i = 11 + 3 * nSpecs, #ARGV, 2 do
-  redis.call('HSET', key, ARGV[i], ARGV[i + 1])
+local set = {}
+for i = 11 + 3 * nSpecs, #ARGV do set[#set + 1] = ARGV[i] end
+if ARGV[5] ~= '' then
+  set[#set + 1] = '$w'
+  set[#set + 1] = ARGV[5]
 end
-if ARGV[5] ~= '' then redis.call('HSET', key, '$w', ARGV[5]) end
+callInBatches('HSET', key, set)
 local memberships = {}
 if nSpecs > 0 then
   memberships = membershipsOf(key, readSpecs(nSpecs, 11))

@@ -29,6 +29,7 @@
 -- include: fields.lua
 -- include: writes.lua
 -- include: steps.lua
+-- include: batches.lua
 -- include: change.lua
 local from, to = KEYS[1], KEYS[2]
 local stored = liveFields(from, not keepData)

@@ -28,6 +28,7 @@
 -- include: fields.lua
 -- include: writes.lua
 -- include: steps.lua
+-- include: batches.lua
 -- include: change.lua
 local key = KEYS[1]
 local stored = liveFields(key, false)

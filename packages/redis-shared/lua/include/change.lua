@@ -48,19 +48,6 @@ local removeAt = setAt + 2 * nSet
 local incrAt = removeAt + nRemove
 local specAt = incrAt + 2 * nIncr
 
--- Runs `command` on `key` with the items of `list` as arguments, at most 1,000 at a time (unpack
--- is bounded by Lua's stack); returns the items of the replies in order (HMGET: false for none).
-local function callInBatches(command, key, list)
-  local items = {}
-  for at = 1, #list, 1000 do
-    local reply = redis.call(command, key, unpack(list, at, math.min(at + 999, #list)))
-    if type(reply) == 'table' then
-      for j = 1, #reply do items[#items + 1] = reply[j] end
-    end
-  end
-  return items
-end
-
 -- The names a write reads: the metadata, the fields it increments and, when limits are to be judged,
 -- the fields it sets or removes (their stored sizes tell whether the write grows the session).
 local function namesRead()
@@ -186,8 +173,8 @@ end
 -- expiry it carries; any other keeps the later of the stored and the given one.
 -- Returns the expiry kept, whether it moved, and the times kept {$x, $s, $a, $t or ""}.
 local function writeChange(key, stored, pending)
-  local expiresText = (ARGV[4] ~= '' or ARGV[5] ~= '') and ARGV[2] or later(stored['$x'], ARGV[2])
-  local seenText = later(stored['$s'], ARGV[3])
+  local expiresText = (ARGV[4] ~= '' or ARGV[5] ~= '') and ARGV[2] or later(stored['$x'], ARGV[2], expiresAt)
+  local seenText = later(stored['$s'], ARGV[3], tonumber(ARGV[3]))
   local set, removed = {'$s', seenText, '$x', expiresText}, {}
   for name, value in pairs(pending) do
     if value then

@@ -1,7 +1,10 @@
 -- A write never moves a session's expiry (or its last renewal) earlier: concurrent requests may
 -- commit in any order, and the one that renewed must win over one that carried the old expiry.
--- Returns the text of the later of the stored text (nil: none) and the given value.
-local function later(stored, given)
-  if stored and tonumber(stored) and tonumber(stored) > tonumber(given) then return stored end
+-- Returns the text of the later of the stored text (nil: none) and the given text `given`, whose
+-- number is `givenNumber` (each text is turned into a number once: tonumber of a 13-digit text goes
+-- through strtod, which costs more than the rest of this function).
+local function later(stored, given, givenNumber)
+  local storedNumber = stored and tonumber(stored)
+  if storedNumber and storedNumber > givenNumber then return stored end
   return given
 end

@@ -9,11 +9,14 @@
 local WRITES_KEPT = 8
 local WRITE_ID_LENGTH = 8
 
--- Whether the id list `list` (the text of $w, or nil) holds `id`.
+-- Whether the id list `list` (the text of $w, or nil) holds `id` as one of its ids: a plain find,
+-- and a match counts only where an id starts (one that spans two ids is not one).
 local function listHasWrite(list, id)
-  if id == '' or not list then return false end
-  for at = 1, #list - WRITE_ID_LENGTH + 1, WRITE_ID_LENGTH do
-    if string.sub(list, at, at + WRITE_ID_LENGTH - 1) == id then return true end
+  if #id ~= WRITE_ID_LENGTH or not list then return false end
+  local at = string.find(list, id, 1, true)
+  while at do
+    if at % WRITE_ID_LENGTH == 1 then return true end
+    at = string.find(list, id, at + 1, true)
   end
   return false
 end
