@@ -35,7 +35,7 @@ const OFF_PREFIX: ReadonlySet<string> = new Set([scripts.claim.name, scripts.set
 export function scriptCommands(): string[] {
   const found = new Set<string>();
   for (const script of Object.values(scripts).filter((embedded) => !OFF_PREFIX.has(embedded.name))) {
-    for (const match of script.source.matchAll(/(?:redis\.p?call|callInBatches)\(\s*['"]([A-Za-z]+)['"]/g)) found.add(match[1]!.toUpperCase());
+    for (const match of script.source.matchAll(/(?:redis\.p?call|callInBatches|readHash)\(\s*['"]([A-Za-z]+)['"]/g)) found.add(match[1]!.toUpperCase());
   }
   return [...found].sort();
 }

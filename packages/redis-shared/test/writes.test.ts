@@ -212,6 +212,43 @@ describe.each([
     });
   });
 
+  describe("a value of another type under the session key", () => {
+    it("answers update and rotation as missing and leaves the value as it was", async () => {
+      const { driver, keys } = setup(oneServer);
+      const id = sessionIdOf(newToken());
+      const next = sessionIdOf(newToken(tagOf(id)));
+      await client.set(keys.session(id), "not a session");
+      expect(await driver.update(id, change({ set: { a: "1" }, increment: { n: 1 } }))).toBeNull();
+      for (const keepData of [true, false]) expect(await driver.rotate(id, next, { ...change(), keepData })).toBeNull();
+      expect(await client.get(keys.session(id))).toBe("not a session");
+      expect(await client.exists(keys.session(next))).toBe(0);
+    });
+
+    it("still raises any other error of the session read (a user who may not run HMGET)", async () => {
+      const { driver, last, replay } = setup(oneServer);
+      const id = sessionIdOf(newToken());
+      await driver.create(id, session({ fields: { n: "0" } }));
+      await driver.update(id, change({ increment: { n: 1 } }));
+      const user = `nohmget${Math.random().toString(36).slice(2, 8)}`;
+      await client.acl("SETUSER", user, "on", ">pw", "~*", "+@all", "-hmget");
+      const limited = new Redis(inject("redisUrl"), { username: user, password: "pw", lazyConnect: true });
+      try {
+        await limited.connect();
+        const call = last("update");
+        const args = [...call.args];
+        args[writeIdIndex("update")] = "newwrite";
+        await expect(limited.evalsha(scripts.update.sha1, call.keys.length, ...call.keys, ...args)).rejects.toThrow(/can't run this command/);
+      } finally {
+        limited.disconnect();
+        await client.acl("DELUSER", user);
+      }
+      // Nothing was written by the refused call; the same call as the driver's user applies.
+      expect((await driver.load(id))?.fields.n).toBe("1");
+      await replay(last("update"), "newwrit2");
+      expect((await driver.load(id))?.fields.n).toBe("2");
+    });
+  });
+
   describe("create-1 with a write id", () => {
     it("answers created (not refused) when the same call runs twice, and lists the session once", async () => {
       const { driver, keys, resendNext, last, replay } = setup(oneServer);

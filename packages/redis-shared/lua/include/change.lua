@@ -60,18 +60,37 @@ local function namesRead()
   return names
 end
 
+-- The reply of a read of the hash `key` (the command and its arguments after the key), or nil when
+-- `key` holds a value of another type: redis.pcall's WRONGTYPE error tells it, so no TYPE is run
+-- first (a command inside a script costs Redis about as much again as the command itself); any
+-- other error is raised as redis.call would raise it.
+local function readHash(command, key, ...)
+  local reply = redis.pcall(command, key, ...)
+  if type(reply) == 'table' and reply.err then
+    if string.sub(reply.err, 1, 9) == 'WRONGTYPE' then return nil end
+    error(reply)
+  end
+  return reply
+end
+
 -- The fields of `key` (name -> text) when it holds a live session by the caller's clock (a hash
 -- with $c whose $x is after now), else nil: every field (HGETALL) when `all`, else only those the
--- write reads (one HMGET of namesRead()).
+-- write reads (HMGET of namesRead(), in one command unless there are over 1,000 names).
 local function liveFields(key, all)
-  if redis.call('TYPE', key).ok ~= 'hash' then return nil end
   local stored = {}
   if all then
-    local pairsRead = redis.call('HGETALL', key)
+    local pairsRead = readHash('HGETALL', key)
+    if not pairsRead then return nil end
     for j = 1, #pairsRead, 2 do stored[pairsRead[j]] = pairsRead[j + 1] end
   else
     local names = namesRead()
-    local values = callInBatches('HMGET', key, names)
+    local values
+    if #names <= 1000 then
+      values = readHash('HMGET', key, unpack(names))
+    elseif redis.call('TYPE', key).ok == 'hash' then
+      values = callInBatches('HMGET', key, names)
+    end
+    if not values then return nil end
     for j = 1, #names do
       if values[j] then stored[names[j]] = values[j] end
     end
