@@ -141,7 +141,7 @@ describe.each(combos)("the demo on %s through Sentinel, %s", (driver, how) => {
     expect(me.statuses.slice(0, -1).every((status) => status === 503)).toBe(true);
     expect(me.last.body).toMatchObject({ username, cart: { tea: 2 } });
     expect(rejections).toEqual([]);
-  }, 90_000);
+  }, 100_000);
 });
 
 /** Logins acknowledged just before the primary is SIGKILLed, then counted on the promoted replica. */

@@ -10,7 +10,7 @@
 -- ARGV[9]  inline: tombstone lifetime (ms, see end-1)
 -- ARGV[10] nSpecs: the number of declared index specs, then nSpecs triples (see include/indexes.lua)
 -- then     field/value pairs to store: metadata ($c $s $x $a, optional $t $u $ua $ip) and user fields
--- Effects  every field in one HSET; with specs, the session's memberships are computed from the stored fields and kept in $i;
+-- Effects  the fields in one HSET (one per 1,000 arguments); with specs, the session's memberships are computed from the stored fields and kept in $i;
 --          $w starts with ARGV[5]. Inline (ARGV[6] given), when the session is created: it joins
 --          ARGV[7] before anything is written (a refused step writes nothing), is listed under its
 --          memberships, and the user's oldest sessions beyond ARGV[8] are ended (as user-1 then end-1)

@@ -62,13 +62,14 @@ end
 
 -- The reply of a read of the hash `key` (the command and its arguments after the key), or nil when
 -- `key` holds a value of another type: redis.pcall's WRONGTYPE error tells it, so no TYPE is run
--- first (a command inside a script costs Redis about as much again as the command itself); any
--- other error is raised as redis.call would raise it.
+-- first (a command inside a script costs Redis about as much again as the command itself). Any
+-- other error is raised by running the read again with redis.call, so it reaches the caller as
+-- Redis words it (Redis 6.2 cannot pass on an error raised as a table).
 local function readHash(command, key, ...)
   local reply = redis.pcall(command, key, ...)
   if type(reply) == 'table' and reply.err then
     if string.sub(reply.err, 1, 9) == 'WRONGTYPE' then return nil end
-    error(reply)
+    return redis.call(command, key, ...)
   end
   return reply
 end
