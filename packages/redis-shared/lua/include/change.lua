@@ -107,17 +107,24 @@ local function storedTimes(key)
   return {t[1] or '', t[2] or '', t[3] or '', t[4] or ''}
 end
 
+-- Appends the items of `list` to `into`.
+local function appendAll(into, list)
+  local n = #into
+  for j = 1, #list do into[n + j] = list[j] end
+end
+
 -- The flat reply of a write (see above): `memberships` {added, removed, current, expiresAt or nil},
 -- `times` {$x, $s, $a, $t} or {} (deleted), the ids ended inline, then `counters` {field, value, ...}.
 local function writeReply(prevUser, memberships, times, ended, endedOthers, counters)
   local added, removed, current = memberships[1], memberships[2], memberships[3]
   local reply = {1, prevUser, times[1] or '', times[2] or '', times[3] or '', times[4] or '', memberships[4] or '',
     #added, #removed, #current, #ended, #endedOthers}
-  local n = #reply
-  for _, list in ipairs({added, removed, current, ended, endedOthers, counters}) do
-    for j = 1, #list do reply[n + j] = list[j] end
-    n = n + #list
-  end
+  appendAll(reply, added)
+  appendAll(reply, removed)
+  appendAll(reply, current)
+  appendAll(reply, ended)
+  appendAll(reply, endedOthers)
+  appendAll(reply, counters)
   return reply
 end
 

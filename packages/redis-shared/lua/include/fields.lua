@@ -1,11 +1,15 @@
 -- The per-field part of update-1 and rotate-2. The field arguments sit in ARGV as nSet
 -- field/value pairs from setAt, nRemove field names from removeAt and nIncrement field/delta
 -- pairs from incrAt.
--- A safe integer in canonical decimal (no sign on 0, no leading zeros); the sign is not a digit.
-local function isInteger(s)
-  if s == '0' then return true end
+-- The number of `s` when it is a safe integer in canonical decimal (no sign on 0, no leading
+-- zeros; the sign is not a digit), else nil. One tonumber: on a long text it costs more than the match.
+local function integerOf(s)
+  if s == '0' then return 0 end
   local digits = string.match(s, '^%-?([1-9]%d*)$')
-  return digits ~= nil and #digits <= 16 and tonumber(digits) <= 9007199254740991
+  if digits == nil or #digits > 16 then return nil end
+  local n = tonumber(s)
+  if n > 9007199254740991 or n < -9007199254740991 then return nil end
+  return n
 end
 
 -- Checks every increment before anything is written (Redis does not roll a script back): the
@@ -21,9 +25,10 @@ local function pendingFields(stored, nSet, nRemove, nIncr, setAt, removeAt, incr
     local field, delta = ARGV[incrAt + 2 * j], ARGV[incrAt + 2 * j + 1]
     local current = pending[field]
     if current == nil and stored then current = stored[field] end
-    if not current then current = nil end
-    if not isInteger(delta) or (current and not isInteger(current)) then return nil, field end
-    local sum = (tonumber(current) or 0) + tonumber(delta)
+    local deltaNumber, currentNumber = integerOf(delta), 0
+    if current then currentNumber = integerOf(current) end
+    if not deltaNumber or not currentNumber then return nil, field end
+    local sum = currentNumber + deltaNumber
     if sum > 9007199254740991 or sum < -9007199254740991 then return nil, field end
     -- %.0f: the exact decimal of an integer this size (tostring would round past 14 digits).
     pending[field] = string.format('%.0f', sum)

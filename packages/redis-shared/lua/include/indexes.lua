@@ -66,8 +66,9 @@ local function saveMemberships(key, list)
   end
 end
 
--- The items of `a` that are not in `b`.
+-- The items of `a` that are not in `b` (`a` itself when either is empty: no table to make).
 local function without(a, b)
+  if #a == 0 or #b == 0 then return a end
   local seen = {}
   for _, item in ipairs(b) do seen[item] = true end
   local out = {}
