@@ -31,6 +31,7 @@
 -- include: steps.lua
 -- include: batches.lua
 -- include: change.lua
+readChange()
 local from, to = KEYS[1], KEYS[2]
 local stored = liveFields(from, not keepData)
 if not stored and redis.call('TYPE', to).ok == 'hash' and hasWrite(to, writeId) then

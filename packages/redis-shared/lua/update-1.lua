@@ -30,6 +30,7 @@
 -- include: steps.lua
 -- include: batches.lua
 -- include: change.lua
+readChange()
 local key = KEYS[1]
 local stored = liveFields(key, false)
 if not stored then return {0} end

@@ -36,17 +36,25 @@
 --          deleted the session); expiresAt: the memberships' score, "" when not reported;
 --          added/removed/current: memberships (see each script); ended: the ids the inline limit
 --          step ended; endedOthers: the ids ARGV[24] ended; then the counters after the write
-local now, expiresAt = tonumber(ARGV[1]), tonumber(ARGV[2])
-local userOp, userId, writeId = ARGV[6], ARGV[7], ARGV[11]
-local binding = userId .. '|' .. ARGV[8]
-local keepData = ARGV[12] == '1'
-local nSet, nRemove, nIncr, nSpecs = tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[15]), tonumber(ARGV[16])
-local base, userKey, previousUserKey, maxSessions, tombstoneMs = ARGV[19], ARGV[20], ARGV[21], ARGV[22], ARGV[23]
-local endOthers = ARGV[24] == '1'
 local setAt = 25
-local removeAt = setAt + 2 * nSet
-local incrAt = removeAt + nRemove
-local specAt = incrAt + 2 * nIncr
+local now, expiresAt, userOp, userId, writeId, binding, keepData, nSet, nRemove, nIncr, nSpecs
+local base, userKey, previousUserKey, maxSessions, tombstoneMs, endOthers, removeAt, incrAt, specAt
+
+-- Reads the layout above from ARGV into the names the functions below share: the first thing each
+-- script that includes this file does (each script is also a function library, whose top level
+-- runs once, at FUNCTION LOAD, and sees no ARGV: scripts/embed-lua.mjs).
+local function readChange()
+  now, expiresAt = tonumber(ARGV[1]), tonumber(ARGV[2])
+  userOp, userId, writeId = ARGV[6], ARGV[7], ARGV[11]
+  binding = userId .. '|' .. ARGV[8]
+  keepData = ARGV[12] == '1'
+  nSet, nRemove, nIncr, nSpecs = tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[15]), tonumber(ARGV[16])
+  base, userKey, previousUserKey, maxSessions, tombstoneMs = ARGV[19], ARGV[20], ARGV[21], ARGV[22], ARGV[23]
+  endOthers = ARGV[24] == '1'
+  removeAt = setAt + 2 * nSet
+  incrAt = removeAt + nRemove
+  specAt = incrAt + 2 * nIncr
+end
 
 -- The names a write reads: the metadata, the fields it increments and, when limits are to be judged,
 -- the fields it sets or removes (their stored sizes tell whether the write grows the session).
