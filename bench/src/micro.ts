@@ -1,7 +1,8 @@
 /**
  * Driver micro-benchmark (tinybench): one session load + one commit through each sess driver, against
- * the raw client sending the very same Redis commands (HGETALL, then EVALSHA of the same script with
- * the same keys and arguments, captured with MONITOR from the driver itself).
+ * the raw client sending the very same Redis commands (HGETALL, then FCALL of the same function, or
+ * EVALSHA of the same script where the server has no functions, with the same keys and arguments,
+ * captured with MONITOR from the driver itself).
  *
  * Two shapes: sequential (one operation at a time: round-trip bound) and 50 in flight (client and
  * driver CPU bound, like a loaded server). Also the full manager path (open + increment + commit).
@@ -40,7 +41,8 @@ const IN_FLIGHT = 50;
 
 interface Raw {
   hgetall(key: string): Promise<unknown>;
-  evalsha(sha: string, keys: string[], args: string[]): Promise<unknown>;
+  /** FCALL of the function `name`, or EVALSHA of the script whose SHA1 is `name`. */
+  script(command: "fcall" | "evalsha", name: string, keys: string[], args: string[]): Promise<unknown>;
 }
 
 interface Subject {
@@ -87,19 +89,20 @@ async function benchSubject(url: string, subject: Subject, prefix: string): Prom
     await subject.driver.load(id);
     await subject.driver.update(id, change());
   };
-  await driverOp(); // script cached, connections warm
+  await driverOp(); // library loaded, connections warm
   const seen = await capture(url, driverOp);
   const load = seen.find((args) => args[0]!.toLowerCase() === "hgetall");
-  const commit = seen.find((args) => args[0]!.toLowerCase() === "evalsha");
-  if (!load || !commit || seen.length !== 2) throw new Error(`${subject.client}: expected HGETALL + EVALSHA, saw ${seen.map((a) => a[0]).join(", ")}`);
-  const [, sha, numkeys, ...rest] = commit as [string, string, string, ...string[]];
+  const commit = seen.find((args) => args[0]!.toLowerCase() === "fcall" || args[0]!.toLowerCase() === "evalsha");
+  if (!load || !commit || seen.length !== 2) throw new Error(`${subject.client}: expected HGETALL + FCALL or EVALSHA, saw ${seen.map((a) => a[0]).join(", ")}`);
+  const [command, name, numkeys, ...rest] = commit as [string, string, string, ...string[]];
+  const kind = command.toLowerCase() as "fcall" | "evalsha";
   const keys = rest.slice(0, Number(numkeys));
   const args = rest.slice(Number(numkeys));
   const nowIndex = args.findIndex((value) => /^\d{13}$/.test(value));
   const rawOp = async () => {
     await subject.raw.hgetall(load[1]!);
     if (nowIndex >= 0) args[nowIndex] = String(Date.now()); // same work as the driver: a fresh "now"
-    await subject.raw.evalsha(sha, keys, args);
+    await subject.raw.script(kind, name, keys, args);
   };
   const managerOp = async () => {
     const open = await manager.open({ header: (name) => (name === "cookie" ? cookie : undefined), secure: false });
@@ -138,7 +141,7 @@ async function benchSubject(url: string, subject: Subject, prefix: string): Prom
     ],
     commands: {
       load: `${load[0]!.toUpperCase()} <session key>`,
-      commit: `EVALSHA ${sha.slice(0, 8)}… ${numkeys} key(s), ${args.length} args`,
+      commit: `${kind.toUpperCase()} ${kind === "fcall" ? name : `${name.slice(0, 8)}…`} ${numkeys} key(s), ${args.length} args`,
     },
   };
 }
@@ -159,7 +162,7 @@ async function main(): Promise<void> {
       driver: createIoredisDriver({ client: io, prefix: "micro-io" }),
       raw: {
         hgetall: (key) => io.hgetall(key),
-        evalsha: (sha, keys, args) => io.evalsha(sha, keys.length, ...keys, ...args),
+        script: (command, name, keys, args) => io.call(command, name, keys.length, ...keys, ...args),
       },
       close: async () => {
         io.disconnect();
@@ -173,7 +176,7 @@ async function main(): Promise<void> {
       driver: createNodeRedisDriver({ client: nr, prefix: "micro-nr" }),
       raw: {
         hgetall: (key) => nr.hGetAll(key),
-        evalsha: (sha, keys, args) => nr.evalSha(sha, { keys, arguments: args }),
+        script: (command, name, keys, args) => (command === "fcall" ? nr.fCall(name, { keys, arguments: args }) : nr.evalSha(name, { keys, arguments: args })),
       },
       close: async () => {
         await nr.close();

@@ -237,7 +237,7 @@ async function probe(app: Running, { proxy, proc }: ProbeInstance, redisUrl: str
       if (reply.status !== 200) throw new Error(`${app.spec.id}: probe ${what} answered ${reply.status}: ${reply.body.slice(0, 200)}`);
       return reply;
     };
-    // One of each request first, not counted: a script's first run (EVALSHA, NOSCRIPT, EVAL) is not a steady state.
+    // One of each request first, not counted: a script's first run (FCALL, FUNCTION LOAD, FCALL) is not a steady state.
     const warm = cookieHeader(expect(await call(agent, proc.url, "POST", "/login", undefined, { username: "probe_warm" }), "POST /login").cookies);
     expect(await call(agent, proc.url, "GET", "/me", warm), "GET /me");
     expect(await call(agent, proc.url, "POST", "/cart", warm, { sku: CATALOG[0] }), "POST /cart");

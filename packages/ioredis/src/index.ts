@@ -5,7 +5,7 @@
  */
 import { configError } from "@sess/core";
 import type { CheckedDriver, ConnectRedisSourceOptions, KoaRedisSourceOptions, RedisDriverOptions } from "@sess/core";
-import { configValueOf, createCheckedDriver, hashOf, legacyFactories, scoredMembersOf, valuesOf, watchConnectionErrors } from "@sess/redis-shared";
+import { configValueOf, createCheckedDriver, hashOf, legacyFactories, loadOnEvery, scoredMembersOf, valuesOf, watchConnectionErrors } from "@sess/redis-shared";
 import type { NearCachePort, ReplicaPort, StartupPort, TrackingConnection } from "@sess/redis-shared";
 
 export type { CheckedDriver, LegacySession, LegacySource, NearCacheOptions, NearCacheStats, ReadyOptions, RedisDriverOptions, ReplicaAckOptions, ReplicaShortfall, VerifyOptions, VerifyReport } from "@sess/core";
@@ -23,7 +23,7 @@ export interface IoredisClient {
   evalsha: Command;
   eval: Command;
   hgetall: Command;
-  /** Used by `load` when present (every ioredis and iovalkey client has it); `hgetall` otherwise. */
+  /** Used by `load`, and for FCALL and FUNCTION LOAD, when present (every ioredis and iovalkey client has it); `hgetall` and scripts otherwise. */
   call?: Command;
   hmget: Command;
   zrange: Command;
@@ -129,6 +129,19 @@ function createLoadBatcher(client: object): () => void {
   };
 }
 
+/** FCALL through `call` (routed by its key on a Cluster, prefixed like any key with `keyPrefix`), and FUNCTION LOAD on each primary. */
+function functionsOf(client: IoredisClient & { call: Command }, batch: () => void): Pick<StartupPort, "fcall" | "functionLoad"> {
+  const cluster = client as { isCluster?: unknown; nodes?: (role: string) => { call: Command }[] };
+  return {
+    fcall: (name, keys, args) => {
+      batch();
+      return client.call("FCALL", name, keys.length, ...keys, ...args);
+    },
+    functionLoad: (library) =>
+      loadOnEvery(cluster.isCluster === true && typeof cluster.nodes === "function" ? cluster.nodes("master") : [client], (node) => node.call("FUNCTION", "LOAD", library)),
+  };
+}
+
 /** The driver, plus `ready()` (wait for the client's connection) and `verify()`: the start-up check. */
 export type IoredisDriver = CheckedDriver;
 
@@ -157,6 +170,7 @@ export function createIoredisDriver(options: IoredisDriverOptions): IoredisDrive
       batch();
       return client.eval(source, keys.length, ...keys, ...args);
     },
+    ...(typeof client.call === "function" ? functionsOf(client as IoredisClient & { call: Command }, batch) : {}),
     hgetall: async (key) => {
       batch();
       // "HGETALL" through call(): the raw reply, which hashOf reads in one pass, without ioredis's

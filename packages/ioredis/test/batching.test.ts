@@ -80,17 +80,18 @@ describe("scripts", () => {
     const driver = createIoredisDriver({ client, prefix: `b${Math.random().toString(36).slice(2, 10)}` });
     const now = Date.now();
     const ids = Array.from({ length: 10 }, () => sessionIdOf(newToken()));
-    await driver.create(sessionIdOf(newToken()), { fields: {}, ...minute(now) }); // the script is loaded: EVALSHA from here on
+    await driver.create(sessionIdOf(newToken()), { fields: {}, ...minute(now) }); // the library is loaded: FCALL from here on
     const writes = await socketWrites(() => Promise.all(ids.map((id, i) => driver.create(id, { fields: { n: String(i) }, ...minute(now) }))));
     expect(writes).toBe(1);
     const records = await Promise.all(ids.map((id) => driver.load(id)));
     expect(records.map((record) => record?.fields.n)).toEqual(ids.map((_, i) => String(i)));
   });
 
-  it("applies every script of a batch when the server has lost its scripts (NOSCRIPT, then the source)", async () => {
+  it("applies every script of a batch when the server has lost its libraries and scripts (Function not found, then FUNCTION LOAD)", async () => {
     const driver = createIoredisDriver({ client, prefix: `b${Math.random().toString(36).slice(2, 10)}` });
     const now = Date.now();
     await driver.create(sessionIdOf(newToken()), { fields: {}, ...minute(now) });
+    await client.call("FUNCTION", "FLUSH");
     await client.script("FLUSH");
     const ids = Array.from({ length: 5 }, () => sessionIdOf(newToken()));
     await Promise.all(ids.map((id, i) => driver.create(id, { fields: { n: String(i) }, ...minute(now) })));

@@ -8,6 +8,7 @@ import { startRedisServer } from "@sess/redis-server";
 import type { RedisServer } from "@sess/redis-server";
 import { createNodeRedisDriver } from "../../node-redis/src/index.js";
 import { createIoredisDriver } from "../src/index.js";
+import { monitored } from "./monitored.js";
 
 let server: RedisServer;
 let admin: Redis;
@@ -30,33 +31,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/**
- * The commands clients sent while `action` ran, by name, as MONITOR reports them (commands run by
- * scripts are reported with source "lua" and left out: they are not round trips). A marker ECHO
- * from the admin connection closes the window.
- */
-async function sent(action: () => Promise<unknown>): Promise<Record<string, number>> {
-  const monitor = await admin.monitor();
-  const seen: Record<string, number> = {};
-  const marker = `end-${Math.random().toString(36).slice(2)}`;
-  let closed: () => void = () => {};
-  const done = new Promise<void>((resolve) => {
-    closed = resolve;
-  });
-  monitor.on("monitor", (_time: string, args: string[], source: string) => {
-    if (args[0]?.toLowerCase() === "echo" && args[1] === marker) closed();
-    else if (source !== "lua" && args[0] !== undefined) seen[args[0].toLowerCase()] = (seen[args[0].toLowerCase()] ?? 0) + 1;
-  });
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  try {
-    await action();
-    await admin.echo(marker);
-    await done;
-  } finally {
-    monitor.disconnect();
-  }
-  return seen;
-}
+const sent = (action: () => Promise<unknown>) => monitored(admin, action);
 
 const drivers: { name: string; make: (prefix: string) => SessionDriver }[] = [
   { name: "ioredis", make: (prefix) => createIoredisDriver({ client: io, prefix }) },
@@ -75,18 +50,18 @@ for (const { name, make } of drivers) {
   });
 
   describe(`${name}: load + update`, () => {
-    it("takes two round trips (HGETALL, then one EVALSHA) once the script is cached", async () => {
+    it("takes two round trips (HGETALL, then one FCALL) once the library is loaded", async () => {
       const driver = make(`c${Math.random().toString(36).slice(2, 10)}`);
       const now = Date.now();
       const id = sessionIdOf(newToken());
       await driver.create(id, { fields: { n: "0" }, createdAt: now, lastSeenAt: now, expiresAt: now + 60_000, absoluteExpiresAt: now + 3_600_000, user: null, userAgent: null, ip: null });
       const change = { set: { b: '"x"' }, remove: [], increment: { n: 1 }, lastSeenAt: now + 1, expiresAt: now + 60_000 };
-      await driver.update(id, change); // loads the script into the server's cache (NOSCRIPT -> EVAL)
+      await driver.update(id, change); // loads the library (Function not found -> FUNCTION LOAD)
       const delta = await sent(async () => {
         await driver.load(id);
         await driver.update(id, change);
       });
-      expect(delta).toEqual({ hgetall: 1, evalsha: 1 });
+      expect(delta).toEqual({ hgetall: 1, fcall: 1 });
     });
   });
 }
@@ -129,7 +104,7 @@ for (const { name, make } of drivers) {
 
 /**
  * The requests of the README's round-trip table, through a manager with maxSessionsPerUser 3 and one
- * declared index, scripts already cached. Each command a client sends waits for the previous reply
+ * declared index, libraries already loaded. Each command a client sends waits for the previous reply
  * (every step needs what the last one answered), so the commands counted here are the round trips.
  */
 for (const { name, make } of drivers) {
@@ -154,35 +129,35 @@ for (const { name, make } of drivers) {
     const stored = (s: Session) => s.set("tenant", "acme");
 
     beforeAll(async () => {
-      // Loads every script into the server's cache (NOSCRIPT -> EVAL), so the counts below are warm.
+      // Loads every library into the server (Function not found -> FUNCTION LOAD), so the counts below are warm.
       const { step } = setup();
       for (let i = 0; i < 4; i++) await step(await step(undefined, stored), (s) => s.login("warm"));
       const token = await step(undefined, (s) => s.login("warm"));
       await step(await step(token, (s) => s.set("tenant", "other")), (s) => s.regenerate({ endOtherSessions: true }));
     });
 
-    it("a write of an indexed field: HGETALL, then one EVALSHA", async () => {
+    it("a write of an indexed field: HGETALL, then one FCALL", async () => {
       const { step } = setup();
       const token = await step(undefined, stored);
-      expect(await sent(() => step(token, (s) => s.set("tenant", "globex")))).toEqual({ hgetall: 1, evalsha: 1 });
+      expect(await sent(() => step(token, (s) => s.set("tenant", "globex")))).toEqual({ hgetall: 1, fcall: 1 });
     });
 
-    it("a login of a stored session: HGETALL, then one EVALSHA", async () => {
+    it("a login of a stored session: HGETALL, then one FCALL", async () => {
       const { manager, step } = setup();
       const token = await step(undefined, stored);
-      expect(await sent(() => step(token, (s) => s.login("ada")))).toEqual({ hgetall: 1, evalsha: 1 });
+      expect(await sent(() => step(token, (s) => s.login("ada")))).toEqual({ hgetall: 1, fcall: 1 });
       expect(await manager.listUserSessions("ada")).toHaveLength(1);
       expect(await manager.count("tenant", "acme")).toBe(1);
     });
 
-    it("a login beyond the limit: HGETALL, then one EVALSHA that also ends the oldest session", async () => {
+    it("a login beyond the limit: HGETALL, then one FCALL that also ends the oldest session", async () => {
       const { manager, step } = setup();
       const earlier: string[] = [];
       for (let i = 0; i < 3; i++) earlier.push(sessionIdOf(await step(undefined, (s) => { stored(s); s.login("ada"); })));
       const token = await step(undefined, stored);
       expect(await manager.count("tenant", "acme")).toBe(4);
       let fresh = "";
-      expect(await sent(async () => (fresh = await step(token, (s) => s.login("ada"))))).toEqual({ hgetall: 1, evalsha: 1 });
+      expect(await sent(async () => (fresh = await step(token, (s) => s.login("ada"))))).toEqual({ hgetall: 1, fcall: 1 });
       const ids = (await manager.listUserSessions("ada")).map((meta) => meta.id);
       expect(ids).toHaveLength(3);
       expect(ids).toContain(sessionIdOf(fresh));
@@ -190,21 +165,21 @@ for (const { name, make } of drivers) {
       expect(await manager.count("tenant", "acme")).toBe(3);
     });
 
-    it("a regenerate of a logged-in session: HGETALL, then one EVALSHA", async () => {
+    it("a regenerate of a logged-in session: HGETALL, then one FCALL", async () => {
       const { manager, step } = setup();
       const token = await step(undefined, (s) => { stored(s); s.login("ada"); });
-      expect(await sent(() => step(token, (s) => s.regenerate()))).toEqual({ hgetall: 1, evalsha: 1 });
+      expect(await sent(() => step(token, (s) => s.regenerate()))).toEqual({ hgetall: 1, fcall: 1 });
       expect(await manager.find("tenant", "acme")).toMatchObject({ sessions: [{ userId: "ada" }] });
     });
 
-    it("a password change (regenerate({ endOtherSessions: true })): HGETALL, then one EVALSHA that also ends the user's other sessions", async () => {
+    it("a password change (regenerate({ endOtherSessions: true })): HGETALL, then one FCALL that also ends the user's other sessions", async () => {
       const { manager, step } = setup();
       const others = [];
       for (let i = 0; i < 2; i++) others.push(await step(undefined, (s) => { stored(s); s.login("ada"); }));
       await step(undefined, (s) => { stored(s); s.login("eve"); });
       const token = await step(undefined, (s) => { stored(s); s.login("ada"); });
       let fresh = "";
-      expect(await sent(async () => (fresh = await step(token, (s) => s.regenerate({ endOtherSessions: true }))))).toEqual({ hgetall: 1, evalsha: 1 });
+      expect(await sent(async () => (fresh = await step(token, (s) => s.regenerate({ endOtherSessions: true }))))).toEqual({ hgetall: 1, fcall: 1 });
       expect((await manager.listUserSessions("ada")).map((meta) => meta.id)).toEqual([sessionIdOf(fresh)]);
       for (const other of others) expect((await manager.open({ header: (h) => (h === "cookie" ? `sess=${other}` : undefined), secure: false })).session.isNew).toBe(true);
       expect(await manager.listUserSessions("eve")).toHaveLength(1);
@@ -247,9 +222,9 @@ describe("ioredis: login of a stored session (maxSessionsPerUser)", () => {
       const { headers } = await open.commit();
       return /sess=([^;]+)/.exec(headers.find(([header]) => header === "set-cookie")?.[1] ?? "")?.[1] ?? token;
     };
-    await step(undefined, (s) => s.login("warm")); // loads the scripts
+    await step(undefined, (s) => s.login("warm")); // loads the libraries
     await step(await step(undefined, (s) => s.set("a", 1)), (s) => s.login("warm"));
     const token = await step(undefined, (s) => s.set("a", 1));
-    expect(await sent(() => step(token, (s) => s.login("ada")))).toEqual({ hgetall: 1, evalsha: 1 });
+    expect(await sent(() => step(token, (s) => s.login("ada")))).toEqual({ hgetall: 1, fcall: 1 });
   });
 });

@@ -4,7 +4,7 @@
  */
 import { configError } from "@sess/core";
 import type { CheckedDriver, ConnectRedisSourceOptions, KoaRedisSourceOptions, NearCacheOptions, RedisDriverOptions } from "@sess/core";
-import { configValueOf, createCheckedDriver, hashOf, legacyFactories, scoredMembersOf, valuesOf, watchConnectionErrors } from "@sess/redis-shared";
+import { configValueOf, createCheckedDriver, hashOf, legacyFactories, loadOnEvery, scoredMembersOf, valuesOf, watchConnectionErrors } from "@sess/redis-shared";
 import type { NearCachePort, ReplicaPort, StartupPort, TrackingConnection } from "@sess/redis-shared";
 
 export type { CheckedDriver, LegacySession, LegacySource, NearCacheOptions, NearCacheStats, ReadyOptions, RedisDriverOptions, ReplicaAckOptions, ReplicaShortfall, VerifyOptions, VerifyReport } from "@sess/core";
@@ -24,6 +24,9 @@ export interface NodeRedisClient {
   hmGet: Command;
   zRangeWithScores: Command;
   zRem: Command;
+  /** Used for FCALL and FUNCTION LOAD when present (scripts otherwise). */
+  fCall?: Command;
+  functionLoad?: Command;
   /** Used by `verify()` when present. */
   configGet?: Command;
   /** Used by `replicaAck`. */
@@ -96,8 +99,12 @@ interface Commands {
   hmGet(key: string, fields: string[]): Promise<unknown>;
   zRangeWithScores(key: string, start: number, stop: number): Promise<unknown>;
   zRem(key: string, members: string[]): Promise<unknown>;
+  fCall?(name: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  functionLoad?(library: string): Promise<unknown>;
   configGet?(parameter: string): Promise<unknown>;
   wait?(replicas: number, timeout: number): Promise<unknown>;
+  /** Cluster: the client of one node. */
+  nodeClient?(node: unknown): Promise<{ functionLoad(library: string): Promise<unknown> }> | { functionLoad(library: string): Promise<unknown> };
   /** Cluster: routed by `firstKey`. */
   sendCommand?(firstKey: string, isReadonly: boolean, args: string[]): Promise<unknown>;
 }
@@ -134,6 +141,19 @@ function endpointOf(client: State): string {
     }
   }
   return "";
+}
+
+/** FCALL (routed by its key on a cluster) and FUNCTION LOAD on each master, when the client has both; none otherwise (scripts only). */
+function functionsOf(client: Commands & State): Pick<StartupPort, "fcall" | "functionLoad"> {
+  const { fCall, functionLoad, nodeClient } = client;
+  if (typeof fCall !== "function" || typeof functionLoad !== "function") return {};
+  return {
+    fcall: (name, keys, args) => fCall.call(client, name, { keys, arguments: args }),
+    functionLoad: (library) =>
+      client.masters === undefined || typeof nodeClient !== "function"
+        ? functionLoad.call(client, library)
+        : loadOnEvery(client.masters, async (master) => (await nodeClient.call(client, master)).functionLoad(library)),
+  };
 }
 
 /** The driver, plus `ready()` (wait for the client's connection) and `verify()`: the start-up check. */
@@ -182,6 +202,7 @@ export function createNodeRedisDriver(options: NodeRedisDriverOptions): NodeRedi
     ...watchConnectionErrors(client),
     evalsha: (sha1, keys, args) => client.evalSha(sha1, { keys, arguments: args }),
     eval: (source, keys, args) => client.eval(source, { keys, arguments: args }),
+    ...functionsOf(client),
     hgetall: async (key) => hashOf(await client.hGetAll(key)),
     hmget: async (key, fields) => valuesOf(await client.hmGet(key, fields)),
     zrangeWithScores: async (key) => scoredMembersOf(await client.zRangeWithScores(key, 0, -1)),

@@ -1,7 +1,7 @@
 // What the two Redis driver packages (and the tests) import; everything else stays inside this package.
 export { createKeySchema } from "./keys.js";
 export { createRedisDriver, TOMBSTONE_MS } from "./driver.js";
-export { runScript, isNoScript } from "./port.js";
+export { runScript, isNoScript, isFunctionMissing, isFunctionsRefused, isLibraryLoaded, loadOnEvery } from "./port.js";
 export type { RedisPort } from "./port.js";
 export { scripts } from "./lua.generated.js";
 export type { EmbeddedScript } from "./lua.generated.js";

@@ -95,7 +95,7 @@ export function scriptArguments<S extends ScriptSpec<string, string>>(
   return { keys: keyList, args };
 }
 
-/** Runs `s` with named KEYS and ARGV (plus its variable tail), by EVALSHA with the EVAL fallback on NOSCRIPT. */
+/** Runs `s` with named KEYS and ARGV (plus its variable tail): as a function (FCALL) where the server allows, else by EVALSHA (port.ts, `runScript`). */
 export function invoke<S extends ScriptSpec<string, string>>(
   port: ScriptPort,
   s: S,

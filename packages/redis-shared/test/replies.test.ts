@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { configValueOf, hashOf, scoredMembersOf, valuesOf } from "../src/index.js";
 import { countOutcome, createOutcome, endOutcome, writeOutcome } from "../src/replies.js";
-import { isNoScript } from "../src/port.js";
+import { isFunctionMissing, isFunctionsRefused, isLibraryLoaded, isNoScript } from "../src/port.js";
 
 /** One HGETALL reply as each client, protocol and reply mapping delivers it. */
 const HASH_SHAPES: [string, unknown][] = [
@@ -115,5 +115,23 @@ describe("NOSCRIPT", () => {
     expect(isNoScript(new Error("NOSCRIPT"))).toBe(true);
     expect(isNoScript(new Error("ERR Error running script: NOSCRIPT No matching script"))).toBe(false);
     expect(isNoScript(new Error("ERR unknown command"))).toBe(false);
+  });
+});
+
+describe("functions", () => {
+  it("knows a missing function, an already loaded library and a refusal by their replies", () => {
+    expect(isFunctionMissing(new Error("ERR Function not found"))).toBe(true);
+    expect(isFunctionMissing(new Error("ERR user_function:3: Script attempted to access nonexistent global variable 'x'"))).toBe(false);
+    expect(isLibraryLoaded(new Error("ERR Library 'sess_update_0123456789abcdef' already exists"))).toBe(true);
+    expect(isLibraryLoaded(new Error("ERR Error compiling function: user_function:1: ..."))).toBe(false);
+    // Redis 6.2 (backquotes) and 7.x (quotes); a renamed-away command answers the same.
+    expect(isFunctionsRefused(new Error("ERR unknown command `FCALL`, with args beginning with: `sess_update_x`, `1`, "))).toBe(true);
+    expect(isFunctionsRefused(new Error("ERR unknown command 'FUNCTION', with args beginning with: 'LOAD' "))).toBe(true);
+    expect(isFunctionsRefused(new Error("NOPERM this user has no permissions to run the 'fcall' command"))).toBe(true);
+    expect(isFunctionsRefused(new Error("NOPERM User sess has no permissions to run the 'function|load' command"))).toBe(true);
+    // Not a refusal of functions: keys, or a command the function itself runs.
+    expect(isFunctionsRefused(new Error("NOPERM this user has no permissions to access one of the keys used as arguments"))).toBe(false);
+    expect(isFunctionsRefused(new Error("NOPERM User sess has no permissions to run the 'hmget' command script: sess_update_x, on @user_function:120."))).toBe(false);
+    expect(isFunctionsRefused(new Error("ERR unknown command 'HGETALLX'"))).toBe(false);
   });
 });
