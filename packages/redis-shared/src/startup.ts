@@ -5,6 +5,8 @@
  *     on keys under the prefix. One read-only probe script asks Redis itself (`redis.acl_check_cmd`,
  *     Redis ≥ 7.0): nothing is written, no key is touched. A missing command or key pattern is a
  *     `SessionError("CONFIG_INVALID")` naming what to grant; an unreachable server is `STORE_UNAVAILABLE`.
+ *     FCALL and FUNCTION LOAD are asked about too, but only warned about: without them the driver
+ *     runs the same scripts by EVALSHA (port.ts), at a higher cost to Redis per write.
  * (b) `CONFIG GET appendonly`, `maxmemory`, `maxmemory-policy` (when the user may run them): one
  *     warning per problem and per driver when sessions would not survive a Redis restart (no AOF) or
  *     could be evicted under memory pressure. What the user may not read is skipped silently.
@@ -28,6 +30,9 @@ export interface StartupPort extends RedisPort {
 /** Commands the port sends itself (see port.ts and driver.ts). */
 export const DRIVER_COMMANDS = ["EVALSHA", "EVAL", "HGETALL", "HMGET", "ZRANGE", "ZREM"] as const;
 
+/** Commands the port sends when it may (the scripts as functions, port.ts); EVALSHA and EVAL otherwise. */
+export const FUNCTION_COMMANDS = ["FCALL", "FUNCTION|LOAD"] as const;
+
 /** Scripts that run on other keys than the prefix's: the legacy store's (legacy.ts). */
 const OFF_PREFIX: ReadonlySet<string> = new Set([scripts.claim.name, scripts.settle.name]);
 
@@ -43,6 +48,7 @@ export function scriptCommands(): string[] {
 // KEYS[1] a session key under the prefix; ARGV[1] a user-index key, ARGV[2] a second session key
 // (RENAME target), ARGV[3..] commands. Returns the commands the user may not run on those keys.
 // no-writes: runs on replicas and under OOM; acl_check_cmd only asks, it never runs the command.
+// FCALL and FUNCTION LOAD are asked with pcall: a server may have renamed them away (unknown: denied).
 const PROBE = `#!lua flags=no-writes
 local denied = {}
 for i = 3, #ARGV do
@@ -50,6 +56,8 @@ for i = 3, #ARGV do
   local ok
   if c == 'RENAME' then ok = redis.acl_check_cmd(c, KEYS[1], ARGV[2])
   elseif c == 'EVAL' or c == 'EVALSHA' then ok = redis.acl_check_cmd(c, 'return 0', '1', KEYS[1])
+  elseif c == 'FCALL' then ok = select(2, pcall(redis.acl_check_cmd, c, 'sess_probe', '1', KEYS[1])) == true
+  elseif c == 'FUNCTION|LOAD' then ok = select(2, pcall(redis.acl_check_cmd, 'FUNCTION', 'LOAD', 'return')) == true
   elseif string.sub(c, 1, 1) == 'Z' then ok = redis.acl_check_cmd(c, ARGV[1])
   else ok = redis.acl_check_cmd(c, KEYS[1]) end
   if not ok then denied[#denied + 1] = c end
@@ -64,15 +72,21 @@ function grant(prefix: string, commands: string[]): string {
   return `ACL SETUSER <user> ~${prefix}:* ${commands.map((c) => `+${c.toLowerCase()}`).join(" ")}`;
 }
 
-async function checkCommands(port: RedisPort, prefix: string): Promise<boolean> {
+/** Whether the commands were checked (Redis ≥ 7.0), and the function commands the user may not run (FUNCTION_COMMANDS). */
+interface CommandCheck {
+  checked: boolean;
+  functionsDenied: string[];
+}
+
+async function checkCommands(port: RedisPort, prefix: string): Promise<CommandCheck> {
   const keys = createKeySchema(prefix);
-  const wanted = [...new Set([...DRIVER_COMMANDS, ...scriptCommands()])];
+  const wanted = [...new Set([...DRIVER_COMMANDS, ...scriptCommands()]), ...FUNCTION_COMMANDS];
   let reply: unknown;
   try {
     reply = await port.eval(PROBE, [keys.session(PROBE_ID)], [keys.user("probe"), keys.session(PROBE_ID_2), ...wanted]);
   } catch (error) {
     const message = messageOf(error);
-    if (/acl_check_cmd|Unknown Redis command called from script|unknown flag|Unexpected flag/i.test(message)) return false; // Redis < 7.0
+    if (/acl_check_cmd|Unknown Redis command called from script|unknown flag|Unexpected flag/i.test(message)) return { checked: false, functionsDenied: [] }; // Redis < 7.0
     if (message.startsWith("NOPERM") && /keys/i.test(message)) {
       throw new SessionError(
         "CONFIG_INVALID",
@@ -89,7 +103,9 @@ async function checkCommands(port: RedisPort, prefix: string): Promise<boolean> 
     }
     throw storeError(port, "start-up check", error);
   }
-  const denied = Array.isArray(reply) ? reply.map((value) => String(value)) : [];
+  const all = Array.isArray(reply) ? reply.map((value) => String(value)) : [];
+  const functionsDenied = all.filter((command) => (FUNCTION_COMMANDS as readonly string[]).includes(command));
+  const denied = all.filter((command) => !functionsDenied.includes(command));
   if (denied.length > 0) {
     throw new SessionError(
       "CONFIG_INVALID",
@@ -97,7 +113,7 @@ async function checkCommands(port: RedisPort, prefix: string): Promise<boolean> 
         `grant it: ${grant(prefix, wanted)}`,
     );
   }
-  return true;
+  return { checked: true, functionsDenied };
 }
 
 async function readSettings(port: StartupPort): Promise<VerifyReport["settings"]> {
@@ -140,15 +156,21 @@ export function createVerify(port: StartupPort, prefix: string | undefined): (op
   const keyPrefix = createKeySchema(prefix).prefix;
   return async (options = {}) => {
     assertReady(port, "verify");
-    const commandsChecked = await checkCommands(port, keyPrefix);
+    const commands = await checkCommands(port, keyPrefix);
     const settings = await readSettings(port);
     const warnings = warningsOf(settings);
+    if (commands.functionsDenied.length > 0) {
+      warnings.push(
+        `the Redis user may not run ${commands.functionsDenied.join(", ")}: the driver runs its scripts by EVALSHA instead of as functions, ` +
+          `which costs Redis about a fifth more per write. Grant it: ACL SETUSER <user> ${FUNCTION_COMMANDS.map((c) => `+${c.toLowerCase()}`).join(" ")}`,
+      );
+    }
     const warn = options.onWarning ?? ((message: string) => console.warn(`[sess] ${message}`));
     for (const message of warnings) {
       if (warned.has(message)) continue;
       warned.add(message);
       warn(`${port.name}: ${message}`);
     }
-    return { commandsChecked, settings, warnings };
+    return { commandsChecked: commands.checked, settings, warnings };
   };
 }

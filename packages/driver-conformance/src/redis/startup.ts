@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newToken, sessionIdOf } from "@sess/core";
 import type { RedisClientHarness, RedisServerHandle } from "./harness.js";
 
 /** What `describeStartupChecks` needs. `connect` is the client as an application would configure it for `verify()`. */
@@ -49,6 +50,7 @@ export function describeStartupChecks<C>(harness: StartupHarness<C>): void {
     await harness.raw(admin, "ACL", "SETUSER", "norename", "on", ">pw", "~app:*", ...DOCUMENTED.replace(" +rename", "").split(" "));
     await harness.raw(admin, "ACL", "SETUSER", "otherkeys", "on", ">pw", "~other:*", ...DOCUMENTED.split(" "));
     await harness.raw(admin, "ACL", "SETUSER", "noeval", "on", ">pw", "~app:*", ...DOCUMENTED.replace(" +eval ", " ").split(" "));
+    await harness.raw(admin, "ACL", "SETUSER", "nofunctions", "on", ">pw", "~app:*", ...DOCUMENTED.replace(" +fcall", "").replace(" +function|load", "").split(" "));
   });
 
   afterAll(async () => {
@@ -63,6 +65,25 @@ export function describeStartupChecks<C>(harness: StartupHarness<C>): void {
       const report = await harness.createDriver(client, { prefix: "app" }).verify({ onWarning: (m) => warnings.push(m) });
       expect(report).toEqual({ commandsChecked: true, settings: {}, warnings: [] });
       expect(warnings).toEqual([]);
+    });
+
+    it("passes without FCALL and FUNCTION LOAD, warning once that the scripts run by EVALSHA, and the driver writes", async () => {
+      expect(DOCUMENTED).toMatch(/ \+fcall\b.* \+function\|load\b/);
+      const client = await connect(plain.url, { username: "nofunctions", password: "pw" });
+      const driver = harness.createDriver(client, { prefix: "app" });
+      const warnings: string[] = [];
+      const report = await driver.verify({ onWarning: (m) => warnings.push(m) });
+      await driver.verify({ onWarning: (m) => warnings.push(m) });
+      expect(report.warnings).toEqual([expect.stringMatching(/^the Redis user may not run FCALL, FUNCTION\|LOAD: /)]);
+      expect(warnings).toEqual([
+        `${harness.name}: the Redis user may not run FCALL, FUNCTION|LOAD: the driver runs its scripts by EVALSHA instead of as functions, ` +
+          "which costs Redis about a fifth more per write. Grant it: ACL SETUSER <user> +fcall +function|load",
+      ]);
+      const id = sessionIdOf(newToken());
+      const now = Date.now();
+      await driver.create(id, { fields: { a: "1" }, createdAt: now, lastSeenAt: now, expiresAt: now + 60_000, absoluteExpiresAt: now + 3_600_000, user: null, userAgent: null, ip: null });
+      await driver.update(id, { set: { a: "2" }, remove: [], increment: {}, lastSeenAt: now, expiresAt: now + 60_000 });
+      expect((await driver.load(id))?.fields).toEqual({ a: "2" });
     });
 
     it("rejects with CONFIG_INVALID naming the missing command", async () => {
