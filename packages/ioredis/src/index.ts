@@ -135,7 +135,8 @@ function functionsOf(client: IoredisClient & { call: Command }, batch: () => voi
   return {
     fcall: (name, keys, args) => {
       batch();
-      return client.call("FCALL", name, keys.length, ...keys, ...args);
+      // Lower case: iovalkey and ioredis before 5.9 find the keys of a command (keyPrefix, Cluster slot) by its lower-case name only.
+      return client.call("fcall", name, keys.length, ...keys, ...args);
     },
     functionLoad: (library) =>
       loadOnEvery(cluster.isCluster === true && typeof cluster.nodes === "function" ? cluster.nodes("master") : [client], (node) => node.call("FUNCTION", "LOAD", library)),

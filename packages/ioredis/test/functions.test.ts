@@ -112,6 +112,37 @@ for (const client of ["ioredis", "node-redis"] as const) {
       expect(await driver.load(id)).toMatchObject({ fields: { n: "2" } });
     });
 
+    it("out of memory (noeviction): ends a session and reads an index by FCALL, by EVALSHA when the library cannot be loaded, and refuses a write", async () => {
+      const server = await fresh();
+      const driver = await server.driver(client);
+      const [kept, ended, loader] = [sessionIdOf(newToken()), sessionIdOf(newToken()), sessionIdOf(newToken())];
+      for (const id of [kept, ended, loader]) await driver.create(id, session({ n: "0" }));
+      expect(await driver.destroy(loader)).toBe(true); // destroy-1's and page-1's libraries are loaded; count-1's is not
+      expect(await driver.findIndex("tenant", "acme", { offset: 0, limit: 10 })).toMatchObject({ sessions: [], next: null });
+      await server.admin.config("SET", "maxmemory-policy", "noeviction");
+      await server.admin.config("SET", "maxmemory", "1");
+      try {
+        // destroy-1 is flagged allow-oom: Redis runs it although it is out of memory.
+        expect(await server.sent(() => driver.destroy(ended))).toEqual({ fcall: 1 });
+        expect(await driver.load(ended)).toBeNull();
+        // page-1 is flagged no-writes: it runs too.
+        expect(await server.sent(() => driver.findIndex("tenant", "acme", { offset: 0, limit: 10 }))).toEqual({ fcall: 1 });
+        // count-1: FCALL ("Function not found"), FUNCTION LOAD refused (OOM), then the
+        // call by EVALSHA (NOSCRIPT, then EVAL), as the server counts its error replies.
+        const before = await server.errors();
+        expect(await driver.countIndex("tenant", "acme")).toBe(0);
+        expect(since(before, await server.errors())).toEqual({ ERR: 1, OOM: 1, NOSCRIPT: 1 });
+        // A write is refused as a whole, nothing run.
+        await expect(driver.update(kept, change(1))).rejects.toMatchObject({ code: "STORE_UNAVAILABLE", message: expect.stringMatching(/OOM/) });
+      } finally {
+        await server.admin.config("SET", "maxmemory", "0");
+      }
+      expect(await driver.load(kept)).toMatchObject({ fields: { n: "0" } });
+      expect(await server.libraries()).toEqual([scripts.create.library.name, scripts.destroy.library.name, scripts.page.library.name].sort());
+      // Once Redis has memory again, the next call loads count-1's library.
+      expect(await server.sent(() => driver.countIndex("tenant", "acme"))).toEqual({ fcall: 2, function: 1 });
+    });
+
     it("runs the scripts by EVALSHA on a server without FCALL (as Redis 6.2), after one refused FCALL", async () => {
       const server = await fresh(["--rename-command", "FCALL", ""]);
       const driver = await server.driver(client);

@@ -38,9 +38,15 @@ const entries = files.map((file) => {
   const bodyAt = lastInclude ? lastInclude.index + lastInclude[0].length : headerEnd;
   const body = raw.slice(bodyAt);
   if (/^local function /m.test(body)) throw new Error(`lua/${file}: define functions in an include, not in the body (the body runs per call)`);
+  if (!/^(?:-- include: [a-z-]+\.lua\n)*$/.test(raw.slice(headerEnd, bodyAt))) {
+    throw new Error(`lua/${file}: only include lines may come between the header and the body (anything else would run once, at FUNCTION LOAD)`);
+  }
+  // A header line `-- Flags    <flag>[, <flag>]: why` gives the function's flags (Redis refuses a
+  // function without allow-oom or no-writes as a whole when it is out of memory).
+  const flags = (/^-- Flags +([a-z-]+(?:, [a-z-]+)*):/m.exec(raw.slice(0, headerEnd))?.[1]?.split(", ") ?? []).map((flag) => `'${flag}'`);
   const library =
     `#!lua name=${name}\n${raw.slice(0, headerEnd)}local KEYS, ARGV\n${expand(raw.slice(headerEnd, bodyAt))}` +
-    `redis.register_function('${name}', function(keys, args)\nKEYS, ARGV = keys, args\n${body}end)\n`;
+    `redis.register_function{function_name='${name}', flags={${flags.join(", ")}}, callback=function(keys, args)\nKEYS, ARGV = keys, args\n${body}end}\n`;
   return { verb: match[1], numkeys: Number(match[2]), source, sha1, name, library };
 });
 

@@ -52,7 +52,8 @@ const loads = new WeakMap<ScriptPort, Map<string, Promise<boolean>>>();
 /**
  * Runs a script. Where the port can (`fcall` and `functionLoad`), as the function of the script's
  * library (FCALL): the library is loaded on the first "Function not found" (a new server, a restart
- * without persistence, FUNCTION FLUSH) and the call sent again; a server that refuses functions
+ * without persistence, FUNCTION FLUSH) and the call sent again (by EVALSHA when the load fails for
+ * another reason, e.g. out of memory); a server that refuses functions
  * (Redis < 7.0: unknown command; an ACL user without FCALL or FUNCTION LOAD: NOPERM) makes the
  * port run scripts from then on. As a script: by SHA1, falling back to EVAL only when the server
  * answers NOSCRIPT. Either way a call that failed ran nothing, so sending it again is safe. Refuses
@@ -84,7 +85,11 @@ export async function runScript(
   }
 }
 
-/** Loads the library of `script` (one load at a time per port and library); false when the server refused functions. */
+/**
+ * Loads the library of `script` (one load at a time per port and library). False when the load
+ * failed: refused (the port runs scripts from then on), or for another reason (out of memory, a
+ * Cluster primary down...), when the call at hand runs by EVALSHA, which its FCALL left undone.
+ */
 function loadLibrary(port: ScriptPort, script: EmbeddedScript): Promise<boolean> {
   let pending = loads.get(port);
   if (pending === undefined) loads.set(port, (pending = new Map()));
@@ -95,8 +100,7 @@ function loadLibrary(port: ScriptPort, script: EmbeddedScript): Promise<boolean>
       () => true,
       (error: unknown) => {
         if (isLibraryLoaded(error)) return true;
-        if (!isFunctionsRefused(error)) throw error;
-        scriptsOnly.add(port);
+        if (isFunctionsRefused(error)) scriptsOnly.add(port);
         return false;
       },
     );
