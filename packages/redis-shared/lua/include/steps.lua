@@ -42,8 +42,9 @@ end
 -- Adds (or re-scores) `id` in the user sessions `key`, after dropping entries scored at or before
 -- `nowText`; the key expires at its highest score.
 local function addToUser(key, nowText, id, score)
-  -- ZADD first: it is the script's first write, so Redis refuses it (and with it the whole script)
-  -- while over maxmemory; a write that grows nothing (ZREMRANGEBYSCORE) would let every later one through.
+  -- ZADD first: run by EVALSHA, it is the script's first write, so Redis refuses it (and with it the
+  -- whole script) while over maxmemory; a write that grows nothing (ZREMRANGEBYSCORE) would let every
+  -- later one through. (Run as a function without allow-oom, the whole call is refused before it starts.)
   redis.call('ZADD', key, score, id)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', nowText)
   local top = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
