@@ -69,6 +69,6 @@ else
   end
   callInBatches('HSET', to, metadata)
 end
-local expiresText, _, times = writeChange(to, stored, pending)
+local expiresText, _, times = writeChange(to, stored, pending, false)
 local after = membershipsAfter(to, before, pending, not keepData)
 return writtenReply(from, to, prevUser, {{}, before or {}, after, expiresText}, times, countersOf(pending, nIncr, incrAt), endedOthers)

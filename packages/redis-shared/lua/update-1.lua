@@ -8,7 +8,7 @@
 --          with ARGV[19], the user-sessions, index and limit steps run here (see include/change.lua);
 --          the hash is read once (HMGET of the metadata and the fields the write touches; with limits,
 --          a write that grows the session also reads the whole hash, HGETALL, for the totals) and
---          written once (one HSET, one HDEL, PEXPIREAT)
+--          written once (one HSET, one HDEL, and PEXPIREAT when the expiry moved)
 -- Returns  {1, ...} as the flat reply in include/change.lua:
 --            written: added/removed: memberships gained/lost; current: every membership when the
 --                      expiry moved (re-scored), else none; the times kept; the ids the inline
@@ -46,7 +46,7 @@ if expectationFails(stored, prevUser) then return {-2} end
 local verdict, pending = judged(stored, key, key, prevUser, before)
 if verdict then return verdict end
 local endedOthers = enlistInline(key, key, prevUser)
-local expiresText, moved, times = writeChange(key, stored, pending)
+local expiresText, moved, times = writeChange(key, stored, pending, true)
 local after = membershipsAfter(key, before, pending, false)
 local old = before or {}
 return writtenReply(key, key, prevUser, {without(after, old), without(old, after), moved and after or {}, expiresText}, times, countersOf(pending, nIncr, incrAt), endedOthers)

@@ -42,7 +42,7 @@ describe("update", () => {
     expect((await driver.load(id))?.fields).toEqual({ name: '"Ada"', n: "1" });
   });
 
-  it("runs the script by EVAL when the server's script cache was flushed", async () => {
+  it("runs the script when the server has lost its libraries and its script cache", async () => {
     const server = await startRedisServer();
     const client = new Redis(server.url, { lazyConnect: true });
     try {
@@ -50,8 +50,37 @@ describe("update", () => {
       const { driver } = fresh(client);
       const id = sessionIdOf(newToken());
       await driver.create(id, session({ fields: { n: "1" } }));
+      await client.call("FUNCTION", "FLUSH");
       await client.script("FLUSH");
       expect((await driver.update(id, change({ increment: { n: 1 } })))?.counters).toEqual({ n: 2 });
+    } finally {
+      client.disconnect();
+      await server.stop();
+    }
+  });
+
+  it("sets the key's expiry only when a write moves $x, and the key always expires at $x", async () => {
+    const server = await startRedisServer();
+    const client = new Redis(server.url, { lazyConnect: true });
+    try {
+      await client.connect();
+      const { driver, keys } = fresh(client);
+      const id = sessionIdOf(newToken());
+      const created = session({ fields: { n: "1" } });
+      await driver.create(id, created);
+      const pexpireats = async () => Number(/^cmdstat_pexpireat:calls=(\d+)/m.exec(String(await client.info("commandstats")))?.[1] ?? 0);
+      const expiry = async () => [Number(await client.call("PEXPIRETIME", keys.session(id))), Number(await client.hget(keys.session(id), "$x"))];
+      const before = await pexpireats();
+      // Renewal not due: the change carries the stored expiry (or an earlier one, which never wins).
+      await driver.update(id, change({ increment: { n: 1 }, expiresAt: created.expiresAt }));
+      await driver.update(id, change({ increment: { n: 1 }, expiresAt: created.expiresAt - 1_000 }));
+      expect(await pexpireats()).toBe(before);
+      expect(await expiry()).toEqual([created.expiresAt, created.expiresAt]);
+      // A renewal moves both.
+      await driver.update(id, change({ increment: { n: 1 }, expiresAt: created.expiresAt + 5_000 }));
+      expect(await pexpireats()).toBe(before + 1);
+      expect(await expiry()).toEqual([created.expiresAt + 5_000, created.expiresAt + 5_000]);
+      expect((await driver.load(id))?.fields.n).toBe("4");
     } finally {
       client.disconnect();
       await server.stop();

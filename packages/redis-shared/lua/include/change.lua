@@ -206,8 +206,11 @@ end
 -- HDEL, then the expiry. `stored` is what the session held before (as read). A change that starts a
 -- new lifetime (ARGV[4] or ARGV[5] given: a login or a regenerate with its own lifetimes) sets the
 -- expiry it carries; any other keeps the later of the stored and the given one.
+-- `sameKey`: `key` is the key the session was read from (update-1), whose TTL already ends at the
+-- stored $x (every write sets the two together), so PEXPIREAT runs only when the expiry moves; a
+-- rotation's new key always gets it. The TTL only cleans up: $x is what says a session is live.
 -- Returns the expiry kept, whether it moved, and the times kept {$x, $s, $a, $t or ""}.
-local function writeChange(key, stored, pending)
+local function writeChange(key, stored, pending, sameKey)
   local expiresText = (ARGV[4] ~= '' or ARGV[5] ~= '') and ARGV[2] or later(stored['$x'], ARGV[2], expiresAt)
   local seenText = later(stored['$s'], ARGV[3], tonumber(ARGV[3]))
   local set, removed = {'$s', seenText, '$x', expiresText}, {}
@@ -248,8 +251,9 @@ local function writeChange(key, stored, pending)
   end
   callInBatches('HSET', key, set)
   callInBatches('HDEL', key, removed)
-  redis.call('PEXPIREAT', key, expiresText)
-  return expiresText, stored['$x'] ~= expiresText, {expiresText, seenText, absoluteText, timeoutText}
+  local moved = stored['$x'] ~= expiresText
+  if moved or not sameKey then redis.call('PEXPIREAT', key, expiresText) end
+  return expiresText, moved, {expiresText, seenText, absoluteText, timeoutText}
 end
 
 -- The memberships of `key` after the write: recomputed from the stored fields when there are specs
