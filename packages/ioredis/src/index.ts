@@ -129,7 +129,7 @@ function createLoadBatcher(client: object): () => void {
   };
 }
 
-/** FCALL through `call` (routed by its key on a Cluster, prefixed like any key with `keyPrefix`), and FUNCTION LOAD on each primary. */
+/** FCALL through `call` (routed by its key on a Cluster), and FUNCTION LOAD on each primary. */
 function functionsOf(client: IoredisClient & { call: Command }, batch: () => void): Pick<StartupPort, "fcall" | "functionLoad"> {
   const cluster = client as { isCluster?: unknown; nodes?: (role: string) => { call: Command }[] };
   return {
@@ -148,10 +148,16 @@ export type IoredisDriver = CheckedDriver;
 
 export function createIoredisDriver(options: IoredisDriverOptions): IoredisDriver {
   const client = options.client;
-  // Tracking reports the keys as stored, with the client's keyPrefix in front: refused rather than missed.
+  // The scripts build keys of their own (a user's sessions, index entries, the sessions a login ends)
+  // from ARGV, which keyPrefix does not reach, and the near cache's tracking reports keys as stored:
+  // refused rather than half applied.
   const keyPrefix = (client as { options?: { keyPrefix?: unknown } }).options?.keyPrefix;
-  if (options.nearCache !== undefined && typeof keyPrefix === "string" && keyPrefix !== "") {
-    throw configError("nearCache", `is not available on a client with keyPrefix "${keyPrefix}": use the driver's prefix option instead`);
+  if (typeof keyPrefix === "string" && keyPrefix !== "") {
+    throw configError(
+      "client",
+      `has keyPrefix "${keyPrefix}", which the keys the driver's scripts build themselves (user sessions, index entries) would not get: ` +
+        `remove it from the client and pass the driver's prefix option instead (e.g. prefix: "${keyPrefix.replace(/[:{}]+$/g, "").replace(/[{}]/g, "") || "sess"}")`,
+    );
   }
   const batch = createLoadBatcher(client);
   const port: StartupPort & ReplicaPort & NearCachePort = {

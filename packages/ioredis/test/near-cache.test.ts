@@ -19,12 +19,14 @@ describe("nearCache", () => {
   });
 });
 
-describe("nearCache on a client with keyPrefix", () => {
-  it("is refused at construction with CONFIG_INVALID", () => {
+describe("a client with keyPrefix", () => {
+  it("is refused at construction with CONFIG_INVALID naming the driver's prefix option, with or without nearCache", () => {
     const client = new Redis({ lazyConnect: true, keyPrefix: "app:" });
-    expect(() => createIoredisDriver({ client, nearCache: { maxEntries: 10, maxAge: 1_000 } })).toThrow(
-      expect.objectContaining({ code: "CONFIG_INVALID", message: expect.stringContaining("keyPrefix") }),
-    );
+    for (const nearCache of [undefined, { maxEntries: 10, maxAge: 1_000 }]) {
+      expect(() => createIoredisDriver({ client, nearCache })).toThrow(
+        expect.objectContaining({ code: "CONFIG_INVALID", message: expect.stringMatching(/^invalid option "client": has keyPrefix "app:".*prefix: "app"/) }),
+      );
+    }
   });
 });
 
