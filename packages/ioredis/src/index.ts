@@ -153,10 +153,13 @@ export function createIoredisDriver(options: IoredisDriverOptions): IoredisDrive
   // refused rather than half applied.
   const keyPrefix = (client as { options?: { keyPrefix?: unknown } }).options?.keyPrefix;
   if (typeof keyPrefix === "string" && keyPrefix !== "") {
+    const joined = `${keyPrefix}${options.prefix ?? "sess"}`;
+    const prefix = joined.replace(/[{}]/g, "");
     throw configError(
       "client",
       `has keyPrefix "${keyPrefix}", which the keys the driver's scripts build themselves (user sessions, index entries) would not get: ` +
-        `remove it from the client and pass the driver's prefix option instead (e.g. prefix: "${keyPrefix.replace(/[:{}]+$/g, "").replace(/[{}]/g, "") || "sess"}")`,
+        `remove it from the client and pass the driver's prefix option instead: prefix: "${prefix}"` +
+        (prefix === joined ? " keeps the session keys as they are" : ` (a prefix holds no "{" or "}": the session keys change)`),
     );
   }
   const batch = createLoadBatcher(client);
