@@ -33,7 +33,7 @@
 -- include: change.lua
 readChange()
 local from, to = KEYS[1], KEYS[2]
-local stored = liveFields(from, not keepData)
+local stored, storedExpiry = liveFields(from, not keepData)
 if not stored and redis.call('TYPE', to).ok == 'hash' and hasWrite(to, writeId) then
   local current = storedMemberships(to) or {}
   return resentReply(to, redis.call('HGET', to, '$u') or '', current, current)
@@ -69,6 +69,6 @@ else
   end
   callInBatches('HSET', to, metadata)
 end
-local expiresText, _, times = writeChange(to, stored, pending, false)
+local expiresText, _, times = writeChange(to, stored, storedExpiry, pending, false)
 local after = membershipsAfter(to, before, pending, not keepData)
 return writtenReply(from, to, prevUser, {{}, before or {}, after, expiresText}, times, countersOf(pending, nIncr, incrAt), endedOthers)

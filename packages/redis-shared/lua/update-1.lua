@@ -32,7 +32,7 @@
 -- include: change.lua
 readChange()
 local key = KEYS[1]
-local stored = liveFields(key, false)
+local stored, storedExpiry = liveFields(key, false)
 if not stored then return {0} end
 local before = membershipsIn(stored['$i'])
 if listHasWrite(stored['$w'], writeId) then return resentReply(key, '', {}, before or {}) end
@@ -46,7 +46,7 @@ if expectationFails(stored, prevUser) then return {-2} end
 local verdict, pending = judged(stored, key, key, prevUser, before)
 if verdict then return verdict end
 local endedOthers = enlistInline(key, key, prevUser)
-local expiresText, moved, times = writeChange(key, stored, pending, true)
+local expiresText, moved, times = writeChange(key, stored, storedExpiry, pending, true)
 local after = membershipsAfter(key, before, pending, false)
 local old = before or {}
 return writtenReply(key, key, prevUser, {without(after, old), without(old, after), moved and after or {}, expiresText}, times, countersOf(pending, nIncr, incrAt), endedOthers)

@@ -82,8 +82,8 @@ local function readHash(command, key, ...)
   return reply
 end
 
--- The fields of `key` (name -> text) when it holds a live session by the caller's clock (a hash
--- with $c whose $x is after now), else nil: every field (HGETALL) when `all`, else only those the
+-- The fields of `key` (name -> text) and its $x as a number when it holds a live session by the
+-- caller's clock (a hash with $c whose $x is after now), else nil: every field (HGETALL) when `all`, else only those the
 -- write reads (HMGET of namesRead(), in one command unless there are over 1,000 names).
 local function liveFields(key, all)
   local stored = {}
@@ -106,7 +106,7 @@ local function liveFields(key, all)
   end
   local x = tonumber(stored['$x'])
   if stored['$c'] == nil or x == nil or x <= now then return nil end
-  return stored
+  return stored, x
 end
 
 -- The times `key` holds, as the replies carry them.
@@ -206,12 +206,13 @@ end
 -- HDEL, then the expiry. `stored` is what the session held before (as read). A change that starts a
 -- new lifetime (ARGV[4] or ARGV[5] given: a login or a regenerate with its own lifetimes) sets the
 -- expiry it carries; any other keeps the later of the stored and the given one.
+-- `storedExpiry`: stored['$x'] as a number (from liveFields), so it is not converted twice.
 -- `sameKey`: `key` is the key the session was read from (update-1), whose TTL already ends at the
 -- stored $x (every write sets the two together), so PEXPIREAT runs only when the expiry moves; a
 -- rotation's new key always gets it. The TTL only cleans up: $x is what says a session is live.
 -- Returns the expiry kept, whether it moved, and the times kept {$x, $s, $a, $t or ""}.
-local function writeChange(key, stored, pending, sameKey)
-  local expiresText = (ARGV[4] ~= '' or ARGV[5] ~= '') and ARGV[2] or later(stored['$x'], ARGV[2], expiresAt)
+local function writeChange(key, stored, storedExpiry, pending, sameKey)
+  local expiresText = (ARGV[4] ~= '' or ARGV[5] ~= '') and ARGV[2] or later(stored['$x'], ARGV[2], expiresAt, storedExpiry)
   local seenText = later(stored['$s'], ARGV[3], tonumber(ARGV[3]))
   local set, removed = {'$s', seenText, '$x', expiresText}, {}
   for name, value in pairs(pending) do
