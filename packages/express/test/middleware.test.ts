@@ -171,6 +171,21 @@ describe.each(frameworks)("sessionMiddleware on %s", (_label, express) => {
       sessions.of(req).set("name", "wrapped");
       res.json({ before, after: wrapped() });
     });
+    // Response methods taken while the session's commit held them, called after it ended.
+    app.post("/kept-wrappers", (req, res) => {
+      sessions.of(req).set("name", "kept");
+      const end = res.end;
+      if (req.query["fail"] !== undefined) control.down = true;
+      res.write("a");
+      const later = (): void => {
+        if (!res.writableEnded && !res.headersSent) {
+          setImmediate(later);
+          return;
+        }
+        (end as (chunk: string) => void)("b"); // unbound, as a callback would call it
+      };
+      setImmediate(later);
+    });
     app.post("/write-then-set", (req, res) => {
       res.write("partial");
       try {
@@ -400,6 +415,22 @@ describe.each(frameworks)("sessionMiddleware on %s", (_label, express) => {
     const response = await fetch(`${url}/wrapped`, { method: "POST", headers: { cookie } });
     expect(await json(response)).toEqual({ before: [], after: ["writeHead", "write", "end", "flushHeaders"] });
     expect((await json(await fetch(`${url}/read`, { headers: { cookie } }))).name).toBe("wrapped");
+  });
+
+  it("passes on a held method called after the commit by a kept reference, and drops it after a failed commit", async () => {
+    const { app, errors, control } = build();
+    const url = await listen(app);
+    const cookie = cookieOf(await fetch(`${url}/json`, { method: "POST" }))!;
+    const sent = await fetch(`${url}/kept-wrappers`, { method: "POST", headers: { cookie } });
+    expect(sent.status).toBe(200);
+    expect(await sent.text()).toBe("ab");
+    expect((await json(await fetch(`${url}/read`, { headers: { cookie } }))).name).toBe("kept");
+    const failed = await fetch(`${url}/kept-wrappers?fail`, { method: "POST", headers: { cookie } });
+    expect(failed.status).toBe(503);
+    expect((await json(failed)).error).toMatch(/session store failed/);
+    expect(errors).toEqual([expect.objectContaining({ code: "STORE_UNAVAILABLE" })]);
+    control.down = false;
+    expect((await json(await fetch(`${url}/read`, { headers: { cookie } }))).name).toBe("kept");
   });
 
   it("throws CONFLICT for a first change made after an unheld response started streaming", async () => {
