@@ -163,6 +163,12 @@ export function createIoredisDriver(options: IoredisDriverOptions): IoredisDrive
     );
   }
   const batch = createLoadBatcher(client);
+  // A load goes out through call() as "HGETALL": the raw reply, which hashOf reads in one pass,
+  // without the client's hgetall transformer building an object first (reply transformers are keyed
+  // by the lower-case name; should that change, the object answered is read just as well). A Cluster
+  // needs the lower-case name: iovalkey finds a command's key, so its slot, by that name only, and
+  // would send "HGETALL" to any node and take a MOVED redirect (a second round trip) for most keys.
+  const loadCommand = (client as { isCluster?: unknown }).isCluster === true ? "hgetall" : "HGETALL";
   const port: StartupPort & ReplicaPort & NearCachePort = {
     name: "ioredis",
     events: client,
@@ -183,10 +189,7 @@ export function createIoredisDriver(options: IoredisDriverOptions): IoredisDrive
     ...(typeof client.call === "function" ? functionsOf(client as IoredisClient & { call: Command }, batch) : {}),
     hgetall: async (key) => {
       batch();
-      // "HGETALL" through call(): the raw reply, which hashOf reads in one pass, without ioredis's
-      // hgetall transformer building an object first (its reply transformers are keyed by the
-      // lower-case name; should that change, the object it answers is read just as well).
-      return hashOf(await (client.call === undefined ? client.hgetall(key) : client.call("HGETALL", key)));
+      return hashOf(await (client.call === undefined ? client.hgetall(key) : client.call(loadCommand, key)));
     },
     hmget: async (key, fields) => valuesOf(await client.hmget(key, ...fields)),
     zrangeWithScores: async (key) => scoredMembersOf(await client.zrange(key, 0, -1, "WITHSCORES")),

@@ -1,14 +1,13 @@
 /**
  * The clients @sess/ioredis accepts, as the test suites run them: ioredis 6 on its defaults (RESP3,
  * replyMapping "legacy"), with replyMapping "resp3" and with protocol 2; ioredis 5; iovalkey.
- * Each kind makes a standalone client; the newest major also a Cluster client.
+ * Each kind makes a standalone client; ioredis 6 (both reply mappings) and iovalkey also a Cluster client.
  */
 import { Cluster, Redis } from "ioredis";
 import type { ClusterNode, RedisOptions } from "ioredis";
 import { Redis as Redis5 } from "ioredis5";
 import type { Cluster as Cluster5 } from "ioredis5";
-import { Redis as Valkey } from "iovalkey";
-import type { Cluster as ValkeyCluster } from "iovalkey";
+import { Cluster as ValkeyCluster, Redis as Valkey } from "iovalkey";
 import type { ClientConfiguration } from "@sess/driver-conformance/redis";
 import { startRedisServer } from "@sess/redis-server";
 import { createKeySchema } from "@sess/redis-shared";
@@ -45,6 +44,7 @@ export const IOREDIS_KINDS: readonly IoredisKind[] = [
   {
     name: "iovalkey",
     standalone: (url, options = {}) => new Valkey(url, options as object),
+    cluster: (nodes) => new ValkeyCluster(nodes),
   },
 ];
 
