@@ -80,6 +80,8 @@ export interface Results {
     /** Fake logins preloaded into the bare apps (older runs: as many as `sessions`). */
     bareSessions?: number;
     warmupSeconds: number;
+    /** Every preloaded session read once before each warm-up (older runs: no). */
+    touchEvery?: boolean;
     seconds: number;
     reps: number;
     raceTrials: number;
@@ -520,7 +522,7 @@ export function renderMarkdown(results: Results, notes: string | null): string {
         `${v.ioredis} and node-redis ${v.redis}; express-session ${v["express-session"]} with connect-redis ${v["connect-redis-9"]} on node-redis and connect-redis ${v["connect-redis-8"]} on ioredis; koa-session ${v["koa-session"]} with koa-redis ${v["koa-redis"]} (its own ioredis ${v["ioredis (inside koa-redis)"]}); @fastify/session ${v["@fastify/session"] ?? "?"} with connect-redis ${v["connect-redis-9"]} on node-redis.`,
       "- Incumbents use their documented setup: express-session with `resave: false`, `saveUninitialized: false` (rolling off, the default), `req.session.regenerate` on login; koa-session defaults (rolling off, renew off) with koa-redis. sess uses its defaults (renewal after 60 s); the cart is one integer field per line, added to with `session.increment`.",
       `- ${c.sessions.toLocaleString("en")} sessions preloaded per app through its own \`POST /login\`${c.bareSessions !== undefined ? ` (${c.bareSessions.toLocaleString("en")} fake logins for the bare apps, which store nothing)` : ""}; the cookies are kept and every measured request carries one of them, rotated across requests.`,
-      `- Load: autocannon in a separate process, ${c.connections} connections, ${c.warmupSeconds} s warm-up then ${c.seconds} s measured, ${c.reps} rep(s) per app and workload, interleaved (each rep runs every app once, order rotated); medians reported.` +
+      `- Load: autocannon in a separate process, ${c.connections} connections, ${c.touchEvery === true ? "one `GET /me` per preloaded session (each read once, so a renewal due since the app's previous sample is made before the window), then " : ""}${c.warmupSeconds} s warm-up then ${c.seconds} s measured, ${c.reps} rep(s) per app and workload, interleaved (each rep runs every app once, order rotated); medians reported.` +
         (results.mode === "full" && results.apps.length >= 14
           ? ` With ${results.apps.length} apps, the full run's warm-up and window (earlier 2 s + 8 s) and preload (earlier 10,000 sessions) are shorter, to keep the run near 12 minutes on this machine; a ${c.seconds} s window still holds 10,000–40,000 requests.`
           : ""),

@@ -39,8 +39,8 @@ const quick = flag("quick");
 // Full run: 14 apps x 2 workloads x 3 reps x (1 + 5 s) of load, plus preload, probes, race and
 // micro-benchmark: about 12 minutes on the 2-core machine (bare apps store nothing: fewer logins).
 const config = quick
-  ? { mode: "quick", sessions: 1_000, bareSessions: 200, warmupSeconds: 1, seconds: 3, reps: 1, raceTrials: 5, raceWriters: 100, microMs: 400 }
-  : { mode: "full", sessions: 4_000, bareSessions: 1_000, warmupSeconds: 1, seconds: 5, reps: 3, raceTrials: 5, raceWriters: 100, microMs: 1_000 };
+  ? { mode: "quick", sessions: 1_000, bareSessions: 200, warmupSeconds: 1, touchEvery: true, seconds: 3, reps: 1, raceTrials: 5, raceWriters: 100, microMs: 400 }
+  : { mode: "full", sessions: 4_000, bareSessions: 1_000, warmupSeconds: 1, touchEvery: true, seconds: 5, reps: 3, raceTrials: 5, raceWriters: 100, microMs: 1_000 };
 /** The Node binary that runs the apps and the micro-benchmark (`--node=<path>`); the runner and load generator stay on this one. */
 const appNode = option("node") ?? process.execPath;
 const CONNECTIONS = 50;
@@ -387,7 +387,7 @@ async function main(): Promise<void> {
     log(`profiling ${app.spec.id}: workload ${workload} for ${seconds} s under --cpu-prof`);
     const before = Date.now();
     const { result } = await load.run(
-      { url: app.proc.url, cookies: app.cookies, workload, connections: CONNECTIONS, warmupSeconds: 0, seconds },
+      { url: app.proc.url, cookies: app.cookies, workload, connections: CONNECTIONS, warmupSeconds: 0, touchEvery: false, seconds },
       { before: async () => undefined },
     );
     log(`${result.rps.toFixed(0)} req/s, p99 ${result.p99} ms`);
@@ -427,7 +427,7 @@ async function main(): Promise<void> {
       const order = running.map((_, i) => running[(i + rep) % running.length]!);
       for (const app of order) {
         const { result, before } = await load.run(
-          { url: app.proc.url, cookies: app.cookies, workload, connections: CONNECTIONS, warmupSeconds: config.warmupSeconds, seconds: config.seconds },
+          { url: app.proc.url, cookies: app.cookies, workload, connections: CONNECTIONS, warmupSeconds: config.warmupSeconds, touchEvery: config.touchEvery, seconds: config.seconds },
           {
             before: async () => ({ cpu: cpuTimeNs(app.proc.pid), calls: await commandCalls(admin), redisCpu: await redisCpuSeconds(admin) }),
           },
