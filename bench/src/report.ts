@@ -229,7 +229,7 @@ export function targets(results: Results): Target[] {
       if (p.sess.env?.BENCH_NEAR_CACHE === "1") {
         out.push({ what: `${name}: ≥ 90% of ${p.against.label} on A`, measured: pct(fa), met: fa >= 0.9 });
         out.push({
-          what: `${name}: Redis commands per read on A (every window starts cold: first loads and renewals included)`,
+          what: `${name}: Redis commands per read on A (${results.config.touchEvery === true ? "each session read once before the warm-up, so renewals due are made there" : "every window starts cold: first loads and renewals included"})`,
           measured: `${p.a.sess.commands.toFixed(2)} (${breakdownText(p.a.sess.breakdown)})`,
           met: null,
         });

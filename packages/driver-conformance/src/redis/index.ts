@@ -9,6 +9,7 @@ export { describeFaultRecovery, until, type FaultHarness } from "./faults.js";
 export { describeDurability, type DurabilityHarness } from "./durability.js";
 export { describeReady, type ReadyHarness } from "./ready.js";
 export { describeClientConformance, type ClientConfiguration, type ClientConformanceHarness } from "./clients.js";
+export { describeClusterRouting, type ClusterHandle, type ClusterRoutingHarness } from "./routing.js";
 export { describeReplicaAcknowledgement, type ReplicaHarness } from "./replicas.js";
 export { describeTombstones, type TombstoneHarness } from "./tombstones.js";
 export { describeUnavailableEvents } from "./events.js";
