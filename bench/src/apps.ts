@@ -90,6 +90,15 @@ const BASE_APPS: AppSpec[] = [
     libraries: ["@sess/koa", "@sess/ioredis", "ioredis"],
   },
   {
+    id: "sess-koa-node-redis",
+    label: "sess Koa (node-redis)",
+    file: "sess-koa-node-redis.ts",
+    framework: "koa",
+    kind: "sess",
+    sessionKeys: "sk-nr:*:s:*",
+    libraries: ["@sess/koa", "@sess/node-redis", "redis"],
+  },
+  {
     id: "bare-fastify",
     label: "bare Fastify 5",
     file: "bare-fastify.ts",

@@ -175,6 +175,7 @@ export const PAIRINGS: ReadonlyArray<{ sess: string; against: string }> = [
   { sess: "sess-express-ioredis", against: "express-session-ioredis" },
   { sess: "sess-express-node-redis", against: "express-session-node-redis" },
   { sess: "sess-koa-ioredis", against: "koa-session-redis" },
+  { sess: "sess-koa-node-redis", against: "koa-session-redis" },
   { sess: "sess-fastify-ioredis", against: "fastify-session-node-redis" },
   { sess: "sess-fastify-node-redis", against: "fastify-session-node-redis" },
   { sess: "sess-hono-ioredis", against: "bare-hono" },
