@@ -4,6 +4,11 @@
  * with no HTTP server and no framework. 50 requests in flight per turn, over 200 logged-in sessions
  * (every read after the first of each session is a hit: no Redis command).
  *
+ * `--write`: the write path instead, as the benchmark's `POST /cart` takes it, without the near
+ * cache: each request loads its session from Redis (`HGETALL`), adds 1 to one of four cart lines
+ * (`session.increment`) and commits it (one script call). What is counted then includes the ioredis
+ * client, whose share does not change with sess's code.
+ *
  * It measures what the throughput runs cannot separate from the framework and the machine's noise:
  * compare two versions of the code by running this on each, alternately.
  *
@@ -14,7 +19,7 @@
  *   thread at the same points every run): within 1% from run to run, whatever else the machine does.
  *   Needs valgrind (`callgrind_control` on the PATH).
  *
- * Usage: node --import tsx src/hit-path.ts [--redis=redis://127.0.0.1:port] [--rounds=N] [--requests=N] [--instructions]
+ * Usage: node --import tsx src/hit-path.ts [--redis=redis://127.0.0.1:port] [--rounds=N] [--requests=N] [--instructions] [--write]
  * Without --redis it starts its own redis-server on a free port.
  */
 import { execFileSync, spawn } from "node:child_process";
@@ -37,6 +42,9 @@ const rounds = Number(option("rounds") ?? 9);
 const requests = Number(option("requests") ?? (argv.includes("--instructions") ? 5_000 : 40_000));
 /** Set in the process valgrind runs: the folder of the files it and its parent signal each other with. */
 const signals = option("signals");
+const writes = argv.includes("--write");
+/** What one request is, in the figures printed. */
+const unit = writes ? "write" : "cached read";
 const SESSIONS = 200;
 const IN_FLIGHT = 50;
 
@@ -65,7 +73,11 @@ async function measure(url: string): Promise<void> {
   await once(client, "ready");
   const sessions = sessionMiddleware<Data>({
     operationTimeout: 600_000, // under valgrind a turn of 50 requests can take seconds
-    driver: createIoredisDriver({ client, prefix: `hit-${process.pid}`, nearCache: { maxEntries: 10_000, maxAge: 600_000 } }),
+    driver: createIoredisDriver({
+      client,
+      prefix: `hit-${process.pid}`,
+      ...(writes ? {} : { nearCache: { maxEntries: 10_000, maxAge: 600_000 } }),
+    }),
   });
   try {
     const cookies: string[] = [];
@@ -79,6 +91,10 @@ async function measure(url: string): Promise<void> {
     const one = async (i: number): Promise<void> => {
       const ctx = contextOf(cookies[i % SESSIONS]);
       await sessions(ctx, async () => {
+        if (writes) {
+          if (sessions.of(ctx).increment(`cart:sku-${i % 4}`) > 0) answered++;
+          return;
+        }
         const me = meOfSession(sessions.of(ctx));
         if (me.userId !== null) answered++;
       });
@@ -107,10 +123,10 @@ async function measure(url: string): Promise<void> {
       const used = process.cpuUsage(start);
       perRequest.push(((used.user + used.system) * 1_000) / requests);
     }
-    if (answered !== rounds * requests) throw new Error(`${rounds * requests - answered} reads found no logged-in session`);
+    if (answered !== rounds * requests) throw new Error(`${rounds * requests - answered} requests found no logged-in session`);
     const sorted = [...perRequest].sort((a, b) => a - b);
     process.stdout.write(
-      `CPU per cached read: min ${sorted[0]!.toFixed(0)} ns, median ${sorted[sorted.length >> 1]!.toFixed(0)} ns ` +
+      `CPU per ${unit}: min ${sorted[0]!.toFixed(0)} ns, median ${sorted[sorted.length >> 1]!.toFixed(0)} ns ` +
         `(rounds: ${perRequest.map((ns) => ns.toFixed(0)).join(" ")})\n`,
     );
   } finally {
@@ -126,7 +142,8 @@ async function countInstructions(url: string): Promise<void> {
     const child = spawn(
       "valgrind",
       ["--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${join(dir, "callgrind.out")}`, process.execPath,
-        "--single-threaded", "--import", "tsx", "src/hit-path.ts", `--redis=${url}`, `--requests=${requests}`, `--signals=${dir}`],
+        "--single-threaded", "--import", "tsx", "src/hit-path.ts", `--redis=${url}`, `--requests=${requests}`, `--signals=${dir}`,
+        ...(writes ? ["--write"] : [])],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
     let stderr = "";
@@ -142,11 +159,11 @@ async function countInstructions(url: string): Promise<void> {
     const [code] = (await exited) as [number | null];
     if (code !== 0) throw new Error(`valgrind exited with ${code}: ${stderr.slice(-2000)}`);
     const answered = Number(readFileSync(join(dir, "done"), "utf8"));
-    if (answered !== requests) throw new Error(`${requests - answered} reads found no logged-in session`);
+    if (answered !== requests) throw new Error(`${requests - answered} requests found no logged-in session`);
     const out = readdirSync(dir).find((name) => name.startsWith("callgrind.out"))!;
     const totals = /^totals:\s*(\d+)/m.exec(readFileSync(join(dir, out), "utf8"));
     if (totals === null) throw new Error("callgrind wrote no totals");
-    process.stdout.write(`instructions per cached read: ${Math.round(Number(totals[1]) / requests)} (${requests} reads counted)\n`);
+    process.stdout.write(`instructions per ${unit}: ${Math.round(Number(totals[1]) / requests)} (${requests} counted)\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
