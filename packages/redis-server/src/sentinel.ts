@@ -24,7 +24,12 @@ export interface SentinelTopology {
   primary(): Promise<RedisServer | undefined>;
   /** `SENTINEL FAILOVER <name>` on a sentinel. */
   failover(): Promise<void>;
-  /** Resolves once the sentinels name a primary other than `port`, with the milliseconds it took. */
+  /**
+   * Resolves once any sentinel names a primary other than `port`, with the milliseconds it took. All
+   * sentinels are asked at once on every poll: the one that led the failover names the new primary
+   * first, and the others learn it from its hello messages up to 2 s later, while a client that asks
+   * the leader may already be writing to the new primary.
+   */
   promotedFrom(port: number, timeoutMs?: number): Promise<number>;
   /**
    * Resolves once the server on `port` is a replica (the sentinels reconfigured a demoted primary),
@@ -140,11 +145,16 @@ export async function startSentinelTopology(options: SentinelOptions = {}): Prom
     throw error;
   }
 
+  async function namedPrimary(sentinelPort: number): Promise<number | undefined> {
+    const [, port] = (await cli(sentinelPort, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", name)).split("\n");
+    return port === undefined ? undefined : Number(port);
+  }
+
   async function primaryPort(): Promise<number | undefined> {
     for (const sentinel of sentinels) {
       try {
-        const [, port] = (await cli(sentinel.port, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", name)).split("\n");
-        if (port !== undefined) return Number(port);
+        const port = await namedPrimary(sentinel.port);
+        if (port !== undefined) return port;
       } catch {
         // next sentinel
       }
@@ -165,8 +175,8 @@ export async function startSentinelTopology(options: SentinelOptions = {}): Prom
     },
     promotedFrom: (port, timeoutMs = 20_000) =>
       until("a new primary", async () => {
-        const now = await primaryPort();
-        return now !== undefined && now !== port;
+        const named = await Promise.all(sentinels.map((sentinel) => namedPrimary(sentinel.port).catch(() => undefined)));
+        return named.some((now) => now !== undefined && now !== port);
       }, timeoutMs),
     demoted: async (port, timeoutMs = 45_000) => {
       try {
