@@ -166,7 +166,7 @@ function nearVariantOf(id: string): AppSpec {
   };
 }
 
-export const APPS: AppSpec[] = [...BASE_APPS, ...["sess-express-ioredis", "sess-express-node-redis", "sess-koa-ioredis"].map(nearVariantOf)];
+export const APPS: AppSpec[] = [...BASE_APPS, ...["sess-express-ioredis", "sess-express-node-redis", "sess-koa-ioredis", "sess-koa-node-redis"].map(nearVariantOf)];
 
 export function bareOf(app: AppSpec): AppSpec {
   return APPS.find((candidate) => candidate.framework === app.framework && candidate.kind === "bare")!;

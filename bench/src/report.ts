@@ -182,6 +182,7 @@ export const PAIRINGS: ReadonlyArray<{ sess: string; against: string }> = [
   { sess: "sess-express-ioredis-near", against: "bare-express" },
   { sess: "sess-express-node-redis-near", against: "bare-express" },
   { sess: "sess-koa-ioredis-near", against: "bare-koa" },
+  { sess: "sess-koa-node-redis-near", against: "bare-koa" },
 ];
 
 interface Pairing {
