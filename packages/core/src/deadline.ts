@@ -27,13 +27,19 @@ export interface StoreCalls {
   withDeadline<V>(operation: StoreOperation | "health", run: () => Promise<V>): Promise<V>;
 }
 
-/** An operation waiting for the store. */
-interface Pending {
+/** An operation waiting for the store; a class, not an object literal (why: `SessionState`). */
+class Pending {
   /** `performance.now()` past which it fails. */
-  deadline: number;
-  operation: string;
-  settled: boolean;
-  reject: (error: unknown) => void;
+  readonly deadline: number;
+  readonly operation: string;
+  settled = false;
+  readonly reject: (error: unknown) => void;
+
+  constructor(deadline: number, operation: string, reject: (error: unknown) => void) {
+    this.deadline = deadline;
+    this.operation = operation;
+    this.reject = reject;
+  }
 }
 
 /** Settled operations the front of the queue may hold before the array is compacted. */
@@ -87,7 +93,7 @@ export function createStoreCalls(driver: SessionDriver, timeout: number, lifecyc
       return Promise.reject(toStoreError(operation, error));
     }
     return new Promise<V>((resolve, reject) => {
-      const entry: Pending = { deadline: performance.now() + timeout, operation, settled: false, reject };
+      const entry = new Pending(performance.now() + timeout, operation, reject);
       queue.push(entry);
       if (live++ === 0) timer?.ref();
       timer ??= setTimeout(expire, timeout);

@@ -5,7 +5,8 @@
  * (transport.ts), device recording and binding (device.ts), the store deadline (deadline.ts),
  * what a commit writes and keeps (writes.ts), a commit's steps on the user's other sessions
  * (other-sessions.ts), the questions across sessions: user sessions, `endSession`, index queries
- * (queries.ts), `health()` (health.ts), session events (events.ts).
+ * (queries.ts), `health()` (health.ts), session events (events.ts), what `open` answers
+ * (opened-session.ts).
  */
 import type { IndexPage, SessionDriver, SessionMeta, SessionRecord, WriteResult } from "./driver.js";
 import { SessionError } from "./errors.js";
@@ -17,12 +18,13 @@ import { createManagerConfig, type SessionManagerOptions } from "./manager-optio
 import { createQueries, type FindPage, type IndexValue } from "./queries.js";
 import type { SessionData, UntypedData } from "./session.js";
 import { Session } from "./session.js";
-import { createSessionState, fieldsObjectOf, hasFieldChanges, writableTexts, type SessionState } from "./session-state.js";
+import { createSessionState, fieldsObjectOf, hasFieldChanges, writableTexts } from "./session-state.js";
 import { newToken, sessionIdOf, tagOf } from "./token.js";
-import { createTransport, type RequestInfo, type ResponseHeaders, type TokenSource } from "./transport.js";
+import { createTransport, type RequestInfo, type ResponseHeaders } from "./transport.js";
 import { createWrites, keptRecord } from "./writes.js";
 import { createOtherSessions } from "./other-sessions.js";
 import { takeOverLegacy } from "./migration.js";
+import { CommitContext, OpenedSession, type CommitSteps } from "./opened-session.js";
 
 export interface CommitResult {
   headers: ResponseHeaders;
@@ -99,17 +101,6 @@ export interface SessionErrorWithHeaders extends SessionError {
   headers?: Record<string, string>;
 }
 
-/** What the commit of one request keeps from its `open`. */
-interface CommitContext {
-  state: SessionState;
-  /** The token of the loaded session (null while the session is new). */
-  token: string | null;
-  /** Where the request's token came from; null when it carried none. */
-  source: TokenSource | null;
-  secure: boolean;
-  request: RequestInfo;
-}
-
 export function createSessionManager<T extends SessionData = UntypedData>(
   options: SessionManagerOptions,
 ): SessionManager<T> {
@@ -153,31 +144,7 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     }
     const state = createSessionState(record, limits, warnCorruptField, config.checkLifetime);
     const session = new Session<T>(state);
-    let result: Promise<CommitResult> | null = null;
-    const context: CommitContext = { state, token: record ? token : null, source, secure, request };
-    const opened: OpenSession<T> = {
-      session,
-      commit(outcome) {
-        state.committed = true;
-        return (result ??= commit(context, outcome));
-      },
-      commitNow(outcome) {
-        if (result) return null;
-        const ready = settled(context, outcome);
-        if (ready) {
-          state.committed = true;
-          result = Promise.resolve(ready);
-        }
-        return ready;
-      },
-      idleUntilChange(onChange) {
-        if (result || state.beforeChange !== null) return false;
-        const ready = settled(context);
-        if (ready === null || ready.headers.length > 0) return false;
-        state.beforeChange = onChange;
-        return true;
-      },
-    };
+    const opened = new OpenedSession<T>(session, new CommitContext(state, record ? token : null, source, secure, request), steps);
     if (legacy === undefined || tokens.length > 0) return opened;
     return takeOverLegacy(opened, state, {
       source: legacy,
@@ -295,6 +262,8 @@ export function createSessionManager<T extends SessionData = UntypedData>(
     if (!othersInWrite) await endOthersAfter(state, id, headers);
     return { headers };
   }
+
+  const steps: CommitSteps = { commit, settled };
 
   return {
     driver,

@@ -16,8 +16,17 @@ export interface FieldChanges {
   increment: Map<string, number>;
 }
 
-/** What the request did to its session; read by the manager at commit. */
-export interface SessionState {
+/**
+ * What the request did to its session; read by the manager at commit.
+ *
+ * A class, like every per-request object of the core that points into its request (the commit
+ * context, the object `open` answers, a store call's deadline entry): after a burst of requests V8
+ * may decide to allocate an object literal's objects straight in the old generation (allocation-site
+ * pretenuring), and such an object, dead or not, keeps what it points to alive through every minor
+ * GC, so whole requests get promoted (bench/PROFILE-NOTES.md §13). Objects made by `new` are never
+ * pretenured.
+ */
+export class SessionState {
   /** The stored session, or null while the session is new (never stored, or its token was unknown). */
   record: SessionRecord | null;
   /** The stored fields as the request found them (empty for a new session): the current texts until the first change. */
@@ -27,7 +36,7 @@ export interface SessionState {
    * changes applied; null before (a request that only reads copies nothing). Read through `textOf`,
    * `fieldNamesOf`, `textEntriesOf`; written through `writableTexts`.
    */
-  texts: Map<string, string> | null;
+  texts: Map<string, string> | null = null;
   /**
    * Parsed (frozen) values, filled on first read; null until needed. While the request has changed
    * nothing and its loaded fields are a shared frozen record (a near-cache hit), this is the
@@ -36,37 +45,51 @@ export interface SessionState {
    */
   parsed: Map<string, unknown> | null;
   /** The field changes to write at commit; null until the first (`changesOf`). */
-  changes: FieldChanges | null;
+  changes: FieldChanges | null = null;
   /** A new token was asked for (regenerate or login). */
-  rotate: { keepData: boolean } | null;
+  rotate: { keepData: boolean } | null = null;
   /** The token (and its session id) the commit will issue, chosen by the first regenerate or login. */
-  next: { token: string; id: string } | null;
+  next: { token: string; id: string } | null = null;
   /** login(): bind to this user and restart the absolute lifetime. */
-  login: string | null;
+  login: string | null = null;
   /**
    * The session's own lifetimes given to login() or regenerate() ("remember me"); null when neither
    * gave any. A login always starts a new lifetime: without options, the manager's.
    */
-  lifetime: SessionLifetime | null;
+  lifetime: SessionLifetime | null = null;
   /** Checks the lifetimes given to login() or regenerate() against the manager's options (throws VALUE_INVALID). */
-  checkLifetime: (call: string, lifetime: unknown) => SessionLifetime;
+  readonly checkLifetime: (call: string, lifetime: unknown) => SessionLifetime;
   /** regenerate({ endOtherSessions: true }): end the user's other sessions after the write. */
-  endOthers: boolean;
-  destroyed: boolean;
+  endOthers = false;
+  destroyed = false;
   /** The commit started (the response is on its way): later changes would be lost, so they throw. */
-  committed: boolean;
+  committed = false;
   /**
    * The first refused write of this request (bad value, limit exceeded). The refused call itself
    * changed nothing; the request's other writes are committed unless its response is an error
    * (status 400 or more), so an error response never hides half a change.
    */
-  refused: SessionError | null;
+  refused: SessionError | null = null;
   /** A session converted from a legacy store: created with its absolute deadline no later than this (ms), or null. */
-  expiresBy: number | null;
-  limits: Limits;
-  onCorruptField: (field: string) => void;
+  expiresBy: number | null = null;
+  readonly limits: Limits;
+  readonly onCorruptField: (field: string) => void;
   /** Runs once, before the first change to the session (set, unset, increment, regenerate, login, destroy). */
-  beforeChange: (() => void) | null;
+  beforeChange: (() => void) | null = null;
+
+  constructor(
+    record: SessionRecord | null,
+    limits: Limits,
+    onCorruptField: (field: string) => void,
+    checkLifetime: (call: string, lifetime: unknown) => SessionLifetime,
+  ) {
+    this.record = record;
+    this.loaded = record === null ? NO_FIELDS : record.fields;
+    this.parsed = record !== null && Object.isFrozen(record.fields) ? sharedValuesOf(record.fields) : null;
+    this.checkLifetime = checkLifetime;
+    this.limits = limits;
+    this.onCorruptField = onCorruptField;
+  }
 }
 
 const defaultPolicy = createExpirationPolicy();
@@ -78,26 +101,7 @@ export function createSessionState(
   onCorruptField: (field: string) => void,
   checkLifetime: (call: string, lifetime: unknown) => SessionLifetime = checkDefaultLifetime,
 ): SessionState {
-  return {
-    record,
-    loaded: record === null ? NO_FIELDS : record.fields,
-    texts: null,
-    parsed: record !== null && Object.isFrozen(record.fields) ? sharedValuesOf(record.fields) : null,
-    changes: null,
-    rotate: null,
-    next: null,
-    login: null,
-    lifetime: null,
-    checkLifetime,
-    endOthers: false,
-    destroyed: false,
-    committed: false,
-    refused: null,
-    expiresBy: null,
-    limits,
-    onCorruptField,
-    beforeChange: null,
-  };
+  return new SessionState(record, limits, onCorruptField, checkLifetime);
 }
 
 const NO_FIELDS: Readonly<Record<string, string>> = Object.freeze({});
