@@ -69,6 +69,37 @@ describe("parseValue", () => {
     expect(parseValue('{"a":')).toBeUndefined();
   });
 
+  it("reads a stored string exactly as JSON.parse does, escapes, quotes, control characters and lone surrogates included", () => {
+    const reference = (text: string): unknown => {
+      try {
+        return JSON.parse(text);
+      } catch {
+        return undefined;
+      }
+    };
+    // Every text of 0 to 3 characters from pieces that change how a JSON string reads, between
+    // quotes or not, and with a quote or a space around it.
+    const pieces = ['"', "\\", "a", "\u0000", "\u001f", " ", "\t", "\n", "u", "0", "é", "\ud800", "\udc00", "😀", "\\u0041", "\\n"];
+    const texts: string[] = [];
+    const grow = (inner: string, depth: number): void => {
+      texts.push(inner, `"${inner}"`, `"${inner}`, `${inner}"`, ` "${inner}"`, `"${inner}" `);
+      if (depth === 3) return;
+      for (const piece of pieces) grow(inner + piece, depth + 1);
+    };
+    grow("", 0);
+    expect(texts.length).toBeGreaterThan(20_000);
+    let strings = 0;
+    for (const text of texts) {
+      const expected = reference(text);
+      expect(parseValue(text), JSON.stringify(text)).toEqual(expected);
+      if (typeof expected === "string") strings++;
+    }
+    expect(strings).toBeGreaterThan(1_000);
+    for (const value of ["user000001", "", "a\"b", "back\\slash", "line\nbreak", "\u0000", "caf\u00e9 😀", "\ud800"]) {
+      expect(parseValue(JSON.stringify(value))).toBe(value);
+    }
+  });
+
   it("returns deeply frozen values", () => {
     const value = parseValue('{"a":{"b":[1]}}') as { a: { b: number[] } };
     expect(Object.isFrozen(value.a.b)).toBe(true);
