@@ -4,6 +4,10 @@
  * with no HTTP server and no framework. 50 requests in flight per turn, over 200 logged-in sessions
  * (every read after the first of each session is a hit: no Redis command).
  *
+ * `--read`: a read without the near cache, as the benchmark's `GET /me` takes it when nothing is
+ * cached: each request loads its session from Redis (one `HGETALL`), reads the same fields and
+ * commits (renewal not due: nothing is sent). What is counted then includes the ioredis client.
+ *
  * `--write`: the write path instead, as the benchmark's `POST /cart` takes it, without the near
  * cache: each request loads its session from Redis (`HGETALL`), adds 1 to one of four cart lines
  * (`session.increment`) and commits it (one script call). What is counted then includes the ioredis
@@ -19,7 +23,7 @@
  *   thread at the same points every run): within 1% from run to run, whatever else the machine does.
  *   Needs valgrind (`callgrind_control` on the PATH).
  *
- * Usage: node --import tsx src/hit-path.ts [--redis=redis://127.0.0.1:port] [--rounds=N] [--requests=N] [--instructions] [--write]
+ * Usage: node --import tsx src/hit-path.ts [--redis=redis://127.0.0.1:port] [--rounds=N] [--requests=N] [--instructions] [--read | --write]
  * Without --redis it starts its own redis-server on a free port.
  */
 import { execFileSync, spawn } from "node:child_process";
@@ -43,8 +47,10 @@ const requests = Number(option("requests") ?? (argv.includes("--instructions") ?
 /** Set in the process valgrind runs: the folder of the files it and its parent signal each other with. */
 const signals = option("signals");
 const writes = argv.includes("--write");
+/** `--read`: reads that load from Redis (no near cache). */
+const uncached = writes || argv.includes("--read");
 /** What one request is, in the figures printed. */
-const unit = writes ? "write" : "cached read";
+const unit = writes ? "write" : uncached ? "read from Redis" : "cached read";
 const SESSIONS = 200;
 const IN_FLIGHT = 50;
 
@@ -76,7 +82,7 @@ async function measure(url: string): Promise<void> {
     driver: createIoredisDriver({
       client,
       prefix: `hit-${process.pid}`,
-      ...(writes ? {} : { nearCache: { maxEntries: 10_000, maxAge: 600_000 } }),
+      ...(uncached ? {} : { nearCache: { maxEntries: 10_000, maxAge: 600_000 } }),
     }),
   });
   try {
@@ -146,7 +152,7 @@ async function countInstructions(url: string): Promise<void> {
       "valgrind",
       ["--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${join(dir, "callgrind.out")}`, process.execPath,
         "--single-threaded", "--import", "tsx", "src/hit-path.ts", `--redis=${url}`, `--requests=${requests}`, `--signals=${dir}`,
-        ...(writes ? ["--write"] : [])],
+        ...(writes ? ["--write"] : uncached ? ["--read"] : [])],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
     let stderr = "";
