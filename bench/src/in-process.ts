@@ -30,10 +30,17 @@ export class Response {
 
 const SOCKET = { remoteAddress: "127.0.0.1" };
 
+/** What every context is made from, as Koa makes each request's context from its application's `app.context`. */
+const APP_CONTEXT: object = {};
+
 /** A Koa-like context: the request headers the middleware reads, a response that keeps the headers set on it. */
 export function contextOf(cookie: string | undefined): SessionContext & { res: Response } {
   const req = { headers: cookie === undefined ? {} : { cookie }, socket: SOCKET };
-  return { req: req as unknown as IncomingMessage, res: new Response() as Response & ServerResponse, ip: "127.0.0.1" };
+  const ctx = Object.create(APP_CONTEXT) as SessionContext & { res: Response };
+  ctx.req = req as unknown as IncomingMessage;
+  ctx.res = new Response() as Response & ServerResponse;
+  ctx.ip = "127.0.0.1";
+  return ctx;
 }
 
 /** The `name=value` part of the session cookie a response set. */

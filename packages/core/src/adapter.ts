@@ -69,10 +69,23 @@ export interface AdapterCore<K extends object, T extends SessionData> {
   openInfo(key: K, request: RequestInfo): ReturnType<SessionManager<T>["open"]>;
 }
 
+/** How an adapter's requests are built, as far as where the `session` accessor may hang goes. */
+export interface AdapterShape {
+  /**
+   * Every request object (`key`) of one application is made from a prototype that application owns
+   * alone (Koa's `app.context`): the `session` accessor is defined once on that prototype instead of
+   * on each request. Not for frameworks whose request prototype is shared across applications or
+   * changes during a request (Express moves `req` between prototypes in mounted applications).
+   * Default false.
+   */
+  accessorOnPrototype?: boolean;
+}
+
 /** Builds the shared part of an adapter. `where` names the thing sessions hang on, for messages ("request", "context"). */
 export function createAdapterCore<K extends object, T extends SessionData>(
   options: SessionMiddlewareOptions<T>,
   where: string,
+  shape: AdapterShape = {},
 ): AdapterCore<K, T> {
   if (options === null || typeof options !== "object") throw configError("options", "expected an object");
   const { trustProxy = false, asyncContext = false } = options;
@@ -97,6 +110,11 @@ export function createAdapterCore<K extends object, T extends SessionData>(
   // The session hangs on `key` under a symbol of this middleware, read by one accessor shared by
   // every request (no closure and no WeakMap entry per request).
   const slot = Symbol("sess.session");
+  const refuseReplacement = (): never => {
+    throw new TypeError(
+      `${where}.session cannot be replaced: to end the session call sessions.logout(${where === "context" ? "ctx" : "req"}); to write, session.set(name, value)`,
+    );
+  };
   const accessor: PropertyDescriptor = {
     configurable: true,
     enumerable: true,
@@ -104,12 +122,45 @@ export function createAdapterCore<K extends object, T extends SessionData>(
       return this[slot];
     },
     // Replacing it (`req.session = null`, the cookie-session / koa-session way to log out) would end nothing.
-    set() {
-      throw new TypeError(
-        `${where}.session cannot be replaced: to end the session call sessions.logout(${where === "context" ? "ctx" : "req"}); to write, session.set(name, value)`,
-      );
+    set: refuseReplacement,
+  };
+  // The same accessor on an application's request prototype (`shape.accessorOnPrototype`): defining
+  // an accessor costs V8 a descriptor and a slow path on every request, a prototype's only once. A
+  // request of that application this middleware did not open keeps `session` as a plain property.
+  const prototypeAccessor: PropertyDescriptor = {
+    configurable: true,
+    enumerable: false,
+    get: accessor.get,
+    set(this: Record<symbol, Session<T> | undefined>, value: unknown) {
+      if (this[slot] !== undefined) refuseReplacement();
+      Object.defineProperty(this, "session", { value, writable: true, enumerable: true, configurable: true });
     },
   };
+  /** The prototypes this middleware's accessor hangs on. */
+  const holders = new WeakSet<object>();
+  let lastHolder: object | null = null;
+
+  /** Makes `key.session` read this middleware's slot. */
+  function hangAccessor(key: object): void {
+    if (shape.accessorOnPrototype === true) {
+      const prototype: object | null = Object.getPrototypeOf(key);
+      if (prototype !== null && prototype === lastHolder && !Object.hasOwn(key, "session")) return;
+      if (prototype !== null && prototype !== Object.prototype && !Object.hasOwn(key, "session")) {
+        if (holders.has(prototype)) {
+          lastHolder = prototype;
+          return;
+        }
+        // Only a prototype with no `session` of its own (another middleware's, koa-session's) takes it.
+        if (!Object.hasOwn(prototype, "session") && Object.isExtensible(prototype)) {
+          Object.defineProperty(prototype, "session", prototypeAccessor);
+          holders.add(prototype);
+          lastHolder = prototype;
+          return;
+        }
+      }
+    }
+    Object.defineProperty(key, "session", accessor);
+  }
 
   function of(key: K): Session<T> {
     const session = (key as Record<symbol, Session<T> | undefined>)[slot];
@@ -122,7 +173,7 @@ export function createAdapterCore<K extends object, T extends SessionData>(
   async function openInfo(key: K, request: RequestInfo) {
     const opened = await manager.open(request);
     (key as Record<symbol, Session<T>>)[slot] = opened.session;
-    Object.defineProperty(key, "session", accessor);
+    hangAccessor(key);
     return opened;
   }
 

@@ -34,7 +34,8 @@ export interface SessionMiddleware<T extends SessionData = UntypedData> extends 
 export function sessionMiddleware<T extends SessionData = UntypedData>(
   options: SessionMiddlewareOptions<T>,
 ): SessionMiddleware<T> {
-  const adapter = createAdapterCore<SessionContext, T>(options, "context");
+  // Koa builds every context from its application's own `app.context`.
+  const adapter = createAdapterCore<SessionContext, T>(options, "context", { accessorOnPrototype: true });
   const middleware = async (ctx: SessionContext, next: () => Promise<unknown>): Promise<void> => {
     const opened = await adapter.open(ctx, ctx.req, ctx);
     try {

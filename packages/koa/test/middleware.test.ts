@@ -333,6 +333,77 @@ describe.each(frameworks)("sessionMiddleware on %s", (_label, Koa) => {
   });
 });
 
+describe.each(frameworks)("ctx.session on %s", (_label, Koa) => {
+  type Named = { session?: unknown };
+  const nameOf = (value: unknown) => (value as { get(f: string): unknown } | undefined)?.get("name") ?? null;
+
+  it("reads each request's own session, and leaves requests the middleware did not open a plain session property", async () => {
+    const sessions = sessionMiddleware<CartData>({ driver: createMemoryDriver() });
+    const app = new Koa();
+    app.use(async (ctx, next) => {
+      if (ctx.path === "/plain") {
+        expect((ctx as Named).session).toBeUndefined();
+        (ctx as Named).session = { mine: true }; // another library's session object, on a route sess does not serve
+        ctx.body = { plain: (ctx as Named).session, keys: Object.keys(ctx).includes("session") };
+        return;
+      }
+      if (ctx.path === "/early") (ctx as Named).session = "set before the middleware opened";
+      await next();
+    });
+    app.use(sessions);
+    app.use(async (ctx) => {
+      expect((ctx as Named).session).toBe(sessions.of(ctx));
+      if (ctx.method === "POST") sessions.of(ctx).set("name", ctx.path.slice(1));
+      ctx.body = { name: nameOf((ctx as Named).session) };
+    });
+    const url = await listen(app);
+    const ada = cookieOf(await fetch(`${url}/ada`, { method: "POST" }))!;
+    const bob = cookieOf(await fetch(`${url}/bob`, { method: "POST" }))!;
+    const reads = await Promise.all([ada, bob, ada, bob].map(async (cookie) => json(await fetch(`${url}/read`, { headers: { cookie } }))));
+    expect(reads.map((body) => body.name)).toEqual(["ada", "bob", "ada", "bob"]);
+    expect(await json(await fetch(`${url}/plain`))).toEqual({ plain: { mine: true }, keys: true });
+    // The route that set its own property left nothing behind for later requests.
+    expect(await json(await fetch(`${url}/read`, { headers: { cookie: ada } }))).toEqual({ name: "ada" });
+    // A property set before the middleware opened the session is replaced by the session.
+    expect(await json(await fetch(`${url}/early`, { headers: { cookie: bob } }))).toEqual({ name: "bob" });
+  });
+
+  it("with two sess middlewares on one app, ctx.session is the inner one's and of(ctx) each its own", async () => {
+    const outer = sessionMiddleware<CartData>({ driver: createMemoryDriver(), cookie: { name: "outer" } });
+    const inner = sessionMiddleware<CartData>({ driver: createMemoryDriver(), cookie: { name: "inner" } });
+    const app = new Koa();
+    const seen: unknown[] = [];
+    app.use(outer);
+    app.use(async (ctx, next) => {
+      seen.push((ctx as Named).session === outer.of(ctx));
+      await next();
+    });
+    app.use(inner);
+    app.use(async (ctx) => {
+      seen.push((ctx as Named).session === inner.of(ctx), outer.of(ctx) !== inner.of(ctx));
+      ctx.body = { ok: true };
+    });
+    const url = await listen(app);
+    await fetch(`${url}/`);
+    await fetch(`${url}/`);
+    expect(seen).toEqual([true, true, true, true, true, true]);
+  });
+
+  it("hangs on its own accessor when the application's context already has a session property", async () => {
+    const sessions = sessionMiddleware<CartData>({ driver: createMemoryDriver() });
+    const app = new Koa();
+    // What koa-session does: its own accessor on app.context.
+    Object.defineProperty(app.context, "session", { configurable: true, get: () => "foreign" });
+    app.use(sessions);
+    app.use(async (ctx) => {
+      ctx.body = { same: (ctx as Named).session === sessions.of(ctx) };
+    });
+    const url = await listen(app);
+    expect(await json(await fetch(`${url}/`))).toEqual({ same: true });
+    expect(Object.getOwnPropertyDescriptor(app.context, "session")!.get!()).toBe("foreign");
+  });
+});
+
 describe("sessionMiddleware(options)", () => {
   it("throws a config error for a non-boolean trustProxy", () => {
     expect(() => sessionMiddleware({ driver: createMemoryDriver(), trustProxy: "yes" as never })).toThrow(/trustProxy/);

@@ -182,8 +182,11 @@ export function createRedisDriver(port: RedisPort, options: RedisDriverOptions =
     async load(id, at) {
       const now = begin("load", at);
       const near = options.nearCache;
-      const cached = near === undefined ? undefined : await near.read(id);
-      if (cached !== undefined) return cached.expiresAt <= now ? null : cached;
+      if (near !== undefined && near.holds(id)) {
+        await near.turn(); // invalidations read in this turn are applied first
+        const cached = near.read(id);
+        if (cached !== undefined) return cached.expiresAt <= now ? null : cached;
+      }
       const key = keys.session(id);
       const ticket = near?.ticket(id);
       let hash: Record<string, string>;

@@ -98,13 +98,22 @@ export interface Ticket {
 
 export interface NearCache {
   /**
-   * The record of session `id` (frozen: every hit answers the same object until the session
-   * changes) if the channel is live and the entry younger than `maxAge`, looked up after the I/O
-   * callbacks of this turn of the event loop: an invalidation that reached the tracking
-   * connection's socket together with another reply (a foreign write's, the request's) is applied
-   * first. Entries are found by session id, not key: a hit builds no key.
+   * Whether a read of session `id` may find it here: the channel is live and holds an entry for
+   * `id`. Only then does a load wait for `turn()` and `read(id)`; otherwise it goes to Redis at once.
    */
-  read(id: string): Promise<SessionRecord | undefined>;
+  holds(id: string): boolean;
+  /**
+   * Resolves after the I/O callbacks of this turn of the event loop (shared by the reads of the
+   * turn): an invalidation that reached the tracking connection's socket together with another
+   * reply (a foreign write's, the request's) is applied before a read that waited for it.
+   */
+  turn(): Promise<void>;
+  /**
+   * The record of session `id` (frozen: every hit answers the same object until the session
+   * changes) if the channel is live and the entry younger than `maxAge`; call it after `turn()`.
+   * Entries are found by session id, not key: a hit builds no key.
+   */
+  read(id: string): SessionRecord | undefined;
   /** Taken before a load of session `id` reads; every ticket is settled once. */
   ticket(id: string): Ticket;
   /**
@@ -136,7 +145,6 @@ function slotOf(id: string): number {
 }
 
 /** What `read` answers when nothing is cached for the session. */
-const NOTHING: Promise<undefined> = Promise.resolve(undefined);
 
 /**
  * The session ids of an invalidation message's key names, or null for "everything" (a flush, or a
@@ -275,10 +283,11 @@ export function createNearCache(options: NearCacheOptions, port: NearCachePort, 
   void reopen();
 
   return {
-    read(id) {
-      if (!live || entries.get(slotOf(id))?.record.id !== id) return NOTHING;
-      return nextTurn().then(() => get(id));
+    holds(id) {
+      return live && entries.get(slotOf(id))?.record.id === id;
     },
+    turn: nextTurn,
+    read: get,
     ticket(id) {
       const ticket = { id, epoch, at: performance.now(), stale: !live };
       const tickets = loading.get(id);
