@@ -136,27 +136,26 @@ export function createAdapterCore<K extends object, T extends SessionData>(
       Object.defineProperty(this, "session", { value, writable: true, enumerable: true, configurable: true });
     },
   };
-  /** The prototypes this middleware's accessor hangs on. */
-  const holders = new WeakSet<object>();
+  /** The prototype this middleware's accessor was last found on. */
   let lastHolder: object | null = null;
+
+  /** Whether `prototype` holds this middleware's accessor, defining it there when it has no `session` of its own. */
+  function holds(prototype: object): boolean {
+    const own = Object.getOwnPropertyDescriptor(prototype, "session");
+    if (own !== undefined) return own.set === prototypeAccessor.set; // another middleware's or koa-session's: not taken
+    if (!Object.isExtensible(prototype)) return false;
+    Object.defineProperty(prototype, "session", prototypeAccessor);
+    return true;
+  }
 
   /** Makes `key.session` read this middleware's slot. */
   function hangAccessor(key: object): void {
-    if (shape.accessorOnPrototype === true) {
+    if (shape.accessorOnPrototype === true && !Object.hasOwn(key, "session")) {
       const prototype: object | null = Object.getPrototypeOf(key);
-      if (prototype !== null && prototype === lastHolder && !Object.hasOwn(key, "session")) return;
-      if (prototype !== null && prototype !== Object.prototype && !Object.hasOwn(key, "session")) {
-        if (holders.has(prototype)) {
-          lastHolder = prototype;
-          return;
-        }
-        // Only a prototype with no `session` of its own (another middleware's, koa-session's) takes it.
-        if (!Object.hasOwn(prototype, "session") && Object.isExtensible(prototype)) {
-          Object.defineProperty(prototype, "session", prototypeAccessor);
-          holders.add(prototype);
-          lastHolder = prototype;
-          return;
-        }
+      if (prototype !== null && prototype === lastHolder) return;
+      if (prototype !== null && prototype !== Object.prototype && holds(prototype)) {
+        lastHolder = prototype;
+        return;
       }
     }
     Object.defineProperty(key, "session", accessor);
